@@ -68,8 +68,9 @@ def load_units() -> list[dict[str, str]]:
 
 
 def children(units: list[dict[str, str]], parent: str, tier: str) -> list[dict[str, str]]:
-    return sorted((u for u in units if u["parent"] == parent and u["tier"] == tier),
-                  key=lambda u: u["code"])
+    return sorted(
+        (u for u in units if u["parent"] == parent and u["tier"] == tier), key=lambda u: u["code"]
+    )
 
 
 def assign_cells(units: list[dict[str, str]]) -> dict[tuple[int, int], dict[str, str]]:
@@ -86,7 +87,7 @@ def assign_cells(units: list[dict[str, str]]) -> dict[tuple[int, int], dict[str,
             for c, community in enumerate(communities):
                 grids = children(units, community["code"], "grid")
                 assert len(grids) == 3, f"{community['code']}: expected 3 grids"
-                for grid, (dc, dr) in zip(grids, COMMUNITY_CELLS[c]):
+                for grid, (dc, dr) in zip(grids, COMMUNITY_CELLS[c], strict=True):
                     cells[(3 * k + dc, 2 * j + dr)] = grid | {"community": community["code"]}
     assert len(cells) == COLS * ROWS
     return cells
@@ -122,19 +123,34 @@ def build_vertices(rng: random.Random):
         return (min(max(x, LNG_MIN), LNG_MAX), min(max(y, LAT_MIN), LAT_MAX))
 
     # Horizontal edges: between corners[i][r] and corners[i+1][r].
-    h_mid = {(i, r): midpoint(corners[i][r], corners[i + 1][r], 1.0)
-             for i in range(COLS) for r in range(ROWS + 1)}
+    h_mid = {
+        (i, r): midpoint(corners[i][r], corners[i + 1][r], 1.0)
+        for i in range(COLS)
+        for r in range(ROWS + 1)
+    }
     # Vertical edges: between corners[i][r] and corners[i][r+1].
-    v_mid = {(i, r): midpoint(corners[i][r], corners[i][r + 1], 1.0)
-             for i in range(COLS + 1) for r in range(ROWS)}
+    v_mid = {
+        (i, r): midpoint(corners[i][r], corners[i][r + 1], 1.0)
+        for i in range(COLS + 1)
+        for r in range(ROWS)
+    }
     return corners, h_mid, v_mid
 
 
 def cell_ring(col: int, row: int, corners, h_mid, v_mid) -> list[tuple[float, float]]:
     nw, ne = corners[col][row], corners[col + 1][row]
     se, sw = corners[col + 1][row + 1], corners[col][row + 1]
-    ring = [nw, h_mid[(col, row)], ne, v_mid[(col + 1, row)],
-            se, h_mid[(col, row + 1)], sw, v_mid[(col, row)], nw]
+    ring = [
+        nw,
+        h_mid[(col, row)],
+        ne,
+        v_mid[(col + 1, row)],
+        se,
+        h_mid[(col, row + 1)],
+        sw,
+        v_mid[(col, row)],
+        nw,
+    ]
     return [(round(x, DECIMALS), round(y, DECIMALS)) for x, y in ring]
 
 
@@ -150,14 +166,21 @@ def main() -> None:
         poly = orient(Polygon(cell_ring(col, row, corners, h_mid, v_mid)), sign=1.0)
         assert poly.is_valid, grid["code"]
         geom = mapping(poly)
-        geom = {"type": "Polygon",
-                "coordinates": [[list(pt) for pt in ring] for ring in geom["coordinates"]]}
-        features.append({
-            "type": "Feature",
-            "properties": {"code": grid["code"], "name": grid["name"],
-                           "community": grid["community"]},
-            "geometry": geom,
-        })
+        geom = {
+            "type": "Polygon",
+            "coordinates": [[list(pt) for pt in ring] for ring in geom["coordinates"]],
+        }
+        features.append(
+            {
+                "type": "Feature",
+                "properties": {
+                    "code": grid["code"],
+                    "name": grid["name"],
+                    "community": grid["community"],
+                },
+                "geometry": geom,
+            }
+        )
 
     # Self-check: no two grids overlap, and together they tile the city without gaps.
     polys = [shape(f["geometry"]) for f in features]
@@ -167,9 +190,13 @@ def main() -> None:
 
     fc = {"type": "FeatureCollection", "features": features}
     with OUT.open("w", encoding="utf-8", newline="\n") as f:
-        f.write("{\n\"type\": \"FeatureCollection\",\n\"features\": [\n")
-        f.write(",\n".join(json.dumps(feat, ensure_ascii=False, separators=(",", ":"))
-                           for feat in fc["features"]))
+        f.write('{\n"type": "FeatureCollection",\n"features": [\n')
+        f.write(
+            ",\n".join(
+                json.dumps(feat, ensure_ascii=False, separators=(",", ":"))
+                for feat in fc["features"]
+            )
+        )
         f.write("\n]\n}\n")
     print(f"wrote {len(features)} grid polygons to {OUT}")
 
