@@ -1,0 +1,42 @@
+# gridflow — the two commands a city IT team needs: `make run` and `make test`.
+PYTHON ?= python3.11
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+export GRIDFLOW_DATABASE_URL ?= sqlite:///var/gridflow.db
+export GRIDFLOW_CITY_DIR ?= examples/demo_city
+
+.PHONY: run test install lint unit bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# Re-install whenever pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	mkdir -p var
+	$(BIN)/gridflow init --example demo_city
+	$(BIN)/gridflow serve --host $(HOST) --port $(PORT)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+unit: install
+	$(BIN)/python -m pytest -q
+
+test: lint unit
+
+bench: install
+	for b in tests/bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b; done
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

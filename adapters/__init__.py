@@ -1,0 +1,1 @@
+"""Adapters between the outside world and the engine: channel intake and outbound delivery."""

@@ -1,0 +1,71 @@
+"""Who may see which case (scope), and what personal data a role may read.
+
+Role × action permissions come from the workflow definition (each transition lists its
+roles); this module adds the scope half: a unit subtree, a department, a grid.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, false, select, true
+from sqlmodel import col
+
+from engine.cases.models import Case, CaseTask
+from engine.city.directory import CityDirectory
+from engine.users.models import Principal, Role
+
+UNRESTRICTED = {Role.admin, Role.system}
+# Roles that call citizens back or route their calls see the contact in full.
+CONTACT_ROLES = {Role.operator, Role.dispatcher, Role.admin, Role.system}
+# Actions only the lead department (主办) may take; co-handlers act through their task.
+LEAD_ONLY = {"accept", "return", "resolve", "request_extension", "request_suspension"}
+
+
+def can_see(principal: Principal, case: Case, departments: set[str], city: CityDirectory) -> bool:
+    """Whether ``principal`` may see ``case``; ``departments`` hold tasks on it."""
+    if principal.role in UNRESTRICTED:
+        return True
+    if principal.scope is None:
+        return False
+    if principal.role is Role.handler:
+        return principal.scope in departments
+    return city.is_within(case.owning_unit, principal.scope)
+
+
+def can_act(principal: Principal, case: Case, action: str) -> bool:
+    """The scope half of an action check, for a case the principal can already see."""
+    if principal.role is Role.handler and action in LEAD_ONLY:
+        return case.lead_department == principal.scope
+    return True
+
+
+def case_scope(principal: Principal, city: CityDirectory) -> ColumnElement[bool]:
+    """A WHERE clause limiting a case query to what ``principal`` may see."""
+    if principal.role in UNRESTRICTED:
+        return true()
+    if principal.scope is None:
+        return false()
+    if principal.role is Role.handler:
+        tasks = select(CaseTask.case_id).where(CaseTask.department == principal.scope)
+        return col(Case.id).in_(tasks)
+    if principal.scope == city.root:
+        return true()
+    return col(Case.owning_unit).in_(city.subtree(principal.scope))
+
+
+def mask_phone(phone: str | None) -> str | None:
+    if not phone:
+        return phone
+    digits = phone.replace(" ", "")
+    if len(digits) <= 4:
+        return "*" * len(digits)
+    return digits[:3] + "*" * max(len(digits) - 7, 1) + digits[-4:]
+
+
+def mask_name(name: str | None) -> str | None:
+    if not name:
+        return name
+    return name[0] + "*" * (len(name) - 1) if len(name) > 1 else "*"
+
+
+def sees_contact(principal: Principal) -> bool:
+    return principal.role in CONTACT_ROLES

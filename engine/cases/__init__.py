@@ -1,0 +1,1 @@
+"""Cases: the models, the workflow machine, and the one write path (``service``)."""

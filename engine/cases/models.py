@@ -1,0 +1,137 @@
+"""Case, case task and case event tables, with their input and output families."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from engine.db import UTCDateTime
+
+
+class Channel(StrEnum):
+    hotline = "hotline"  # 12345
+    grid = "grid"  # 网格员
+    video = "video"  # AI video alert
+    open311 = "open311"
+    web = "web"
+    upper = "upper"  # 上级交办
+
+
+class Urgency(StrEnum):
+    urgent = "urgent"
+    normal = "normal"
+
+
+class RequestType(StrEnum):
+    consult = "consult"  # 咨询
+    help = "help"  # 求助
+    complaint = "complaint"  # 投诉
+    report = "report"  # 举报
+    suggestion = "suggestion"  # 建议
+
+
+class CaseBase(SQLModel):
+    channel: Channel
+    external_id: str | None = Field(default=None, min_length=1, max_length=64)
+    category: str | None = Field(default=None, min_length=5, max_length=5, regex=r"^\d{5}$")
+    description: str = Field(min_length=1, max_length=4000)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lng: float | None = Field(default=None, ge=-180, le=180)
+    grid_code: str | None = Field(default=None, min_length=1, max_length=32)
+    address: str | None = Field(default=None, max_length=300)
+    request_type: RequestType | None = None
+    reporter_name: str | None = Field(default=None, max_length=50)
+    reporter_phone: str | None = Field(default=None, max_length=30, regex=r"^[0-9+\- ]{3,30}$")
+
+
+class CaseCreate(CaseBase):
+    urgency: Urgency | None = None  # None: the category's default
+
+
+class Case(CaseBase, table=True):
+    __table_args__ = (
+        UniqueConstraint("channel", "external_id", name="uq_case_channel_external_id"),
+        Index("ix_case_state_unit", "state", "owning_unit"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    urgency: Urgency = Urgency.normal
+    state: str = Field(max_length=20, index=True)
+    owning_unit: str = Field(max_length=32, index=True)  # where it happened (grid … city)
+    lead_department: str | None = Field(default=None, max_length=32, index=True)
+    resolution: str | None = Field(default=None, max_length=4000)  # the latest 办结反馈
+    rework_count: int = 0
+    merged_into: int | None = Field(default=None, foreign_key="case.id")
+    pending_extension: str | None = Field(default=None, max_length=16)
+    version: int = 1
+    audit_head: str = Field(default="", max_length=64)  # hash of the latest event
+    created_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class CaseTask(SQLModel, table=True):
+    """A department's part in a case: the lead (主办) or a co-handler (协办)."""
+
+    __tablename__ = "case_task"
+    __table_args__ = (UniqueConstraint("case_id", "department"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    department: str = Field(max_length=32, index=True)
+    lead: bool = True
+    done: bool = False
+
+
+class CasePublic(CaseBase):
+    id: int
+    urgency: Urgency
+    state: str
+    owning_unit: str
+    lead_department: str | None
+    co_handlers: list[str] = []
+    resolution: str | None
+    rework_count: int
+    merged_into: int | None
+    pending_extension: str | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None
+    allowed_actions: list[str] = []
+
+
+class CaseEvent(SQLModel, table=True):
+    """One entry of a case's audit trail. ``seq`` is the case version the event produced."""
+
+    __tablename__ = "case_event"
+    __table_args__ = (UniqueConstraint("case_id", "seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    seq: int
+    at: datetime = Field(sa_type=UTCDateTime)
+    actor: str = Field(max_length=50)
+    actor_role: str = Field(max_length=20)
+    action: str = Field(max_length=40)
+    from_state: str | None = Field(default=None, max_length=20)
+    to_state: str | None = Field(default=None, max_length=20)
+    data: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    prev_hash: str = Field(default="", max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class CaseEventPublic(SQLModel):
+    seq: int
+    at: datetime
+    actor: str
+    actor_role: str
+    action: str
+    from_state: str | None
+    to_state: str | None
+    data: dict[str, Any]
+    hash: str

@@ -1,0 +1,95 @@
+"""Read side of cases: scoped look-ups, filtered lists, audit trails, public views."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+
+from sqlalchemy import func
+from sqlmodel import Session, SQLModel, col, select
+
+from engine import access
+from engine.cases.models import Case, CaseEvent, CasePublic, CaseTask
+from engine.city.directory import CityDirectory
+from engine.errors import NotFound
+from engine.users.models import Principal
+
+
+class CaseFilter(SQLModel):
+    state: str | None = None
+    channel: str | None = None
+    category: str | None = None  # a code prefix: "06" is the whole class
+    department: str | None = None  # lead department
+    unit: str | None = None  # owning unit's subtree
+    urgency: str | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    q: str | None = None  # text in the description or address
+
+
+def get_visible(session: Session, principal: Principal, case_id: int, city: CityDirectory) -> Case:
+    case = session.get(Case, case_id)
+    if case is None or not access.can_see(principal, case, departments_of(session, case_id), city):
+        raise NotFound(f"case {case_id} not found")
+    return case
+
+
+def departments_of(session: Session, case_id: int) -> set[str]:
+    return set(session.exec(select(CaseTask.department).where(CaseTask.case_id == case_id)))
+
+
+def co_handlers(session: Session, case_ids: list[int]) -> dict[int, list[str]]:
+    found: dict[int, list[str]] = defaultdict(list)
+    if case_ids:
+        query = select(CaseTask.case_id, CaseTask.department).where(
+            col(CaseTask.case_id).in_(case_ids),
+            CaseTask.lead == False,  # noqa: E712
+        )
+        for case_id, department in session.exec(query):
+            found[case_id].append(department)
+    return found
+
+
+def list_cases(
+    session: Session,
+    principal: Principal,
+    city: CityDirectory,
+    filters: CaseFilter,
+    limit: int,
+    offset: int,
+) -> tuple[list[Case], int]:
+    where = [access.case_scope(principal, city)]
+    for name in ("state", "channel", "urgency"):
+        value = getattr(filters, name)
+        if value is not None:
+            where.append(getattr(Case, name) == value)
+    if filters.category:
+        where.append(col(Case.category).startswith(filters.category))
+    if filters.department:
+        where.append(col(Case.lead_department) == filters.department)
+    if filters.unit:
+        where.append(col(Case.owning_unit).in_(city.subtree(filters.unit)))
+    if filters.created_after:
+        where.append(col(Case.created_at) >= filters.created_after)
+    if filters.created_before:
+        where.append(col(Case.created_at) < filters.created_before)
+    if filters.q:
+        pattern = f"%{filters.q}%"
+        where.append(col(Case.description).like(pattern) | col(Case.address).like(pattern))
+    total = session.exec(select(func.count()).select_from(Case).where(*where)).one()
+    query = select(Case).where(*where).order_by(col(Case.id).desc()).limit(limit).offset(offset)
+    return list(session.exec(query)), total
+
+
+def events(session: Session, case_id: int) -> list[CaseEvent]:
+    query = select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(col(CaseEvent.seq))
+    return list(session.exec(query))
+
+
+def present(case: Case, principal: Principal, co: list[str], allowed: list[str]) -> CasePublic:
+    """The case as ``principal`` may see it: contact details masked unless their role needs them."""
+    view = CasePublic.model_validate(case, update={"co_handlers": co, "allowed_actions": allowed})
+    if not access.sees_contact(principal):
+        view.reporter_phone = access.mask_phone(view.reporter_phone)
+        view.reporter_name = access.mask_name(view.reporter_name)
+    return view

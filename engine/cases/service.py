@@ -1,0 +1,345 @@
+"""The case service: the ONE write path for cases (DESIGN §3).
+
+Every change runs in one database transaction that checks the action (state, role, scope,
+fields), updates the case row under an optimistic version check, appends the audit event
+(hash-chained), and lets hooks add their rows (timers, outbox, dispatch) in that same
+transaction. A hook may ask for follow-up system actions (e.g. dispatch after register),
+which run in the same transaction and write their own events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+from transitions import MachineError
+
+from engine import access
+from engine.audit import new_event
+from engine.cases.effects import EffectContext, apply_effects, task_departments
+from engine.cases.fields import clean_fields
+from engine.cases.models import Case, CaseCreate, CaseEvent, Urgency
+from engine.cases.workflow import Workflow
+from engine.city.directory import CityDirectory
+from engine.clock import Clock
+from engine.db import new_session
+from engine.errors import ActionNotAllowed, Conflict, Forbidden, InvalidInput, NotFound
+from engine.users.models import SYSTEM, Principal
+
+MAX_FOLLOW_UPS = 8
+# The columns an action may change; all are written by the one versioned UPDATE.
+MUTABLE = (
+    "state",
+    "urgency",
+    "owning_unit",
+    "lead_department",
+    "resolution",
+    "rework_count",
+    "merged_into",
+    "pending_extension",
+    "closed_at",
+    "category",
+)
+
+
+@dataclass
+class Change:
+    """One applied step, as hooks see it (inside the transaction)."""
+
+    session: Session
+    case: Case
+    event: CaseEvent
+    principal: Principal
+    data: dict[str, Any]
+    now: datetime
+    city: CityDirectory
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    action: str
+    data: dict[str, Any]
+
+
+class CaseHook(Protocol):
+    def after_change(self, change: Change) -> Iterable[FollowUp]:
+        """Write rows for this change; return system actions to apply next."""
+        ...
+
+
+Locator = Callable[[CaseCreate, CityDirectory], str | None]
+
+
+@dataclass
+class IntakeResult:
+    case: Case
+    created: bool
+
+
+class CaseService:
+    def __init__(
+        self,
+        db: Engine,
+        clock: Clock,
+        workflow: Workflow,
+        city: Callable[[], CityDirectory],
+        hooks: Sequence[CaseHook] = (),
+        locator: Locator | None = None,
+    ) -> None:
+        self.db, self.clock, self.workflow = db, clock, workflow
+        self._city = city
+        self.hooks = list(hooks)
+        self.locator = locator
+
+    @property
+    def city(self) -> CityDirectory:
+        return self._city()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        with new_session(self.db) as session, session.begin():
+            yield session
+
+    # ---------------------------------------------------------------- intake
+
+    def intake(self, principal: Principal, data: CaseCreate) -> IntakeResult:
+        """Register a report as a case; a repeat ``(channel, external_id)`` returns the first."""
+        try:
+            with self.transaction() as session:
+                return self._intake_one(session, principal, data, self.city)
+        except IntegrityError:
+            existing = self._existing(data)
+            if existing is None:
+                raise
+            return IntakeResult(existing, created=False)
+
+    def intake_batch(self, principal: Principal, items: list[CaseCreate]) -> list[IntakeResult]:
+        """All or nothing: every item is checked before any is written."""
+        city = self.city
+        for index, item in enumerate(items):
+            try:
+                self._check_intake(item, city)
+            except InvalidInput as exc:
+                raise InvalidInput(
+                    f"items[{index}].{exc.details[0]['field']}", exc.details[0]["reason"]
+                ) from exc
+        try:
+            with self.transaction() as session:
+                return [self._intake_one(session, principal, item, city) for item in items]
+        except IntegrityError:
+            # A concurrent writer took one of the keys: retry once, now seeing it.
+            with self.transaction() as session:
+                return [self._intake_one(session, principal, item, city) for item in items]
+
+    def _existing(self, data: CaseCreate) -> Case | None:
+        if data.external_id is None:
+            return None
+        with new_session(self.db) as session:
+            return self._find_external(session, data)
+
+    @staticmethod
+    def _find_external(session: Session, data: CaseCreate) -> Case | None:
+        query = select(Case).where(
+            Case.channel == data.channel, Case.external_id == data.external_id
+        )
+        return session.exec(query).first()
+
+    def _check_intake(self, data: CaseCreate, city: CityDirectory) -> str:
+        """Validate against the city; return the owning unit."""
+        if data.category is not None and data.category not in city.categories:
+            raise InvalidInput("category", f"unknown category {data.category!r}")
+        if (data.lat is None) != (data.lng is None):
+            raise InvalidInput("lat" if data.lat is None else "lng", "lat and lng come together")
+        if data.grid_code is not None:
+            if data.grid_code not in city.units:
+                raise InvalidInput("grid_code", f"unknown grid {data.grid_code!r}")
+            return data.grid_code
+        located = self.locator(data, city) if self.locator else None
+        return located or city.root
+
+    def _intake_one(
+        self, session: Session, principal: Principal, data: CaseCreate, city: CityDirectory
+    ) -> IntakeResult:
+        if data.external_id is not None:
+            existing = self._find_external(session, data)
+            if existing is not None:
+                return IntakeResult(existing, created=False)
+        unit = self._check_intake(data, city)
+        category = city.categories.get(data.category) if data.category else None
+        urgency = data.urgency or Urgency(category.default_urgency if category else "normal")
+        now = self.clock.now()
+        case = Case.model_validate(
+            data.model_dump(exclude={"urgency"})
+            | {
+                "urgency": urgency,
+                "state": self.workflow.initial,
+                "owning_unit": unit,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+        session.add(case)
+        session.flush()
+        assert case.id is not None
+        event = new_event(
+            case_id=case.id,
+            seq=1,
+            at=now,
+            actor=principal.name,
+            actor_role=principal.role,
+            action="report",
+            from_state=None,
+            to_state=case.state,
+            data={"channel": case.channel, "external_id": case.external_id},
+            prev_hash="",
+        )
+        session.add(event)
+        case.audit_head = event.hash
+        session.flush()
+        session.expunge(case)
+        follow_ups = list(self._run_hooks(session, case, event, principal, {}, now, city))
+        if case.channel in city.trusted_channels:
+            follow_ups.insert(0, FollowUp("register", {}))
+        self._follow(session, case, follow_ups, city)
+        return IntakeResult(case, created=True)
+
+    # ---------------------------------------------------------------- actions
+
+    def act(
+        self,
+        principal: Principal,
+        case_id: int,
+        action: str,
+        data: dict[str, Any],
+        expected_version: int | None = None,
+    ) -> Case:
+        city = self.city
+        with self.transaction() as session:
+            case = self._load_visible(session, principal, case_id, city)
+            if expected_version is not None and expected_version != case.version:
+                raise Conflict(
+                    f"case {case_id} is at version {case.version}, not {expected_version}",
+                    {"version": case.version},
+                )
+            self._apply(session, case, principal, action, data, city)
+            return case
+
+    def allowed_actions(self, principal: Principal, case: Case) -> list[str]:
+        return [
+            action
+            for action in self.workflow.actions_for(case.state, principal.role)
+            if access.can_act(principal, case, action)
+        ]
+
+    def _load_visible(
+        self, session: Session, principal: Principal, case_id: int, city: CityDirectory
+    ) -> Case:
+        case = session.get(Case, case_id)
+        if case is None or not access.can_see(
+            principal, case, task_departments(session, case_id), city
+        ):
+            raise NotFound(f"case {case_id} not found")
+        session.expunge(case)
+        return case
+
+    def _apply(
+        self,
+        session: Session,
+        case: Case,
+        principal: Principal,
+        action: str,
+        data: dict[str, Any],
+        city: CityDirectory,
+    ) -> None:
+        state = case.state
+        if action not in self.workflow.actions_in(state):
+            raise ActionNotAllowed(action, state, self.allowed_actions(principal, case))
+        specs = self.workflow.specs(action, state)
+        if not any(principal.role in spec.roles for spec in specs):
+            raise Forbidden(f"role '{principal.role}' may not '{action}' a case")
+        if not access.can_act(principal, case, action):
+            raise Forbidden(f"'{action}' is for the lead department of case {case.id}")
+        clean = clean_fields(action, specs, self.workflow.fields, data, city)
+        try:
+            spec = self.workflow.fire(state, action, clean)
+        except (MachineError, LookupError) as exc:
+            field = specs[0].requires[0] if specs[0].requires else action
+            raise InvalidInput(field, str(exc)) from exc
+        now = self.clock.now()
+        facts = apply_effects(EffectContext(session, case, clean, now), action)
+        case.state = spec.dest or state
+        if spec.rework:
+            case.rework_count += 1
+        if spec.dest and self.workflow.is_final(spec.dest):
+            case.closed_at = now
+        event = self._write(session, case, principal, action, state, clean | facts, now)
+        follow_ups = self._run_hooks(session, case, event, principal, clean, now, city)
+        self._follow(session, case, list(follow_ups), city)
+
+    def _write(
+        self,
+        session: Session,
+        case: Case,
+        principal: Principal,
+        action: str,
+        from_state: str,
+        data: dict[str, Any],
+        now: datetime,
+    ) -> CaseEvent:
+        assert case.id is not None
+        version = case.version + 1
+        event = new_event(
+            case_id=case.id,
+            seq=version,
+            at=now,
+            actor=principal.name,
+            actor_role=principal.role,
+            action=action,
+            from_state=from_state,
+            to_state=case.state,
+            data=data,
+            prev_hash=case.audit_head,
+        )
+        values = {name: getattr(case, name) for name in MUTABLE}
+        result = session.execute(
+            update(Case)
+            .where(Case.id == case.id, Case.version == case.version)  # type: ignore[arg-type]
+            .values(**values, version=version, audit_head=event.hash, updated_at=now)
+        )
+        if result.rowcount != 1:
+            raise Conflict(
+                f"case {case.id} was changed by someone else; reload it and try again",
+                {"case_id": case.id},
+            )
+        session.add(event)
+        case.version, case.audit_head, case.updated_at = version, event.hash, now
+        return event
+
+    def _run_hooks(
+        self,
+        session: Session,
+        case: Case,
+        event: CaseEvent,
+        principal: Principal,
+        data: dict[str, Any],
+        now: datetime,
+        city: CityDirectory,
+    ) -> Iterator[FollowUp]:
+        change = Change(session, case, event, principal, data, now, city)
+        for hook in self.hooks:
+            yield from hook.after_change(change)
+
+    def _follow(
+        self, session: Session, case: Case, follow_ups: list[FollowUp], city: CityDirectory
+    ) -> None:
+        if len(follow_ups) > MAX_FOLLOW_UPS:
+            raise RuntimeError(f"hooks asked for {len(follow_ups)} follow-ups on case {case.id}")
+        for follow_up in follow_ups:
+            self._apply(session, case, SYSTEM, follow_up.action, follow_up.data, city)

@@ -1,0 +1,1 @@
+"""A city's reference data: org tree (units), departments, category catalogue, settings."""

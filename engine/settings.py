@@ -1,0 +1,24 @@
+"""Process settings from ``GRIDFLOW_*`` environment variables (pydantic-settings)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GRIDFLOW_", extra="ignore")
+
+    database_url: str = "sqlite:///var/gridflow.db"
+    city_dir: Path = Path("examples/demo_city")
+    secret_key: str = "insecure-development-key-set-GRIDFLOW_SECRET_KEY"
+    max_batch_size: int = 1000
+    max_page_size: int = 200
+    token_ttl_days: int = 365
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

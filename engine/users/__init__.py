@@ -1,0 +1,1 @@
+"""People and systems that act on cases: users, roles, API tokens, principals."""

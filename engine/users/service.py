@@ -1,0 +1,113 @@
+"""Users and tokens: argon2 password hashes; random bearer tokens stored as SHA-256 digests.
+
+A token carries 256 random bits, so a fast digest is enough to store it safely and keeps
+each authenticated request cheap; passwords are low-entropy and get argon2.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlmodel import Session, select
+
+from engine.city.directory import CityDirectory
+from engine.errors import InvalidInput, Unauthorized
+from engine.users.models import ApiToken, Principal, Role, User, UserCreate
+
+_hasher = PasswordHasher()
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def check_scope(role: Role, scope: str | None, city: CityDirectory) -> str | None:
+    """Validate a role's scope: a department for handlers, a unit for everyone else."""
+    if role is Role.system:
+        raise InvalidInput("role", "'system' is gridflow's own role")
+    if role is Role.handler:
+        if scope not in city.departments:
+            raise InvalidInput("scope", f"a handler needs a department code, not {scope!r}")
+        return scope
+    if scope is None:
+        return city.root
+    if scope not in city.units:
+        raise InvalidInput("scope", f"unknown unit {scope!r}")
+    return scope
+
+
+def create_user(session: Session, data: UserCreate, city: CityDirectory, now: datetime) -> User:
+    if session.exec(select(User).where(User.username == data.username)).first():
+        raise InvalidInput("username", f"user {data.username!r} already exists")
+    user = User(
+        username=data.username,
+        display_name=data.display_name,
+        role=data.role,
+        scope=check_scope(data.role, data.scope, city),
+        password_hash=hash_password(data.password),
+        created_at=now,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate_password(session: Session, username: str, password: str) -> User:
+    user = session.exec(select(User).where(User.username == username)).first()
+    try:
+        if user is None or not user.active:
+            raise VerificationError
+        _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError) as exc:
+        raise Unauthorized("wrong username or password") from exc
+    return user
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(
+    session: Session,
+    *,
+    role: Role,
+    scope: str | None,
+    now: datetime,
+    ttl: timedelta | None,
+    label: str = "",
+    user_id: int | None = None,
+) -> str:
+    """Create a token and return it; only its digest is stored, so show it once."""
+    token = "gf_" + secrets.token_urlsafe(32)
+    session.add(
+        ApiToken(
+            token_hash=_digest(token),
+            label=label,
+            role=role,
+            scope=scope,
+            user_id=user_id,
+            created_at=now,
+            expires_at=now + ttl if ttl else None,
+        )
+    )
+    session.flush()
+    return token
+
+
+def principal_for_token(session: Session, token: str, now: datetime) -> Principal:
+    row = session.exec(select(ApiToken).where(ApiToken.token_hash == _digest(token))).first()
+    if row is None or row.revoked_at is not None:
+        raise Unauthorized("invalid or revoked token")
+    if row.expires_at is not None and row.expires_at <= now:
+        raise Unauthorized("token expired")
+    name = row.label or f"token-{row.id}"
+    if row.user_id is not None:
+        user = session.get(User, row.user_id)
+        if user is None or not user.active:
+            raise Unauthorized("the token's user is disabled")
+        name = user.username
+    return Principal(name=name, role=row.role, scope=row.scope, user_id=row.user_id)

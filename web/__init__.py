@@ -1,0 +1,1 @@
+"""The FastAPI application, its pages, auth and the ``gridflow`` CLI (the composition root)."""

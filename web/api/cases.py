@@ -1,0 +1,137 @@
+"""Case routes: intake, batch intake, lists, one case, actions, audit trail."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from engine.cases import queries
+from engine.cases.models import CaseCreate, CaseEventPublic, CasePublic
+from engine.errors import Forbidden, TooLarge
+from engine.users.models import Principal, Role
+from web.context import AppContext
+from web.deps import Ctx, CurrentPrincipal, DbSession
+
+router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
+
+INTAKE_ROLES = {Role.operator, Role.dispatcher, Role.grid_worker, Role.admin}
+
+
+class BatchIntake(BaseModel):
+    items: list[CaseCreate] = Field(min_length=1)
+
+
+class BatchItemResult(BaseModel):
+    index: int
+    id: int
+    created: bool
+
+
+class BatchResult(BaseModel):
+    results: list[BatchItemResult]
+
+
+class CaseList(BaseModel):
+    items: list[CasePublic]
+    total: int
+    limit: int
+    offset: int
+
+
+class ActionRequest(BaseModel):
+    """The action's fields (see the workflow), and optionally the version you last saw."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"additionalProperties": True})
+
+    version: int | None = Field(default=None, ge=1)
+
+
+def _check_intake_role(principal: Principal) -> None:
+    if principal.role not in INTAKE_ROLES:
+        raise Forbidden(f"role '{principal.role}' may not file cases")
+
+
+def _one(ctx: AppContext, session: DbSession, principal: Principal, case_id: int) -> CasePublic:
+    case = queries.get_visible(session, principal, case_id, ctx.city)
+    co = queries.co_handlers(session, [case_id]).get(case_id, [])
+    return queries.present(case, principal, co, ctx.cases.allowed_actions(principal, case))
+
+
+@router.post("", status_code=201, response_model=CasePublic)
+def file_case(
+    data: CaseCreate, ctx: Ctx, session: DbSession, principal: CurrentPrincipal, response: Response
+) -> CasePublic:
+    """File a case. A repeat of the same ``(channel, external_id)`` returns the first (200)."""
+    _check_intake_role(principal)
+    result = ctx.cases.intake(principal, data)
+    if not result.created:
+        response.status_code = 200
+    assert result.case.id is not None
+    return _one(ctx, session, principal, result.case.id)
+
+
+@router.post("/batch", response_model=BatchResult)
+def file_batch(data: BatchIntake, ctx: Ctx, principal: CurrentPrincipal) -> BatchResult:
+    """File many cases in one transaction: all are checked first; all or none are written."""
+    _check_intake_role(principal)
+    if len(data.items) > ctx.settings.max_batch_size:
+        raise TooLarge(f"at most {ctx.settings.max_batch_size} items per batch")
+    results = ctx.cases.intake_batch(principal, data.items)
+    return BatchResult(
+        results=[
+            BatchItemResult(index=i, id=r.case.id or 0, created=r.created)
+            for i, r in enumerate(results)
+        ]
+    )
+
+
+@router.get("", response_model=CaseList)
+def list_cases(
+    ctx: Ctx,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    filters: Annotated[queries.CaseFilter, Query()],
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> CaseList:
+    """Cases the caller may see, newest first."""
+    cases, total = queries.list_cases(session, principal, ctx.city, filters, limit, offset)
+    co = queries.co_handlers(session, [c.id for c in cases if c.id is not None])
+    items = [
+        queries.present(
+            c, principal, co.get(c.id or 0, []), ctx.cases.allowed_actions(principal, c)
+        )
+        for c in cases
+    ]
+    return CaseList(items=items, total=total, limit=limit, offset=offset)
+
+
+@router.get("/{case_id}", response_model=CasePublic)
+def get_case(case_id: int, ctx: Ctx, session: DbSession, principal: CurrentPrincipal) -> CasePublic:
+    return _one(ctx, session, principal, case_id)
+
+
+@router.post("/{case_id}/actions/{action}", response_model=CasePublic)
+def act(
+    case_id: int,
+    action: str,
+    ctx: Ctx,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    body: Annotated[ActionRequest | None, Body()] = None,
+) -> CasePublic:
+    """Take an action on a case. An action not possible now is a 409 listing those that are."""
+    payload: dict[str, Any] = dict(body.model_extra or {}) if body else {}
+    ctx.cases.act(principal, case_id, action, payload, body.version if body else None)
+    return _one(ctx, session, principal, case_id)
+
+
+@router.get("/{case_id}/events", response_model=list[CaseEventPublic])
+def case_events(
+    case_id: int, ctx: Ctx, session: DbSession, principal: CurrentPrincipal
+) -> list[CaseEventPublic]:
+    """The case's audit trail, oldest first."""
+    queries.get_visible(session, principal, case_id, ctx.city)
+    return [CaseEventPublic.model_validate(e) for e in queries.events(session, case_id)]

@@ -1,0 +1,50 @@
+"""The composition root: wires settings, database, clock, workflow, city and services."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from sqlalchemy.engine import Engine
+
+from engine.cases.service import CaseService
+from engine.cases.workflow import Workflow, standard_workflow
+from engine.city.directory import CityDirectory
+from engine.clock import Clock, SystemClock
+from engine.db import create_schema, make_engine, new_session
+from engine.settings import Settings
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    db: Engine
+    clock: Clock
+    workflow: Workflow
+    cases: CaseService = field(init=False)
+    _city: CityDirectory | None = field(default=None, init=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
+
+    def __post_init__(self) -> None:
+        self.cases = CaseService(self.db, self.clock, self.workflow, lambda: self.city)
+
+    @property
+    def city(self) -> CityDirectory:
+        city = self._city
+        if city is None:
+            with self._lock:
+                if self._city is None:
+                    with new_session(self.db) as session:
+                        self._city = CityDirectory.load(session)
+                city = self._city
+        return city
+
+    def reload_city(self) -> None:
+        """Drop the cached reference data; the next request reads it afresh."""
+        self._city = None
+
+
+def build_context(settings: Settings, clock: Clock | None = None) -> AppContext:
+    db = make_engine(settings.database_url)
+    create_schema(db)
+    return AppContext(settings, db, clock or SystemClock(), standard_workflow())

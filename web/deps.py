@@ -1,0 +1,51 @@
+"""Typed FastAPI dependencies: the app context, a database session, the caller."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlmodel import Session
+
+from engine.db import new_session
+from engine.errors import Forbidden, Unauthorized
+from engine.users.models import Principal, Role
+from engine.users.service import principal_for_token
+from web.context import AppContext
+
+
+def get_ctx(request: Request) -> AppContext:
+    return request.app.state.ctx
+
+
+Ctx = Annotated[AppContext, Depends(get_ctx)]
+
+
+def get_session(ctx: Ctx) -> Iterator[Session]:
+    with new_session(ctx.db) as session:
+        yield session
+
+
+DbSession = Annotated[Session, Depends(get_session)]
+
+
+def get_principal(request: Request, ctx: Ctx) -> Principal:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("send 'Authorization: Bearer <token>'")
+    with new_session(ctx.db) as session:
+        return principal_for_token(session, token.strip(), ctx.clock.now())
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
+def require_admin(principal: CurrentPrincipal) -> Principal:
+    if principal.role is not Role.admin:
+        raise Forbidden("administrators only")
+    return principal
+
+
+Admin = Annotated[Principal, Depends(require_admin)]

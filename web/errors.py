@@ -1,0 +1,66 @@
+"""Every error leaves as ``{"error": {"code", "message", "details"}}`` (DESIGN §10)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from engine import errors
+
+log = logging.getLogger("gridflow.web")
+
+STATUS = {
+    errors.InvalidInput: 422,
+    errors.NotFound: 404,
+    errors.Forbidden: 403,
+    errors.Unauthorized: 401,
+    errors.Conflict: 409,
+    errors.TooLarge: 413,
+}
+
+
+def error_response(status: int, code: str, message: str, details: Any = None) -> JSONResponse:
+    body = {"error": {"code": code, "message": message, "details": details}}
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _status(exc: errors.GridflowError) -> int:
+    for kind in type(exc).__mro__:
+        if kind in STATUS:
+            return STATUS[kind]
+    return 400
+
+
+def _field(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if part.isdigit() else (f".{part}" if out else part)
+    return out or "body"
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(errors.GridflowError)
+    async def domain_error(_: Request, exc: errors.GridflowError) -> JSONResponse:
+        return error_response(_status(exc), exc.code, exc.message, exc.details)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        details = [{"field": _field(e["loc"]), "reason": e["msg"]} for e in exc.errors()]
+        message = "; ".join(f"{d['field']}: {d['reason']}" for d in details[:5])
+        return error_response(422, "invalid_input", message, details)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
+        return error_response(exc.status_code, f"http_{exc.status_code}", str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return error_response(500, "internal", "internal error; it has been logged")
