@@ -1,0 +1,77 @@
+"""`gridflow init`: create the database and load a city configuration."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from sqlmodel import select
+
+from engine.city.directory import CityDirectory
+from engine.city.loader import CityConfigError, read_city, store_city
+from engine.clock import SystemClock
+from engine.db import create_schema, make_engine, new_session
+from engine.settings import get_settings
+from engine.users.models import Role, User, UserCreate
+from engine.users.service import create_user
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def _city_dir(args: argparse.Namespace) -> Path:
+    if args.example:
+        return EXAMPLES / args.example
+    return Path(args.city) if args.city else get_settings().city_dir
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    directory = _city_dir(args)
+    files = read_city(directory)
+    db = make_engine(settings.database_url)
+    create_schema(db)
+    now = SystemClock().now()
+    created = []
+    with new_session(db) as session, session.begin():
+        store_city(session, files)
+        session.flush()
+        city = CityDirectory.load(session)
+        for row in files.users:
+            if session.exec(select(User).where(User.username == row["username"])).first():
+                continue
+            password = row.get("password") or files.demo_password
+            if not password:
+                raise CityConfigError(f"users.toml: {row['username']}: no password")
+            data = UserCreate(
+                username=row["username"],
+                display_name=row.get("name", ""),
+                role=Role(row["role"]),
+                scope=row.get("scope"),
+                password=password,
+            )
+            create_user(session, data, city, now)
+            created.append(data)
+    print(f"Initialised {files.name} from {directory} into {settings.database_url}")
+    print(
+        f"  {len(files.units)} units, {len(files.departments)} departments, "
+        f"{len(files.categories)} categories, {len(created)} new users"
+    )
+    if files.users:
+        print("Log in with one of these users (password: see users.toml):")
+        for row in files.users[:12]:
+            print(f"  {row['username']:<22} {row['role']:<12} {row.get('scope', '')}")
+        if len(files.users) > 12:
+            print(f"  … and {len(files.users) - 12} more in {directory / 'users.toml'}")
+        print(
+            "Get an API token: curl -X POST http://127.0.0.1:8000/api/v1/auth/token "
+            "-H 'Content-Type: application/json' "
+            '-d \'{"username": "operator", "password": "…"}\''
+        )
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    init = sub.add_parser("init", help="create the database and load a city configuration")
+    init.add_argument("--example", help="an example city under examples/, e.g. demo_city")
+    init.add_argument("--city", help="a city configuration directory (default GRIDFLOW_CITY_DIR)")
+    init.set_defaults(func=cmd_init)
