@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
 from engine.clock import Clock
@@ -10,6 +13,8 @@ from web import errors
 from web.api import auth, cases, health
 from web.context import AppContext, build_context
 
+ROUTERS = [health, auth, cases]
+
 
 def create_app(
     settings: Settings | None = None,
@@ -17,13 +22,23 @@ def create_app(
     context: AppContext | None = None,
 ) -> FastAPI:
     ctx = context or build_context(settings or get_settings(), clock)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await ctx.start()
+        try:
+            yield
+        finally:
+            await ctx.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="gridflow",
         description="Grid-governance event dispatch engine (一网统管): cases, dispatch, SLAs.",
         version="0.1.0",
     )
     app.state.ctx = ctx
     errors.install(app)
-    for module in (health, auth, cases):
+    for module in ROUTERS:
         app.include_router(module.router)
     return app

@@ -28,6 +28,12 @@ class AppContext:
     def __post_init__(self) -> None:
         self.cases = CaseService(self.db, self.clock, self.workflow, lambda: self.city)
 
+    async def start(self) -> None:
+        """Start background work (timer sweeps, outbox delivery) inside the server."""
+
+    async def stop(self) -> None:
+        """Stop background work; called on server shutdown."""
+
     @property
     def city(self) -> CityDirectory:
         city = self._city

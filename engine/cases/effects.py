@@ -37,6 +37,10 @@ def _assign(ctx: EffectContext) -> dict[str, Any]:
     ctx.session.add(CaseTask(case_id=case.id, department=case.lead_department, lead=True))
     for department in co:
         ctx.session.add(CaseTask(case_id=case.id, department=department, lead=False))
+    if "limits" in data:
+        case.sla_limits = data["limits"]
+    if "urgency" in data:
+        case.urgency = data["urgency"]
     facts: dict[str, Any] = {"co_handlers": co}
     if previous and previous != case.lead_department:
         facts["from_department"] = previous
@@ -76,7 +80,15 @@ def _decide_extension(ctx: EffectContext) -> dict[str, Any]:
     return {"duration": pending}
 
 
+def _alert(ctx: EffectContext) -> dict[str, Any]:
+    ctx.case.alert_count += 1
+    if "snapshot" in ctx.data:
+        ctx.case.latest_snapshot = ctx.data["snapshot"]
+    return {"alert_count": ctx.case.alert_count}
+
+
 EFFECTS: dict[str, Effect] = {
+    "alert": _alert,
     "dispatch": _assign,
     "redispatch": _assign,
     "resolve": _resolve,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.cases.workflow import FieldSpec, TransitionSpec
+from engine.cases.workflow import SLA_STAGES, FieldSpec, TransitionSpec
 from engine.city.directory import CityDirectory
 from engine.durations import parse_duration
 from engine.errors import InvalidInput
@@ -78,4 +78,24 @@ def _clean(spec: FieldSpec, value: Any, city: CityDirectory) -> Any:
             return str(parse_duration(str(value)))
         except ValueError as exc:
             raise InvalidInput(name, str(exc)) from exc
+    if kind == "unit":
+        if not isinstance(value, str) or value not in city.units:
+            raise InvalidInput(name, f"unknown unit {value!r}")
+        return value
+    if kind == "limits":
+        return _clean_limits(name, value)
     raise InvalidInput(name, f"unsupported field type {kind}")  # pragma: no cover
+
+
+def _clean_limits(name: str, value: Any) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise InvalidInput(name, "must be an object of stage → duration")
+    clean = {}
+    for stage, text in value.items():
+        if stage not in SLA_STAGES:
+            raise InvalidInput(f"{name}.{stage}", f"not a stage; stages are {list(SLA_STAGES)}")
+        try:
+            clean[stage] = str(parse_duration(str(text)))
+        except ValueError as exc:
+            raise InvalidInput(f"{name}.{stage}", str(exc)) from exc
+    return clean

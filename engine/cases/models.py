@@ -67,6 +67,13 @@ class Case(CaseBase, table=True):
     rework_count: int = 0
     merged_into: int | None = Field(default=None, foreign_key="case.id")
     pending_extension: str | None = Field(default=None, max_length=16)
+    # Stage limit overrides from the dispatch rule, e.g. {"handle": "4h"}.
+    sla_limits: dict[str, str] = Field(default_factory=dict, sa_type=JSON)
+    supervision_unit: str | None = Field(default=None, max_length=32, index=True)  # 督办 by
+    card: str | None = Field(default=None, max_length=10)  # yellow | red (督办 card)
+    alert_count: int = 0  # repeated alerts merged into this case (video storms)
+    latest_snapshot: str | None = Field(default=None, max_length=300)
+    duplicate_of: int | None = Field(default=None)  # a likely duplicate of this open case
     version: int = 1
     audit_head: str = Field(default="", max_length=64)  # hash of the latest event
     created_at: datetime = Field(sa_type=UTCDateTime, index=True)
@@ -98,6 +105,12 @@ class CasePublic(CaseBase):
     rework_count: int
     merged_into: int | None
     pending_extension: str | None
+    sla_limits: dict[str, str] = {}
+    supervision_unit: str | None = None
+    card: str | None = None
+    alert_count: int = 0
+    latest_snapshot: str | None = None
+    duplicate_of: int | None = None
     version: int
     created_at: datetime
     updated_at: datetime

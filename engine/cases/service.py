@@ -46,6 +46,12 @@ MUTABLE = (
     "pending_extension",
     "closed_at",
     "category",
+    "sla_limits",
+    "supervision_unit",
+    "card",
+    "alert_count",
+    "latest_snapshot",
+    "duplicate_of",
 )
 
 

@@ -15,7 +15,18 @@ from transitions import Machine, MachineError
 
 from engine.users.models import Role
 
-FIELD_TYPES = {"text", "bool", "department", "departments", "case", "duration", "photos", "choice"}
+FIELD_TYPES = {
+    "text",
+    "bool",
+    "department",
+    "departments",
+    "case",
+    "duration",
+    "photos",
+    "choice",
+    "limits",
+    "unit",
+}
 SLA_STAGES = ("dispatch", "accept", "handle", "verify")
 
 

@@ -1,0 +1,106 @@
+"""Shared fixtures: a demo-city database per test (copied from a template built once), a
+virtual clock, the app, and an async HTTP client with tokens per role."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from engine.city.loader import read_city, store_city
+from engine.clock import VirtualClock
+from engine.db import create_schema, make_engine, new_session
+from engine.settings import Settings
+from engine.users.models import Role
+from engine.users.service import issue_token
+from web.app import create_app
+from web.context import AppContext, build_context
+
+DEMO_CITY = Path(__file__).resolve().parents[1] / "examples" / "demo_city"
+# Monday 2026-03-02 09:00 in Asia/Shanghai: inside working hours, no holiday near.
+START = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "demo.db"
+    db = make_engine(f"sqlite:///{path}")
+    create_schema(db)
+    with new_session(db) as session, session.begin():
+        store_city(session, read_city(DEMO_CITY))
+    db.dispose()
+    return path
+
+
+@pytest.fixture
+def clock() -> VirtualClock:
+    return VirtualClock(START)
+
+
+@pytest.fixture
+def db_url(template_db: Path, tmp_path: Path) -> str:
+    path = tmp_path / "gridflow.db"
+    shutil.copy(template_db, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def ctx(db_url: str, clock: VirtualClock, tmp_path: Path) -> AppContext:
+    settings = Settings(database_url=db_url, city_dir=DEMO_CITY, secret_key="test-secret")
+    context = build_context(settings, clock)
+    yield context
+    context.db.dispose()
+
+
+class Api:
+    """An async client with a token per (role, scope), minted on first use."""
+
+    def __init__(self, client: httpx.AsyncClient, ctx: AppContext) -> None:
+        self.client, self.ctx = client, ctx
+        self._tokens: dict[tuple[str, str | None], str] = {}
+
+    def auth(self, role: str, scope: str | None = "00") -> dict[str, str]:
+        key = (role, scope)
+        if key not in self._tokens:
+            with new_session(self.ctx.db) as session, session.begin():
+                self._tokens[key] = issue_token(
+                    session,
+                    role=Role(role),
+                    scope=scope,
+                    now=self.ctx.clock.now(),
+                    ttl=timedelta(days=1),
+                    label=f"{role}@{scope}",
+                )
+        return {"Authorization": f"Bearer {self._tokens[key]}"}
+
+    async def file(self, role: str = "operator", scope: str | None = "00", **fields) -> dict:
+        body = {
+            "channel": "hotline",
+            "category": "06002",
+            "description": "小区门口垃圾堆积三天无人清理，气味很大",
+            "grid_code": "01010101",
+        } | fields
+        response = await self.client.post(
+            "/api/v1/cases", json=body, headers=self.auth(role, scope)
+        )
+        assert response.status_code in (200, 201), response.text
+        return response.json()
+
+    async def act(
+        self, case_id: int, action: str, role: str, scope: str | None = "00", **data
+    ) -> httpx.Response:
+        return await self.client.post(
+            f"/api/v1/cases/{case_id}/actions/{action}", json=data, headers=self.auth(role, scope)
+        )
+
+
+@pytest.fixture
+async def api(ctx: AppContext) -> AsyncIterator[Api]:
+    app = create_app(context=ctx)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gridflow.test") as client:
+        yield Api(client, ctx)
