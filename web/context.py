@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
 
-from engine.cases.service import CaseService
+from engine.cases.service import CaseHook, CaseService
 from engine.cases.workflow import Workflow, standard_workflow
 from engine.city.directory import CityDirectory
 from engine.clock import Clock, SystemClock
@@ -26,7 +26,13 @@ class AppContext:
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
 
     def __post_init__(self) -> None:
-        self.cases = CaseService(self.db, self.clock, self.workflow, lambda: self.city)
+        self.cases = CaseService(
+            self.db, self.clock, self.workflow, lambda: self.city, hooks=self._hooks()
+        )
+
+    def _hooks(self) -> list[CaseHook]:
+        """Hooks that write their rows in every case transaction, in this order."""
+        return []
 
     async def start(self) -> None:
         """Start background work (timer sweeps, outbox delivery) inside the server."""
