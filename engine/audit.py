@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from engine.cases.models import CaseEvent
+from sqlmodel import Session, col, select
+
+from engine.cases.models import Case, CaseEvent
 
 
 def canonical(event: CaseEvent) -> str:
@@ -61,3 +65,55 @@ def new_event(
     )
     event.hash = event_hash(prev_hash, event)
     return event
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    case_id: int
+    seq: int | None  # the first broken event; None when the chain's head is missing
+    reason: str
+
+
+def verify_chains(session: Session, batch: int = 2000) -> Iterator[ChainBreak | int]:
+    """Check every case's chain; yield the first break of each broken case.
+
+    Also yields the number of cases checked after each batch, for progress reporting. Events
+    are read in (case, seq) order in batches, so memory stays flat on a large database.
+    """
+    heads = dict(session.exec(select(Case.id, Case.audit_head)).all())
+    checked = 0
+    last_id = 0
+    while True:
+        ids = [i for i in sorted(heads) if i > last_id][:batch]
+        if not ids:
+            return
+        query = (
+            select(CaseEvent)
+            .where(col(CaseEvent.case_id).in_(ids))
+            .order_by(col(CaseEvent.case_id), col(CaseEvent.seq))
+        )
+        by_case: dict[int, list[CaseEvent]] = {i: [] for i in ids}
+        for event in session.exec(query):
+            by_case[event.case_id].append(event)
+        for case_id in ids:
+            found = _verify_one(case_id, by_case[case_id], heads[case_id])
+            if found is not None:
+                yield found
+        checked += len(ids)
+        last_id = ids[-1]
+        yield checked
+
+
+def _verify_one(case_id: int, trail: list[CaseEvent], head: str) -> ChainBreak | None:
+    prev = ""
+    for expected_seq, event in enumerate(trail, 1):
+        if event.seq != expected_seq:
+            return ChainBreak(case_id, expected_seq, f"event {expected_seq} is missing")
+        if event.prev_hash != prev:
+            return ChainBreak(case_id, event.seq, "does not link to the previous event")
+        if event_hash(prev, event) != event.hash:
+            return ChainBreak(case_id, event.seq, "content does not match its hash (edited)")
+        prev = event.hash
+    if prev != head:
+        return ChainBreak(case_id, None, "the case's latest event is missing (truncated)")
+    return None

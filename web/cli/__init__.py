@@ -7,9 +7,9 @@ import sys
 
 from engine.city.loader import CityConfigError
 from engine.errors import GridflowError
-from web.cli import init, serve, users
+from web.cli import audit, init, serve, users
 
-COMMANDS = [init, serve, users]
+COMMANDS = [init, serve, users, audit]
 
 
 def build_parser() -> argparse.ArgumentParser:
