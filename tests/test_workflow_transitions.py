@@ -92,7 +92,7 @@ def test_transition(ctx, spec, source):
     data = dict(DATA.get(spec.action, {}))
     for name, values in spec.when:
         data[name] = values[0]
-    if spec.action == "merge":
+    if spec.action in ("merge", "flag_duplicate"):
         data["master_id"] = new_case(ctx, "registered")
     if spec.action in ("approve_extension", "reject_extension"):
         handler = principal_for(Role.handler)

@@ -87,8 +87,17 @@ def _alert(ctx: EffectContext) -> dict[str, Any]:
     return {"alert_count": ctx.case.alert_count}
 
 
+def _flag_duplicate(ctx: EffectContext) -> dict[str, Any]:
+    master_id = ctx.data["master_id"]
+    if master_id == ctx.case.id:
+        raise InvalidInput("master_id", "a case cannot duplicate itself")
+    ctx.case.duplicate_of = master_id
+    return {}
+
+
 EFFECTS: dict[str, Effect] = {
     "alert": _alert,
+    "flag_duplicate": _flag_duplicate,
     "dispatch": _assign,
     "redispatch": _assign,
     "resolve": _resolve,

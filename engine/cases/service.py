@@ -72,6 +72,7 @@ class Change:
 class FollowUp:
     action: str
     data: dict[str, Any]
+    by: Principal | None = None  # who takes the step; None: the system
 
 
 class CaseHook(Protocol):
@@ -115,11 +116,18 @@ class CaseService:
 
     # ---------------------------------------------------------------- intake
 
-    def intake(self, principal: Principal, data: CaseCreate) -> IntakeResult:
-        """Register a report as a case; a repeat ``(channel, external_id)`` returns the first."""
+    def intake(
+        self, principal: Principal, data: CaseCreate, then: Sequence[FollowUp] = ()
+    ) -> IntakeResult:
+        """Register a report as a case; a repeat ``(channel, external_id)`` returns the first.
+
+        ``then``: the channel's own next steps (e.g. a video alert's register or on-site check,
+        a grid worker's self-handling), applied in the same transaction instead of the trusted
+        channels' automatic register.
+        """
         try:
             with self.transaction() as session:
-                return self._intake_one(session, principal, data, self.city)
+                return self._intake_one(session, principal, data, self.city, then)
         except IntegrityError:
             existing = self._existing(data)
             if existing is None:
@@ -171,7 +179,12 @@ class CaseService:
         return located or city.root
 
     def _intake_one(
-        self, session: Session, principal: Principal, data: CaseCreate, city: CityDirectory
+        self,
+        session: Session,
+        principal: Principal,
+        data: CaseCreate,
+        city: CityDirectory,
+        then: Sequence[FollowUp] = (),
     ) -> IntakeResult:
         if data.external_id is not None:
             existing = self._find_external(session, data)
@@ -211,7 +224,9 @@ class CaseService:
         session.flush()
         session.expunge(case)
         follow_ups = list(self._run_hooks(session, case, event, principal, {}, now, city))
-        if case.channel in city.trusted_channels:
+        if then:
+            follow_ups.extend(then)
+        elif case.channel in city.trusted_channels:
             follow_ups.insert(0, FollowUp("register", {}))
         self._follow(session, case, follow_ups, city)
         return IntakeResult(case, created=True)
@@ -348,4 +363,5 @@ class CaseService:
         if len(follow_ups) > MAX_FOLLOW_UPS:
             raise RuntimeError(f"hooks asked for {len(follow_ups)} follow-ups on case {case.id}")
         for follow_up in follow_ups:
-            self._apply(session, case, SYSTEM, follow_up.action, follow_up.data, city)
+            by = follow_up.by or SYSTEM
+            self._apply(session, case, by, follow_up.action, follow_up.data, city)
