@@ -17,6 +17,9 @@ class Settings(BaseSettings):
     max_batch_size: int = 1000
     max_page_size: int = 200
     token_ttl_days: int = 365
+    attachments_dir: Path = Path("var/attachments")  # photos, content-addressed (sha256)
+    max_attachment_bytes: int = 10 * 1024 * 1024
+    outbox_poll_seconds: float = 2.0  # how often the server's delivery worker looks for work
 
 
 @lru_cache
