@@ -17,6 +17,10 @@ class Settings(BaseSettings):
     max_batch_size: int = 1000
     max_page_size: int = 200
     token_ttl_days: int = 365
+    max_body_bytes: int = 1_000_000  # JSON requests
+    max_upload_bytes: int = 10_000_000  # attachment uploads
+    intake_rate_per_second: float = 100.0  # per token, on intake endpoints; 0 = off
+    intake_burst: int = 200
     attachments_dir: Path = Path("var/attachments")  # photos, content-addressed (sha256)
     max_attachment_bytes: int = 10 * 1024 * 1024
     outbox_poll_seconds: float = 2.0  # how often the server's delivery worker looks for work

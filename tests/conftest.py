@@ -4,7 +4,8 @@ virtual clock, the app, and an async HTTP client with tokens per role."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -49,11 +50,23 @@ def db_url(template_db: Path, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def ctx(db_url: str, clock: VirtualClock, tmp_path: Path) -> AppContext:
-    settings = Settings(database_url=db_url, city_dir=DEMO_CITY, secret_key="test-secret")
-    context = build_context(settings, clock)
-    yield context
-    context.db.dispose()
+def make_ctx(db_url: str, clock: VirtualClock) -> Iterator[Callable[..., AppContext]]:
+    """Build the test's context with settings overridden, e.g. ``make_ctx(intake_burst=3)``."""
+    made: list[AppContext] = []
+
+    def make(**overrides: object) -> AppContext:
+        fields = {"database_url": db_url, "city_dir": DEMO_CITY, "secret_key": "test-secret"}
+        made.append(build_context(Settings(**(fields | overrides)), clock))
+        return made[-1]
+
+    yield make
+    for context in made:
+        context.db.dispose()
+
+
+@pytest.fixture
+def ctx(make_ctx: Callable[..., AppContext]) -> AppContext:
+    return make_ctx()
 
 
 class Api:
@@ -98,9 +111,21 @@ class Api:
         )
 
 
-@pytest.fixture
-async def api(ctx: AppContext) -> AsyncIterator[Api]:
+@asynccontextmanager
+async def serve(ctx: AppContext) -> AsyncIterator[Api]:
+    """An ``Api`` on a fresh app over ``ctx`` (the app's lifespan is not started)."""
     app = create_app(context=ctx)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://gridflow.test") as client:
         yield Api(client, ctx)
+
+
+@pytest.fixture
+def make_api() -> Callable[[AppContext], AbstractAsyncContextManager[Api]]:
+    return serve
+
+
+@pytest.fixture
+async def api(ctx: AppContext) -> AsyncIterator[Api]:
+    async with serve(ctx) as client:
+        yield client

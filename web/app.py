@@ -12,8 +12,12 @@ from engine.settings import Settings, get_settings
 from web import errors
 from web.api import auth, cases, health
 from web.context import AppContext, build_context
+from web.limits import BodyLimit, IntakeRateLimit
 
 ROUTERS = [health, auth, cases]
+# Rate-limited per token (POST only) and the paths that take large uploads.
+INTAKE_PATHS = ["/api/v1/cases", "/api/v1/intake", "/open311/v2/requests"]
+UPLOAD_PATHS = ["/api/v1/attachments"]
 
 
 def create_app(
@@ -39,6 +43,20 @@ def create_app(
     )
     app.state.ctx = ctx
     errors.install(app)
+    settings = ctx.settings
+    app.add_middleware(
+        IntakeRateLimit,
+        clock=ctx.clock,
+        rate=settings.intake_rate_per_second,
+        burst=settings.intake_burst,
+        paths=INTAKE_PATHS,
+    )
+    app.add_middleware(
+        BodyLimit,
+        limit=settings.max_body_bytes,
+        upload_limit=settings.max_upload_bytes,
+        uploads=UPLOAD_PATHS,
+    )
     for module in ROUTERS:
         app.include_router(module.router)
     return app
