@@ -2,9 +2,12 @@
 
 from engine.cases.models import Case, CaseEvent, CaseTask
 from engine.city.models import Category, CityConfig, Department, Unit
+from engine.intake.alerts import AlertWindow, VideoAlert
+from engine.outbox.models import OutboxMessage
 from engine.users.models import ApiToken, User
 
 __all__ = [
+    "AlertWindow",
     "ApiToken",
     "Case",
     "CaseEvent",
@@ -12,6 +15,8 @@ __all__ = [
     "Category",
     "CityConfig",
     "Department",
+    "OutboxMessage",
     "Unit",
     "User",
+    "VideoAlert",
 ]

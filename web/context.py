@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from sqlalchemy.engine import Engine
 
@@ -13,6 +14,7 @@ from engine.city.directory import CityDirectory
 from engine.clock import Clock, SystemClock
 from engine.db import create_schema, make_engine, new_session
 from engine.settings import Settings
+from web.channels import Channels, channel_hooks
 
 
 @dataclass
@@ -32,13 +34,20 @@ class AppContext:
 
     def _hooks(self) -> list[CaseHook]:
         """Hooks that write their rows in every case transaction, in this order."""
-        return []
+        return [*channel_hooks()]
 
     async def start(self) -> None:
         """Start background work (timer sweeps, outbox delivery) inside the server."""
+        await self.channels.start()
 
     async def stop(self) -> None:
         """Stop background work; called on server shutdown."""
+        await self.channels.stop()
+
+    @cached_property
+    def channels(self) -> Channels:
+        """Intake channels' configuration and the outbox delivery loop."""
+        return Channels(self)
 
     @property
     def city(self) -> CityDirectory:

@@ -1,0 +1,123 @@
+"""12345 hotline intake: a hotline ticket becomes a case; the ticket number is the
+idempotency key (``external_id`` on channel ``hotline``), so a resent ticket or a re-run
+import never makes a second case.
+
+Status goes back to the hotline system through the outbox (engine/outbox/hook.py): accepted,
+reply, callback result, closed.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from engine.cases.models import CaseCreate, Channel, RequestType, Urgency
+from engine.cases.service import CaseService, IntakeResult
+from engine.errors import InvalidInput
+from engine.users.models import Principal
+
+REQUEST_TYPES = {
+    "咨询": RequestType.consult,
+    "求助": RequestType.help,
+    "投诉": RequestType.complaint,
+    "举报": RequestType.report,
+    "建议": RequestType.suggestion,
+    "意见建议": RequestType.suggestion,
+}
+URGENCIES = {
+    "紧急": Urgency.urgent,
+    "特急": Urgency.urgent,
+    "加急": Urgency.urgent,
+    "一般": Urgency.normal,
+    "普通": Urgency.normal,
+}
+
+
+def _blank_to_none(value: Any) -> Any:
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    return value
+
+
+def _request_type(value: Any) -> Any:
+    value = _blank_to_none(value)
+    if isinstance(value, str):
+        found = REQUEST_TYPES.get(value) or REQUEST_TYPES.get(value.rstrip("类"))
+        if found is not None:
+            return found
+        if value.lower() in RequestType.__members__:
+            return RequestType(value.lower())
+        raise ValueError(
+            "must be 咨询/求助/投诉/举报/建议 or consult/help/complaint/report/suggestion"
+        )
+    return value
+
+
+def _urgency(value: Any) -> Any:
+    value = _blank_to_none(value)
+    if isinstance(value, str):
+        found = URGENCIES.get(value)
+        if found is not None:
+            return found
+        if value.lower() in Urgency.__members__:
+            return Urgency(value.lower())
+        raise ValueError("must be 紧急/一般 or urgent/normal")
+    return value
+
+
+Text = Annotated[str | None, BeforeValidator(_blank_to_none)]
+
+
+class HotlineTicket(BaseModel):
+    """A 12345 ticket as the hotline system sends it (English keys; values may be Chinese)."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    ticket_no: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")
+    content: str = Field(min_length=1, max_length=4000)  # 诉求内容
+    caller_name: Annotated[Text, Field(max_length=50)] = None
+    caller_phone: Annotated[Text, Field(pattern=r"^[0-9+\- ]{3,30}$")] = None
+    address: Annotated[Text, Field(max_length=300)] = None
+    request_type: Annotated[RequestType | None, BeforeValidator(_request_type)] = None
+    urgency: Annotated[Urgency | None, BeforeValidator(_urgency)] = None
+    category: Annotated[Text, Field(pattern=r"^\d{5}$")] = None  # the operator's 事项分类
+    grid_code: Annotated[Text, Field(max_length=32)] = None
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lng: float | None = Field(default=None, ge=-180, le=180)
+
+    def to_case(self) -> CaseCreate:
+        return CaseCreate(
+            channel=Channel.hotline,
+            external_id=self.ticket_no,
+            category=self.category,
+            description=self.content,
+            address=self.address,
+            request_type=self.request_type,
+            urgency=self.urgency,
+            reporter_name=self.caller_name,
+            reporter_phone=self.caller_phone,
+            grid_code=self.grid_code,
+            lat=self.lat,
+            lng=self.lng,
+        )
+
+
+class HotlineBatch(BaseModel):
+    tickets: list[HotlineTicket] = Field(min_length=1)
+
+
+def file_ticket(cases: CaseService, principal: Principal, ticket: HotlineTicket) -> IntakeResult:
+    return cases.intake(principal, ticket.to_case())
+
+
+def file_tickets(
+    cases: CaseService, principal: Principal, tickets: list[HotlineTicket]
+) -> list[IntakeResult]:
+    """All or nothing: one transaction; a ticket already filed returns its case."""
+    try:
+        return cases.intake_batch(principal, [t.to_case() for t in tickets])
+    except InvalidInput as exc:
+        field = str(exc.details[0]["field"]).replace("items[", "tickets[", 1)
+        raise InvalidInput(field, exc.details[0]["reason"]) from exc
