@@ -37,6 +37,7 @@ def create_app(
 
     app = FastAPI(
         lifespan=lifespan,
+        responses=errors.ERROR_RESPONSES,
         title="gridflow",
         description="Grid-governance event dispatch engine (一网统管): cases, dispatch, SLAs.",
         version="0.1.0",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from sqlmodel import Session
 
 from engine.db import new_session
@@ -13,6 +13,10 @@ from engine.errors import Forbidden, Unauthorized
 from engine.users.models import Principal, Role
 from engine.users.service import principal_for_token
 from web.context import AppContext
+
+# Row ids in paths: positive and within a 64-bit integer, so a fuzzed id is a 422 or a 404.
+MAX_ID = 2**63 - 1
+RowId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 def get_ctx(request: Request) -> AppContext:

@@ -8,11 +8,39 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 from engine import errors
 
 log = logging.getLogger("gridflow.web")
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    details: Any = None
+
+
+class ErrorBody(BaseModel):
+    """Every error response: ``{"error": {"code", "message", "details"}}``."""
+
+    error: ErrorDetail
+
+
+# Documented on every route, so clients (and the schema fuzzer) know the error shape.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": text}
+    for status, text in [
+        (401, "missing, invalid or expired token"),
+        (403, "the caller's role may not do this"),
+        (404, "not found, or outside the caller's scope"),
+        (409, "conflict: not allowed in the current state, or changed by someone else"),
+        (413, "request too large"),
+        (422, "invalid input: details name each field and reason"),
+        (429, "rate limited: see Retry-After"),
+    ]
+}
 
 STATUS = {
     errors.InvalidInput: 422,

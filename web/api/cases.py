@@ -12,7 +12,7 @@ from engine.cases.models import CaseCreate, CaseEventPublic, CasePublic
 from engine.errors import Forbidden, TooLarge
 from engine.users.models import Principal, Role
 from web.context import AppContext
-from web.deps import Ctx, CurrentPrincipal, DbSession
+from web.deps import Ctx, CurrentPrincipal, DbSession, RowId
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
 
@@ -59,7 +59,12 @@ def _one(ctx: AppContext, session: DbSession, principal: Principal, case_id: int
     return queries.present(case, principal, co, ctx.cases.allowed_actions(principal, case))
 
 
-@router.post("", status_code=201, response_model=CasePublic)
+@router.post(
+    "",
+    status_code=201,
+    response_model=CasePublic,
+    responses={200: {"model": CasePublic, "description": "already filed: the existing case"}},
+)
 def file_case(
     data: CaseCreate, ctx: Ctx, session: DbSession, principal: CurrentPrincipal, response: Response
 ) -> CasePublic:
@@ -109,13 +114,15 @@ def list_cases(
 
 
 @router.get("/{case_id}", response_model=CasePublic)
-def get_case(case_id: int, ctx: Ctx, session: DbSession, principal: CurrentPrincipal) -> CasePublic:
+def get_case(
+    case_id: RowId, ctx: Ctx, session: DbSession, principal: CurrentPrincipal
+) -> CasePublic:
     return _one(ctx, session, principal, case_id)
 
 
 @router.post("/{case_id}/actions/{action}", response_model=CasePublic)
 def act(
-    case_id: int,
+    case_id: RowId,
     action: str,
     ctx: Ctx,
     session: DbSession,
@@ -130,7 +137,7 @@ def act(
 
 @router.get("/{case_id}/events", response_model=list[CaseEventPublic])
 def case_events(
-    case_id: int, ctx: Ctx, session: DbSession, principal: CurrentPrincipal
+    case_id: RowId, ctx: Ctx, session: DbSession, principal: CurrentPrincipal
 ) -> list[CaseEventPublic]:
     """The case's audit trail, oldest first."""
     queries.get_visible(session, principal, case_id, ctx.city)
