@@ -8,6 +8,7 @@ master's status, so its reporter follows the case that is actually being handled
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -32,6 +33,7 @@ MAX_RESULTS = 1000
 DEFAULT_SPAN = timedelta(days=90)
 FINAL_CLOSED = ("closed", "voided")
 # CaseCreate field → the Open311 field a client sent
+PHONE = re.compile(r"^[0-9+\- ]{3,30}$")
 SPEC_NAMES = {"reporter_phone": "phone", "reporter_name": "last_name", "lng": "long"}
 
 
@@ -111,6 +113,9 @@ def file_request(cases: CaseService, principal: Principal, form: dict[str, str])
             "lat", "a location is required: lat & long, address_string or address_id"
         )
     name = "".join(p for p in (form.get("last_name"), form.get("first_name")) if p) or None
+    phone = (form.get("phone") or "").strip() or None
+    if phone is not None and not PHONE.match(phone):
+        raise InvalidInput("phone", "must be a phone number (digits, +, -, spaces)")
     description = (form.get("description") or "").strip() or city.categories[code].name
     try:
         data = CaseCreate(
@@ -121,7 +126,7 @@ def file_request(cases: CaseService, principal: Principal, form: dict[str, str])
             lng=lng,
             address=address or form.get("address_id") or None,
             reporter_name=name,
-            reporter_phone=(form.get("phone") or "").strip() or None,
+            reporter_phone=phone,
         )
     except ValidationError as exc:  # name the first bad field as the spec calls it
         first = exc.errors()[0]
