@@ -54,6 +54,7 @@ DATA = {
     "request_extension": {"duration": "2wd", "reason": "需采购配件"},
     "request_suspension": {"reason": "等待施工许可"},
     "note": {"note": "已电话联系市民"},
+    "reveal_contact": {"reason": "需电话联系市民确认地址"},
     "escalate": {"reason": "超期"},
 }
 

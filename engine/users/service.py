@@ -15,7 +15,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, select
 
 from engine.city.directory import CityDirectory
-from engine.errors import InvalidInput, Unauthorized
+from engine.errors import InvalidInput, NotFound, Unauthorized
 from engine.users.models import ApiToken, Principal, Role, User, UserCreate
 
 _hasher = PasswordHasher()
@@ -82,20 +82,37 @@ def issue_token(
     user_id: int | None = None,
 ) -> str:
     """Create a token and return it; only its digest is stored, so show it once."""
+    return issue_token_row(
+        session, role=role, scope=scope, now=now, ttl=ttl, label=label, user_id=user_id
+    )[0]
+
+
+def issue_token_row(
+    session: Session,
+    *,
+    role: Role,
+    scope: str | None,
+    now: datetime,
+    ttl: timedelta | None,
+    label: str = "",
+    user_id: int | None = None,
+) -> tuple[str, ApiToken]:
+    """``issue_token``, also returning the stored row (its id, expiry) for the caller to show."""
+    if user_id is not None and session.get(User, user_id) is None:
+        raise InvalidInput("user_id", f"user {user_id} does not exist")
     token = "gf_" + secrets.token_urlsafe(32)
-    session.add(
-        ApiToken(
-            token_hash=_digest(token),
-            label=label,
-            role=role,
-            scope=scope,
-            user_id=user_id,
-            created_at=now,
-            expires_at=now + ttl if ttl else None,
-        )
+    row = ApiToken(
+        token_hash=_digest(token),
+        label=label,
+        role=role,
+        scope=scope,
+        user_id=user_id,
+        created_at=now,
+        expires_at=now + ttl if ttl else None,
     )
+    session.add(row)
     session.flush()
-    return token
+    return token, row
 
 
 def principal_for_token(session: Session, token: str, now: datetime) -> Principal:
@@ -111,3 +128,41 @@ def principal_for_token(session: Session, token: str, now: datetime) -> Principa
             raise Unauthorized("the token's user is disabled")
         name = user.username
     return Principal(name=name, role=row.role, scope=row.scope, user_id=row.user_id)
+
+
+def list_tokens(session: Session) -> list[ApiToken]:
+    return list(session.exec(select(ApiToken).order_by(ApiToken.id)))  # type: ignore[arg-type]
+
+
+def revoke_token(session: Session, token_id: int, now: datetime) -> ApiToken:
+    row = session.get(ApiToken, token_id)
+    if row is None:
+        raise NotFound(f"token {token_id} not found")
+    if row.revoked_at is None:
+        row.revoked_at = now
+        session.add(row)
+    return row
+
+
+def update_user(
+    session: Session,
+    user_id: int,
+    city: CityDirectory,
+    *,
+    active: bool | None = None,
+    role: Role | None = None,
+    scope: str | None = None,
+    password: str | None = None,
+) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"user {user_id} not found")
+    if active is not None:
+        user.active = active
+    if role is not None or scope is not None:
+        user.role = role or user.role
+        user.scope = check_scope(user.role, scope if scope is not None else user.scope, city)
+    if password is not None:
+        user.password_hash = hash_password(password)
+    session.add(user)
+    return user

@@ -40,6 +40,15 @@ class CaseList(BaseModel):
     offset: int
 
 
+class ContactRequest(BaseModel):
+    reason: str = Field(min_length=2, max_length=500, description="why you need the contact")
+
+
+class Contact(BaseModel):
+    reporter_name: str | None
+    reporter_phone: str | None
+
+
 class ActionRequest(BaseModel):
     """The action's fields (see the workflow), and optionally the version you last saw."""
 
@@ -133,6 +142,15 @@ def act(
     payload: dict[str, Any] = dict(body.model_extra or {}) if body else {}
     ctx.cases.act(principal, case_id, action, payload, body.version if body else None)
     return _one(ctx, session, principal, case_id)
+
+
+@router.post("/{case_id}/contact", response_model=Contact)
+def reveal_contact(
+    case_id: RowId, data: ContactRequest, ctx: Ctx, principal: CurrentPrincipal
+) -> Contact:
+    """The caller's unmasked name and phone, for roles that see them masked; audited."""
+    case = ctx.cases.act(principal, case_id, "reveal_contact", {"reason": data.reason})
+    return Contact(reporter_name=case.reporter_name, reporter_phone=case.reporter_phone)
 
 
 @router.get("/{case_id}/events", response_model=list[CaseEventPublic])
