@@ -18,6 +18,7 @@ from engine.users.models import Principal
 class CaseFilter(SQLModel):
     state: str | None = None
     channel: str | None = None
+    external_id: str | None = None
     category: str | None = None  # a code prefix: "06" is the whole class
     department: str | None = None  # lead department
     unit: str | None = None  # owning unit's subtree
@@ -59,7 +60,7 @@ def list_cases(
     offset: int,
 ) -> tuple[list[Case], int]:
     where = [access.case_scope(principal, city)]
-    for name in ("state", "channel", "urgency"):
+    for name in ("state", "channel", "urgency", "external_id"):
         value = getattr(filters, name)
         if value is not None:
             where.append(getattr(Case, name) == value)
