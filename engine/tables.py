@@ -4,6 +4,7 @@ from engine.cases.models import Case, CaseEvent, CaseTask
 from engine.city.models import Category, CityConfig, Department, Unit
 from engine.intake.alerts import AlertWindow, VideoAlert
 from engine.outbox.models import OutboxMessage
+from engine.users.lockout import LoginAttempt
 from engine.users.models import ApiToken, User
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     "Category",
     "CityConfig",
     "Department",
+    "LoginAttempt",
     "OutboxMessage",
     "Unit",
     "User",

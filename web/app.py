@@ -13,6 +13,7 @@ from web import errors, open311
 from web.api import admin_users, attachments, auth, cases, health, intake, outbox
 from web.context import AppContext, build_context
 from web.limits import BodyLimit, IntakeRateLimit
+from web.pages import setup as pages
 
 ROUTERS = [health, auth, cases, admin_users, intake, attachments, outbox, open311]
 # Rate-limited per token (POST only) and the paths that take large uploads.
@@ -60,4 +61,5 @@ def create_app(
     )
     for module in ROUTERS:
         app.include_router(module.router)
+    pages.install(app)
     return app

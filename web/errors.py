@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 from engine import errors
+from engine.users.lockout import AccountLocked
 
 log = logging.getLogger("gridflow.web")
 
@@ -49,12 +50,17 @@ STATUS = {
     errors.Unauthorized: 401,
     errors.Conflict: 409,
     errors.TooLarge: 413,
+    AccountLocked: 429,
 }
 
 
-def error_response(status: int, code: str, message: str, details: Any = None) -> JSONResponse:
+def error_response(
+    status: int, code: str, message: str, details: Any = None, retry_after: int | None = None
+) -> JSONResponse:
     body = {"error": {"code": code, "message": message, "details": details}}
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
     return JSONResponse(body, status_code=status, headers=headers)
 
 
@@ -76,7 +82,8 @@ def _field(loc: tuple[Any, ...]) -> str:
 def install(app: FastAPI) -> None:
     @app.exception_handler(errors.GridflowError)
     async def domain_error(_: Request, exc: errors.GridflowError) -> JSONResponse:
-        return error_response(_status(exc), exc.code, exc.message, exc.details)
+        retry_after = getattr(exc, "retry_after", None)
+        return error_response(_status(exc), exc.code, exc.message, exc.details, retry_after)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -16,9 +16,11 @@ from sqlmodel import Session, select
 
 from engine.city.directory import CityDirectory
 from engine.errors import InvalidInput, NotFound, Unauthorized
+from engine.users import lockout
 from engine.users.models import ApiToken, Principal, Role, User, UserCreate
 
 _hasher = PasswordHasher()
+_DUMMY_HASH = _hasher.hash("gridflow-timing-equaliser")
 
 
 def hash_password(password: str) -> str:
@@ -56,14 +58,19 @@ def create_user(session: Session, data: UserCreate, city: CityDirectory, now: da
     return user
 
 
-def authenticate_password(session: Session, username: str, password: str) -> User:
+def authenticate_password(session: Session, username: str, password: str, now: datetime) -> User:
+    """Check a password; five failures in 15 minutes lock the account for 15 minutes."""
+    lockout.check_not_locked(session, username, now)
     user = session.exec(select(User).where(User.username == username)).first()
     try:
         if user is None or not user.active:
+            _hasher.verify(_DUMMY_HASH, password)  # same cost whether or not the user exists
             raise VerificationError
         _hasher.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError) as exc:
+        lockout.record_failure(session, username, now)
         raise Unauthorized("wrong username or password") from exc
+    lockout.record_success(session, username)
     return user
 
 

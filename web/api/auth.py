@@ -28,8 +28,8 @@ class TokenOut(BaseModel):
 @router.post("/token", response_model=TokenOut)
 def login(data: Login, ctx: Ctx, session: DbSession) -> TokenOut:
     """A token valid for 12 hours, acting as the user with their role and scope."""
-    user = authenticate_password(session, data.username, data.password)
     now = ctx.clock.now()
+    user = authenticate_password(session, data.username, data.password, now)
     ttl = timedelta(hours=12)
     token = issue_token(
         session, role=user.role, scope=user.scope, now=now, ttl=ttl, user_id=user.id
