@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from engine.cases.models import CaseCreate, Channel, RequestType, Urgency
 from engine.cases.service import CaseService, IntakeResult
@@ -67,9 +67,6 @@ def _urgency(value: Any) -> Any:
     return value
 
 
-Text = Annotated[str | None, BeforeValidator(_blank_to_none)]
-
-
 class HotlineTicket(BaseModel):
     """A 12345 ticket as the hotline system sends it (English keys; values may be Chinese)."""
 
@@ -77,15 +74,23 @@ class HotlineTicket(BaseModel):
 
     ticket_no: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")
     content: str = Field(min_length=1, max_length=4000)  # 诉求内容
-    caller_name: Annotated[Text, Field(max_length=50)] = None
-    caller_phone: Annotated[Text, Field(pattern=r"^[0-9+\- ]{3,30}$")] = None
-    address: Annotated[Text, Field(max_length=300)] = None
+    caller_name: str | None = Field(default=None, max_length=50)
+    caller_phone: str | None = Field(default=None, pattern=r"^[0-9+\- ]{3,30}$")
+    address: str | None = Field(default=None, max_length=300)
     request_type: Annotated[RequestType | None, BeforeValidator(_request_type)] = None
     urgency: Annotated[Urgency | None, BeforeValidator(_urgency)] = None
-    category: Annotated[Text, Field(pattern=r"^\d{5}$")] = None  # the operator's 事项分类
-    grid_code: Annotated[Text, Field(max_length=32)] = None
+    category: str | None = Field(default=None, pattern=r"^\d{5}$")  # the operator's 事项分类
+    grid_code: str | None = Field(default=None, max_length=32)
     lat: float | None = Field(default=None, ge=-90, le=90)
     lng: float | None = Field(default=None, ge=-180, le=180)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blanks(cls, data: Any) -> Any:
+        """Hotline exports leave optional columns empty: an empty value is no value."""
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if not (isinstance(v, str) and not v.strip())}
+        return data
 
     def to_case(self) -> CaseCreate:
         return CaseCreate(

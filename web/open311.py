@@ -21,6 +21,7 @@ from engine.db import new_session
 from engine.errors import Forbidden, GridflowError, InvalidInput, NotFound, Unauthorized
 from engine.users.models import Principal, Role
 from engine.users.service import principal_for_token
+from web import open311_models as models
 from web.context import AppContext
 
 log = logging.getLogger("gridflow.open311")
@@ -56,7 +57,9 @@ class Open311Route(APIRoute):
         return route
 
 
-router = APIRouter(prefix="/open311/v2", tags=["open311"], route_class=Open311Route)
+router = APIRouter(
+    prefix="/open311/v2", tags=["open311"], route_class=Open311Route, responses=models.ERRORS
+)
 
 
 def _ctx(request: Request) -> AppContext:
@@ -98,28 +101,28 @@ def _filer(ctx: AppContext, api_key: str | None) -> Principal:
     return principal
 
 
-@router.get("/discovery.json")
+@router.get("/discovery.json", response_model=models.Discovery)
 def discovery(request: Request) -> Any:
     ctx = _ctx(request)
     base = str(request.url_for("services")).removesuffix("/services.json")
     return open311.discovery(ctx.city, base, ctx.clock.now())
 
 
-@router.get("/services.json", name="services")
+@router.get("/services.json", name="services", response_model=list[models.Service])
 def services(request: Request) -> Any:
     ctx = _ctx(request)
     open311.check_jurisdiction(ctx.city, request.query_params.get("jurisdiction_id"))
     return open311.services(ctx.city)
 
 
-@router.get("/services/{code}.json")
+@router.get("/services/{code}.json", response_model=models.ServiceDefinition)
 def service_definition(code: str, request: Request) -> Any:
     ctx = _ctx(request)
     open311.check_jurisdiction(ctx.city, request.query_params.get("jurisdiction_id"))
     return open311.service_definition(ctx.city, code)
 
 
-@router.post("/requests.json")
+@router.post("/requests.json", status_code=201, response_model=list[models.Created])
 async def post_request(request: Request) -> Any:
     ctx = _ctx(request)
     form = _query(request) | await _form(request)
@@ -133,7 +136,7 @@ async def post_request(request: Request) -> Any:
     return JSONResponse(body, status_code=201)
 
 
-@router.get("/requests.json")
+@router.get("/requests.json", response_model=list[models.ServiceRequest])
 def get_requests(request: Request) -> Any:
     ctx = _ctx(request)
     query = _query(request)
@@ -144,7 +147,7 @@ def get_requests(request: Request) -> Any:
         return [open311.request_view(session, c, city, ctx.workflow) for c in found]
 
 
-@router.get("/requests/{request_id}.json")
+@router.get("/requests/{request_id}.json", response_model=list[models.ServiceRequest])
 def get_request(request_id: str, request: Request) -> Any:
     ctx = _ctx(request)
     open311.check_jurisdiction(ctx.city, request.query_params.get("jurisdiction_id"))

@@ -62,7 +62,12 @@ def _view(ctx: AppContext, session: DbSession, principal: Principal, case: Case)
     return queries.present(case, principal, co, ctx.cases.allowed_actions(principal, case))
 
 
-@router.post("/hotline", status_code=201, response_model=CasePublic)
+@router.post(
+    "/hotline",
+    status_code=201,
+    response_model=CasePublic,
+    responses={200: {"model": CasePublic, "description": "ticket filed before: its case"}},
+)
 def hotline_ticket(
     ticket: hotline.HotlineTicket,
     ctx: Ctx,
@@ -101,7 +106,12 @@ def hotline_batch(
     )
 
 
-@router.post("/grid", status_code=201, response_model=CasePublic)
+@router.post(
+    "/grid",
+    status_code=201,
+    response_model=CasePublic,
+    responses={200: {"model": CasePublic, "description": "report sent before: its case"}},
+)
 def grid_report(
     report: grid.GridReport,
     ctx: Ctx,
@@ -130,7 +140,12 @@ def grid_tasks(
     )
 
 
-@router.post("/video", status_code=201, response_model=VideoResult)
+@router.post(
+    "/video",
+    status_code=201,
+    response_model=VideoResult,
+    responses={200: {"model": VideoResult, "description": "counted into an open case"}},
+)
 def video_alert(
     alert: VideoAlertIn, ctx: Ctx, principal: CurrentPrincipal, response: Response
 ) -> VideoResult:
