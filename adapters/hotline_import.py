@@ -1,13 +1,15 @@
 """Batch import of 12345 tickets from CSV or XLSX exports of the hotline system.
 
-Headers may be Chinese or English (工单编号 / ticket_no …). Every bad row is reported with
-its row number and field and skipped; good rows are filed in chunks, one transaction each.
+Headers may be Chinese or English (工单编号 / ticket_no …); CSV may be UTF-8 or GB18030.
+Every bad row is reported with its row number and field and skipped; good rows are filed in
+chunks, one transaction each.
 The ticket number is the idempotency key, so a re-run files only what is new.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,12 +69,16 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         yield from _xlsx_rows(path)
         return
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        reader = csv.reader(fh)
-        columns = _header(next(reader, []))
-        for number, values in enumerate(reader, 2):
-            if any(v.strip() for v in values):
-                yield number, {c: v for c, v in zip(columns, values, strict=False) if c}
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("gb18030")  # what Excel on a Chinese Windows saves as CSV
+    reader = csv.reader(io.StringIO(text, newline=""))
+    columns = _header(next(reader, []))
+    for number, values in enumerate(reader, 2):
+        if any(v.strip() for v in values):
+            yield number, {c: v for c, v in zip(columns, values, strict=False) if c}
 
 
 def _xlsx_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:

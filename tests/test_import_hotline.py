@@ -110,6 +110,14 @@ def test_xlsx_import(cli_db, tmp_path, capsys):
     assert tickets(cli_db) == ["X-1"]
 
 
+def test_gb18030_csv_from_excel(cli_db, tmp_path, capsys):
+    path = tmp_path / "excel.csv"
+    lines = [",".join(HEADER), ",".join(ROWS[0])]
+    path.write_bytes("\r\n".join(lines).encode("gb18030"))
+    assert main(["import", "hotline", str(path), "--quiet"]) == 0
+    assert tickets(cli_db) == ["GD2026030200011"]
+
+
 def test_missing_file_or_header(cli_db, tmp_path, capsys):
     assert main(["import", "hotline", str(tmp_path / "nope.csv")]) == 2
     bad = tmp_path / "bad.csv"
