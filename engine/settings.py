@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     intake_burst: int = 200
     attachments_dir: Path = Path("var/attachments")  # photos, content-addressed (sha256)
     max_attachment_bytes: int = 10 * 1024 * 1024
+    models_dir: Path = Path("var/models")  # text router models (versioned, verified)
     outbox_poll_seconds: float = 2.0  # how often the server's delivery worker looks for work
 
 

@@ -1,0 +1,49 @@
+"""Smart dispatch from complaint text (智能分拨): the standalone text router.
+
+Public API (the dispatch hook and pages call these):
+
+- :class:`TextRouter` ``.load(ModelStore(dir, key))`` then ``.predict(text) -> Prediction``
+  (category, department, calibrated confidence, top3 [(label, p)], model_version);
+- :func:`route` ``(prediction, threshold) -> RouteDecision`` (auto or manual queue + top 3);
+- :func:`case_text` (the text of a case the router reads: description and address);
+- :func:`train_target`, :class:`ModelStore` (versioned, verified model files);
+- :func:`closed_case_labels` (the training-label feed) and :func:`read_labelled` (CSV/XLSX);
+- :class:`ComplaintGenerator` (synthetic labelled complaints, for tests and the simulator).
+"""
+
+from engine.router.feed import LabelledText, closed_case_labels
+from engine.router.importer import LabelledFile, read_labelled
+from engine.router.metrics import Metrics, evaluate
+from engine.router.model import TARGETS, TargetModel
+from engine.router.router import Guess, Prediction, TextRouter
+from engine.router.routing import DEFAULT_THRESHOLD, RouteDecision, route
+from engine.router.store import ModelInfo, ModelIntegrityError, ModelStore
+from engine.router.synthetic import Complaint, ComplaintGenerator
+from engine.router.text import case_text
+from engine.router.training import TrainingConfig, TrainingResult, train_target
+
+__all__ = [
+    "DEFAULT_THRESHOLD",
+    "TARGETS",
+    "Complaint",
+    "ComplaintGenerator",
+    "Guess",
+    "LabelledFile",
+    "LabelledText",
+    "Metrics",
+    "ModelInfo",
+    "ModelIntegrityError",
+    "ModelStore",
+    "Prediction",
+    "RouteDecision",
+    "TargetModel",
+    "TextRouter",
+    "TrainingConfig",
+    "TrainingResult",
+    "case_text",
+    "closed_case_labels",
+    "evaluate",
+    "read_labelled",
+    "route",
+    "train_target",
+]
