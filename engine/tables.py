@@ -4,12 +4,15 @@ from engine.cases.models import Case, CaseEvent, CaseTask
 from engine.city.models import Category, CityConfig, Department, Unit
 from engine.intake.alerts import AlertWindow, VideoAlert
 from engine.outbox.models import OutboxMessage
+from engine.sla.models import CalendarOverride, SlaClock
+from engine.timers.models import Timer
 from engine.users.lockout import LoginAttempt
 from engine.users.models import ApiToken, User
 
 __all__ = [
     "AlertWindow",
     "ApiToken",
+    "CalendarOverride",
     "Case",
     "CaseEvent",
     "CaseTask",
@@ -18,6 +21,8 @@ __all__ = [
     "Department",
     "LoginAttempt",
     "OutboxMessage",
+    "SlaClock",
+    "Timer",
     "Unit",
     "User",
     "VideoAlert",

@@ -10,12 +10,35 @@ from fastapi import FastAPI
 from engine.clock import Clock
 from engine.settings import Settings, get_settings
 from web import errors, open311
-from web.api import admin_users, attachments, auth, cases, health, intake, outbox
+from web.api import (
+    admin_users,
+    attachments,
+    auth,
+    calendar,
+    cases,
+    health,
+    incidents,
+    intake,
+    outbox,
+    sla,
+)
 from web.context import AppContext, build_context
 from web.limits import BodyLimit, IntakeRateLimit
 from web.pages import setup as pages
 
-ROUTERS = [health, auth, cases, admin_users, intake, attachments, outbox, open311]
+ROUTERS = [
+    health,
+    auth,
+    cases,
+    admin_users,
+    sla,
+    calendar,
+    incidents,
+    intake,
+    attachments,
+    outbox,
+    open311,
+]
 # Rate-limited per token (POST only) and the paths that take large uploads.
 INTAKE_PATHS = ["/api/v1/cases", "/api/v1/intake", "/open311/v2/requests"]
 UPLOAD_PATHS = ["/api/v1/attachments"]

@@ -11,10 +11,18 @@ from sqlalchemy.engine import Engine
 from engine.cases.service import CaseHook, CaseService
 from engine.cases.workflow import Workflow, standard_workflow
 from engine.city.directory import CityDirectory
+from engine.city.grids import GridLocator
 from engine.clock import Clock, SystemClock
 from engine.db import create_schema, make_engine, new_session
+from engine.dispatch.hook import DispatchHook
+from engine.dispatch.store import LiveRules
 from engine.settings import Settings
+from engine.sla.calendars import CityCalendars
+from engine.sla.hook import SlaHook
+from engine.timers.hook import TimerHook
+from engine.timers.sweeper import Sweeper
 from web.channels import Channels, channel_hooks
+from web.sweeps import SweepDriver
 
 
 @dataclass
@@ -29,20 +37,55 @@ class AppContext:
 
     def __post_init__(self) -> None:
         self.cases = CaseService(
-            self.db, self.clock, self.workflow, lambda: self.city, hooks=self._hooks()
+            self.db,
+            self.clock,
+            self.workflow,
+            lambda: self.city,
+            hooks=self._hooks(),
+            locator=self.grids,
         )
 
     def _hooks(self) -> list[CaseHook]:
         """Hooks that write their rows in every case transaction, in this order."""
-        return [*channel_hooks()]
+        return [
+            SlaHook(self.workflow, self.calendars),
+            TimerHook(self.workflow, self.calendars),
+            *channel_hooks(),
+            DispatchHook(self.rules),
+        ]
 
     async def start(self) -> None:
         """Start background work (timer sweeps, outbox delivery) inside the server."""
         await self.channels.start()
+        self.sweeps.start()
 
     async def stop(self) -> None:
         """Stop background work; called on server shutdown."""
         await self.channels.stop()
+        await self.sweeps.stop()
+
+    @cached_property
+    def rules(self) -> LiveRules:
+        """The city's live dispatch rule table (shared through the database)."""
+        return LiveRules()
+
+    @cached_property
+    def grids(self) -> GridLocator:
+        """Point -> grid over the city's stored grid polygons (intake's locator)."""
+        return GridLocator(self.db)
+
+    @cached_property
+    def calendars(self) -> CityCalendars:
+        """The city's working calendar (city.toml and the override table), kept current."""
+        return CityCalendars(self.db, lambda: self.city)
+
+    @cached_property
+    def sweeper(self) -> Sweeper:
+        return Sweeper(self.cases)
+
+    @cached_property
+    def sweeps(self) -> SweepDriver:
+        return SweepDriver(self.sweeper, self.clock)
 
     @cached_property
     def channels(self) -> Channels:

@@ -14,7 +14,11 @@ from typing import Any
 from sqlmodel import Session, delete, select
 
 from engine.cases.models import Case, CaseTask
+from engine.city.models import Department, Unit
+from engine.dispatch.effects import co_report, record_dispatch, record_queue, require_co_reports
 from engine.errors import Conflict, InvalidInput
+from engine.sla import ladder
+from engine.users.models import Principal
 
 
 @dataclass
@@ -23,6 +27,7 @@ class EffectContext:
     case: Case
     data: dict[str, Any]
     now: datetime
+    principal: Principal | None = None  # who acts (None: not known to the caller)
 
 
 Effect = Callable[[EffectContext], dict[str, Any]]
@@ -50,6 +55,15 @@ def _assign(ctx: EffectContext) -> dict[str, Any]:
 def _resolve(ctx: EffectContext) -> dict[str, Any]:
     ctx.case.resolution = ctx.data["result"]
     return {}
+
+
+def _dispatch(ctx: EffectContext) -> dict[str, Any]:
+    return _assign(ctx) | record_dispatch(ctx)
+
+
+def _resolve_lead(ctx: EffectContext) -> dict[str, Any]:
+    require_co_reports(ctx)  # every co-handler (协办) reports before the lead resolves
+    return _resolve(ctx)
 
 
 def _merge(ctx: EffectContext) -> dict[str, Any]:
@@ -87,6 +101,56 @@ def _alert(ctx: EffectContext) -> dict[str, Any]:
     return {"alert_count": ctx.case.alert_count}
 
 
+def _escalate(ctx: EffectContext) -> dict[str, Any]:
+    """督办: a command center supervises the case; the card never gets milder."""
+    case, data = ctx.case, ctx.data
+
+    def unit(code: str) -> Unit | None:
+        return ctx.session.get(Unit, code)
+
+    previous = case.supervision_unit
+    target = data.get("unit") or _supervisor_for(ctx, unit, data.get("tier"))
+    found = unit(target)
+    if found is None or found.tier not in ladder.COMMAND_TIERS:
+        raise InvalidInput("unit", f"{target!r} is not a command center (city, district, street)")
+    if previous is not None and ladder.tier_rank(target, unit) > ladder.tier_rank(previous, unit):
+        raise InvalidInput("unit", f"case {case.id} is already supervised by {previous}, higher up")
+    card = data.get("card") or ("red" if previous else "yellow")
+    case.supervision_unit, case.card = target, ladder.stronger_card(case.card, card)
+    return {"unit": target, "card": case.card, "tier": str(found.tier), "from_unit": previous}
+
+
+def _supervisor_for(ctx: EffectContext, unit: ladder.UnitLookup, tier: str | None) -> str:
+    case = ctx.case
+    if tier is not None:
+        for code in _chain(case.owning_unit, unit):
+            if str(unit(code).tier) == tier:  # type: ignore[union-attr]
+                return code
+        raise InvalidInput("tier", f"no {tier} above unit {case.owning_unit}")
+    if case.supervision_unit is not None:
+        return ladder.command_center_above(case.supervision_unit, unit)
+    department = ctx.session.get(Department, case.lead_department) if case.lead_department else None
+    owner = ladder.owner_unit(department.unit if department else None, case.owning_unit, unit)
+    return ladder.command_center_above(owner, unit)
+
+
+def _chain(code: str, unit: ladder.UnitLookup) -> list[str]:
+    chain, current = [], unit(code)
+    while current is not None:
+        chain.append(current.code)
+        current = unit(current.parent) if current.parent else None
+    return chain
+
+
+def _summon(ctx: EffectContext) -> dict[str, Any]:
+    """吹哨报到: the summoned departments join the case as co-handlers (协办)."""
+    present = task_departments(ctx.session, ctx.case.id or 0)
+    added = [d for d in ctx.data["departments"] if d not in present]
+    for department in added:
+        ctx.session.add(CaseTask(case_id=ctx.case.id, department=department, lead=False))
+    return {"added": added}
+
+
 def _flag_duplicate(ctx: EffectContext) -> dict[str, Any]:
     master_id = ctx.data["master_id"]
     if master_id == ctx.case.id:
@@ -98,14 +162,18 @@ def _flag_duplicate(ctx: EffectContext) -> dict[str, Any]:
 EFFECTS: dict[str, Effect] = {
     "alert": _alert,
     "flag_duplicate": _flag_duplicate,
-    "dispatch": _assign,
-    "redispatch": _assign,
-    "resolve": _resolve,
+    "dispatch": _dispatch,
+    "redispatch": _dispatch,
+    "queue": record_queue,
+    "co_report": co_report,
+    "resolve": _resolve_lead,
     "self_handle": _resolve,
     "merge": _merge,
     "request_extension": _request_extension,
     "approve_extension": _decide_extension,
     "reject_extension": _decide_extension,
+    "escalate": _escalate,
+    "summon": _summon,
 }
 
 

@@ -1,0 +1,92 @@
+"""Drives the timer sweep inside the server process (DESIGN §6).
+
+APScheduler 3 is only the alarm clock: a sweep every few seconds, brought forward to the next
+due time when that comes sooner, and a daily purge of finished timers. The timers themselves
+live in the database, so nothing is lost when the server stops, and the first sweep after a
+start catches up on whatever came due meanwhile.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.schedulers import SchedulerNotRunningError
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from engine.clock import Clock
+from engine.timers.sweeper import Sweeper, SweepReport
+
+log = logging.getLogger("gridflow.timers")
+
+SWEEP_JOB = "timer-sweep"
+CATCH_UP_JOB = "timer-catch-up"
+WAKE_JOB = "timer-wake"
+PURGE_JOB = "timer-purge"
+
+
+class SweepDriver:
+    def __init__(
+        self,
+        sweeper: Sweeper,
+        clock: Clock,
+        tick: timedelta = timedelta(seconds=5),
+        keep: timedelta = timedelta(days=30),
+    ) -> None:
+        self.sweeper, self.clock, self.tick_every, self.keep = sweeper, clock, tick, keep
+        self.scheduler: AsyncIOScheduler | None = None
+
+    def start(self) -> None:
+        """Start ticking; needs the running event loop (call from the app's lifespan)."""
+        if self.scheduler is not None:
+            return
+        scheduler = AsyncIOScheduler(timezone=UTC)
+        common = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
+        every = self.tick_every.total_seconds()
+        scheduler.add_job(self.tick, "interval", seconds=every, id=SWEEP_JOB, **common)
+        scheduler.add_job(self.tick, id=CATCH_UP_JOB)  # at once: whatever came due meanwhile
+        scheduler.add_job(self.purge, "interval", hours=24, id=PURGE_JOB, **common)
+        scheduler.start()
+        self.scheduler = scheduler
+
+    async def stop(self) -> None:
+        if self.scheduler is not None:
+            # Without jobs, a wake-up already queued on the event loop has nothing to start.
+            self.scheduler.remove_all_jobs()
+            self.scheduler.shutdown(wait=False)
+            self.scheduler = None
+
+    def tick(self) -> SweepReport:
+        """One sweep at the clock's now, then bring the next tick forward if a timer is due
+        before it."""
+        now = self.clock.now()
+        report = self.sweeper.sweep(now)
+        self._wake_for(now)
+        return report
+
+    def purge(self) -> int:
+        return self.sweeper.purge(self.clock.now() - self.keep)
+
+    def _wake_for(self, now: datetime) -> None:
+        """Sweep again when the next timer comes due, if that is before the next tick.
+
+        The delay is relative (the clock may be virtual; APScheduler keeps wall time): a
+        one-off job ``delay`` from now, replacing any earlier wake-up."""
+        scheduler = self.scheduler
+        upcoming = self.sweeper.next_due(now)
+        if scheduler is None or upcoming is None or upcoming - now >= self.tick_every:
+            return
+        delay = max((upcoming - now).total_seconds(), 0.001)
+        with contextlib.suppress(SchedulerNotRunningError):  # shutting down
+            scheduler.add_job(
+                self._wake, "interval", seconds=delay, id=WAKE_JOB, replace_existing=True
+            )
+
+    def _wake(self) -> None:
+        scheduler = self.scheduler
+        if scheduler is not None:
+            with contextlib.suppress(JobLookupError):
+                scheduler.remove_job(WAKE_JOB)
+        self.tick()
