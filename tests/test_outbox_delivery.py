@@ -81,10 +81,15 @@ async def run_case(api) -> int:
     )
     cid = response.json()["id"]
     await api.act(cid, "dispatch", "dispatcher", department="SZ-00")
-    await api.act(cid, "redispatch", "dispatcher", department="HW-01", co_handlers=["CG-01"])
-    await api.act(cid, "accept", "handler", "HW-01")
-    await api.act(cid, "resolve", "handler", "HW-01", result="已更换井盖并加装防坠网")
-    await api.act(cid, "verify", "grid_worker", "01010101", passed=True)
+    steps = [
+        ("redispatch", "dispatcher", "00", {"department": "HW-01"}),
+        ("accept", "handler", "HW-01", {}),
+        ("resolve", "handler", "HW-01", {"result": "已更换井盖并加装防坠网"}),
+        ("verify", "grid_worker", "01010101", {"passed": True}),
+    ]
+    for action, role, scope, data in steps:
+        response = await api.act(cid, action, role, scope, **data)
+        assert response.status_code == 200, response.text
     return cid
 
 
@@ -97,11 +102,11 @@ async def test_messages_are_written_with_the_change(api, wired):
         ("hotline", "reply"),
         ("department:HW-01", "verify"),
         ("hotline", "closed"),
-    ]  # SZ-00 and CG-01 have no webhook: nothing is queued for them
+    ]  # SZ-00 has no webhook: nothing is queued for it
     body = json.loads(outbox(wired, "department:HW-01")[0].body)
     assert body["role"] == "lead" and body["case"]["id"] == cid
     assert body["case"]["category_name"] == "井盖破损"
-    assert body["event"]["data"]["co_handlers"] == ["CG-01"]
+    assert body["event"]["data"]["from_department"] == "SZ-00"
     assert "13700002222" not in outbox(wired)[1].body  # departments get no caller contact
 
 
@@ -185,3 +190,36 @@ async def test_unreachable_receiver_is_a_failed_attempt(api, wired, clock):
     assert report.failed == 1
     assert outbox(wired)[0].last_error.startswith("ConnectError")
     assert outbox(wired)[0].url == HOTLINE_URL
+
+
+async def test_server_starts_and_stops_the_delivery_loop(make_ctx):
+    ctx = make_ctx(outbox_poll_seconds=60)
+    await ctx.channels.start()
+    task = ctx.channels._task
+    assert task is not None and not task.done()
+    await ctx.channels.stop()
+    assert task.cancelled() and ctx.channels._task is None
+    off = make_ctx(outbox_poll_seconds=0)
+    await off.channels.start()
+    assert off.channels._task is None
+
+
+async def test_co_handlers_and_withdrawn_leads_hear_too(api, wired):
+    department_webhook(wired, "CG-01", "http://cg01.demo-city.test/hook", "cg01-secret")
+    response = await api.client.post(
+        "/api/v1/intake/hotline", json=TICKET, headers=api.auth("operator")
+    )
+    cid = response.json()["id"]
+    dispatched = await api.act(
+        cid, "dispatch", "dispatcher", department="HW-01", co_handlers=["CG-01"]
+    )
+    assert dispatched.status_code == 200
+    moved = await api.act(cid, "redispatch", "dispatcher", department="CG-01")
+    assert moved.status_code == 200
+    sent = [(m.destination, m.kind, json.loads(m.body)["role"]) for m in outbox(wired)[1:]]
+    assert sent == [
+        ("department:HW-01", "dispatch", "lead"),
+        ("department:CG-01", "dispatch", "co_handler"),
+        ("department:CG-01", "redispatch", "lead"),
+        ("department:HW-01", "withdrawn", "previous_lead"),
+    ]
