@@ -36,3 +36,33 @@ def demo_results() -> dict[str, TrainingResult]:
         target: train_target(*labelled(complaints, target), target)
         for target in ("category", "department")
     }
+
+
+async def close_case(
+    api, description: str, departments: list[str], category: str = "06002", **fields
+) -> int:
+    """File a case, dispatch it to each department in turn (each but the last returns it),
+    and close it with the last one; works whether or not a rule dispatched it already."""
+    case = await api.file(category=category, description=description, **fields)
+    case_id = case["id"]
+    for i, department in enumerate(departments):
+        current = await api.client.get(f"/api/v1/cases/{case_id}", headers=api.auth("dispatcher"))
+        allowed = current.json()["allowed_actions"]
+        action = "dispatch" if "dispatch" in allowed else "redispatch"
+        if current.json()["lead_department"] == department and action == "redispatch":
+            continue
+        response = await api.act(case_id, action, "dispatcher", department=department)
+        assert response.status_code == 200, response.text
+        if i < len(departments) - 1:
+            response = await api.act(case_id, "return", "handler", department, reason="非本单位")
+            assert response.status_code == 200, response.text
+    final = departments[-1]
+    for action, role, scope, data in (
+        ("accept", "handler", final, {}),
+        ("resolve", "handler", final, {"result": "已处理"}),
+        ("verify", "grid_worker", "01010101", {"passed": True, "photos": ["p/after.jpg"]}),
+    ):
+        response = await api.act(case_id, action, role, scope, **data)
+        assert response.status_code == 200, response.text
+    assert response.json()["state"] == "closed"
+    return case_id

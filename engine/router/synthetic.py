@@ -31,6 +31,7 @@ class Complaint:
     category: str
     department: str
     unit: str  # the grid where it happened
+    kind: str = "chinese"  # "chinese", "english" (English-only) or "vague" (names no object)
 
 
 @dataclass(frozen=True)
@@ -131,14 +132,14 @@ class ComplaintGenerator:
         place = rng.choice(self.places)
         department = self.department(sense.dept, place.grid)
         assert department is not None  # checked in __init__
-        roll = rng.random()
+        roll, kind = rng.random(), "chinese"
         if roll < self.english:
-            text = self._english(sense, place)
+            text, kind = self._english(sense, place), "english"
         elif roll < self.english + self.vague:
-            text = self._fill(rng.choice(self.words["vague"]), sense, place)
+            text, kind = self._fill(rng.choice(self.words["vague"]), sense, place), "vague"
         else:
             text = self._noisy(self._fill(rng.choice(self.words["templates"]), sense, place))
-        return Complaint(text, code, department, place.grid)
+        return Complaint(text, code, department, place.grid, kind)
 
     def generate(self, count: int) -> list[Complaint]:
         return [self.complaint() for _ in range(count)]
