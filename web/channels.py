@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from web.context import AppContext
 
 VIDEO_FILE = "video.toml"
+log = logging.getLogger("gridflow.channels")
 
 
 def channel_hooks() -> list[CaseHook]:
@@ -51,6 +53,10 @@ class Channels:
         return WebhookDelivery(self.ctx.db, lambda: self.ctx.city, client)
 
     async def start(self) -> None:
+        try:  # a broken video.toml is reported at start-up, not at the first alert
+            self.video  # noqa: B018
+        except (ValueError, LookupError) as exc:
+            log.error("video alerts are unavailable: %s", exc)
         interval = self.ctx.settings.outbox_poll_seconds
         if interval <= 0 or self._task is not None:
             return

@@ -13,12 +13,18 @@ import re
 from collections.abc import Iterable
 from datetime import datetime
 
+from sqlalchemy import Index
 from sqlmodel import Field, Session, SQLModel
 
+from engine.cases.models import Case
 from engine.cases.service import Change, FollowUp
 from engine.db import UTCDateTime
 
 KEY_PART = re.compile(r"^[A-Za-z0-9_.:-]{1,24}$")
+
+# The duplicate check (engine/intake/duplicates.py) looks up open cases by category and a
+# latitude band. Declared here, with the intake tables, so schema creation always has it.
+Index("ix_case_category_lat", Case.__table__.c.category, Case.__table__.c.lat)  # type: ignore[attr-defined]
 
 
 class AlertWindow(SQLModel, table=True):

@@ -1,7 +1,8 @@
 """Cross-channel duplicates: a new report within a radius of an open case of the same
 category is flagged (``case.duplicate_of``) so an operator or dispatcher can merge it (并单).
 
-The look-up is one indexed query per located report: category + a latitude band, then a
+The look-up is one indexed query per located report (ix_case_category_lat, declared in
+engine/intake/alerts.py with the intake tables): category + a latitude band, then a
 longitude band and the great-circle distance in Python over the few rows left.
 """
 
@@ -10,7 +11,6 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
-from sqlalchemy import Index
 from sqlmodel import col, select
 
 from engine.cases.models import Case
@@ -20,8 +20,6 @@ EARTH_RADIUS_M = 6_371_008.8
 METERS_PER_DEGREE = 111_320.0
 DEFAULT_RADIUS_M = 100.0
 FINAL = ("closed", "voided", "merged")
-
-Index("ix_case_category_lat", Case.__table__.c.category, Case.__table__.c.lat)  # type: ignore[attr-defined]
 
 
 def distance_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:

@@ -17,7 +17,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Index
 from sqlmodel import col, select
 
 from engine.cases.models import Case
@@ -55,9 +54,6 @@ DEPARTMENT_ACTIONS = frozenset(
     }
 )
 FINAL = frozenset({"closed", "voided", "merged"})
-
-# Finding the tickets merged into a master is one indexed look-up per master update.
-Index("ix_case_merged_into", Case.__table__.c.merged_into)  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,12 @@ from enum import StrEnum
 from sqlalchemy import Index, Text
 from sqlmodel import Field, SQLModel
 
+from engine.cases.models import Case
 from engine.db import UTCDateTime
+
+# The hook finds the tickets merged into a master case on each of its updates: one indexed
+# look-up. Declared here, with the outbox table, so schema creation always includes it.
+Index("ix_case_merged_into", Case.__table__.c.merged_into)  # type: ignore[attr-defined]
 
 
 class OutboxStatus(StrEnum):
