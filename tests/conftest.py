@@ -3,18 +3,17 @@ virtual clock, the app, and an async HTTP client with tokens per role."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import backends
 import httpx
 import pytest
 
-from engine.city.loader import read_city, store_city
 from engine.clock import VirtualClock
-from engine.db import create_schema, make_engine, new_session
+from engine.db import new_session
 from engine.settings import Settings
 from engine.users.models import Role
 from engine.users.service import issue_token
@@ -26,27 +25,17 @@ DEMO_CITY = Path(__file__).resolve().parents[1] / "examples" / "demo_city"
 START = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 
 
-@pytest.fixture(scope="session")
-def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("template") / "demo.db"
-    db = make_engine(f"sqlite:///{path}")
-    create_schema(db)
-    with new_session(db) as session, session.begin():
-        store_city(session, read_city(DEMO_CITY))
-    db.dispose()
-    return path
-
-
 @pytest.fixture
 def clock() -> VirtualClock:
     return VirtualClock(START)
 
 
 @pytest.fixture
-def db_url(template_db: Path, tmp_path: Path) -> str:
-    path = tmp_path / "gridflow.db"
-    shutil.copy(template_db, path)
-    return f"sqlite:///{path}"
+def db_url() -> Iterator[str]:
+    """A fresh demo-city database on the suite's backend (see tests/backends.py)."""
+    url = backends.fresh_database(backends.demo_city_fill(DEMO_CITY))
+    yield url
+    backends.drop_database(url)
 
 
 @pytest.fixture

@@ -15,9 +15,8 @@ from pathlib import Path
 import httpx
 from sqlalchemy import text
 
-from engine.city.loader import read_city, store_city
 from engine.clock import SystemClock
-from engine.db import create_schema, make_engine, new_session
+from engine.db import make_engine, new_session
 from engine.users.models import Role
 from engine.users.service import issue_token
 
@@ -69,12 +68,9 @@ def report(i: int) -> dict:
     }
 
 
-def test_sigkill_loses_no_acknowledged_case(tmp_path):
-    db_url = f"sqlite:///{tmp_path / 'crash.db'}"
+def test_sigkill_loses_no_acknowledged_case(tmp_path, db_url):
     db = make_engine(db_url)
-    create_schema(db)
     with new_session(db) as session, session.begin():
-        store_city(session, read_city(ROOT / "examples" / "demo_city"))
         token = issue_token(
             session, role=Role.operator, scope="00", now=SystemClock().now(), ttl=None
         )

@@ -13,6 +13,7 @@ import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import backends
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import (
@@ -22,7 +23,6 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from engine.city.loader import read_city, store_city
 from engine.clock import VirtualClock
 from engine.db import new_session
 from engine.settings import Settings
@@ -44,7 +44,7 @@ _workdir = Path(tempfile.mkdtemp(prefix="gridflow-fuzz-"))
 atexit.register(shutil.rmtree, _workdir, ignore_errors=True)
 _context = build_context(
     Settings(
-        database_url=f"sqlite:///{_workdir / 'fuzz.db'}",
+        database_url=backends.fresh_database(backends.demo_city_fill(DEMO_CITY)),
         city_dir=DEMO_CITY,
         attachments_dir=_workdir / "attachments",
         intake_rate_per_second=0,
@@ -52,7 +52,6 @@ _context = build_context(
     VirtualClock(START),
 )
 with new_session(_context.db) as _session, _session.begin():
-    store_city(_session, read_city(DEMO_CITY))
     _token = issue_token(_session, role=Role.admin, scope="00", now=START, ttl=timedelta(days=30))
 ADMIN = {"Authorization": f"Bearer {_token}"}
 
