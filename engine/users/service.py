@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -78,20 +79,12 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_token(
-    session: Session,
-    *,
-    role: Role,
-    scope: str | None,
-    now: datetime,
-    ttl: timedelta | None,
-    label: str = "",
-    user_id: int | None = None,
-) -> str:
-    """Create a token and return it; only its digest is stored, so show it once."""
-    return issue_token_row(
-        session, role=role, scope=scope, now=now, ttl=ttl, label=label, user_id=user_id
-    )[0]
+def issue_token(session: Session, **options: Any) -> str:
+    """Create a token and return it; only its digest is stored, so show it once.
+
+    Takes ``issue_token_row``'s keyword options.
+    """
+    return issue_token_row(session, **options)[0]
 
 
 def issue_token_row(
