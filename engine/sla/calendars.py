@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func
@@ -24,6 +24,8 @@ from engine.errors import InvalidInput, NotFound
 from engine.sla.models import CalendarOverride
 
 Fingerprint = tuple[int, datetime | None]
+# How long (clock time) a case transaction trusts the cached calendar without a look.
+RECHECK = timedelta(seconds=30)
 
 
 class CityCalendars:
@@ -33,30 +35,37 @@ class CityCalendars:
         self.db, self._city = db, city
         self._lock = threading.Lock()
         self._cached: tuple[CityDirectory, Fingerprint, WorkCalendar] | None = None
+        self._checked_at: datetime | None = None
 
-    def get(self, session: Session | None = None) -> WorkCalendar:
-        """The calendar as of now; pass the caller's session to read inside its transaction."""
-        city = self._city()
+    def get(self, session: Session | None = None, now: datetime | None = None) -> WorkCalendar:
+        """The calendar as of now; pass the caller's session to read inside its transaction.
+
+        With ``now`` (case transactions pass theirs), the table is looked at again only
+        after ``RECHECK`` of clock time; edits made through this process apply at once
+        anyway (:meth:`invalidate`), edits by another process within ``RECHECK``.
+        """
+        city, cached, checked = self._city(), self._cached, self._checked_at
+        fresh = now is not None and checked is not None and timedelta(0) <= now - checked < RECHECK
+        if fresh and cached is not None and cached[0] is city:
+            return cached[2]
         if session is None:
             with new_session(self.db) as own:
-                fingerprint = _fingerprint(own)
-        else:
-            fingerprint = _fingerprint(session)
+                return self._current(own, city, now)
+        return self._current(session, city, now)
+
+    def _current(self, session: Session, city: CityDirectory, now: datetime | None) -> WorkCalendar:
+        fingerprint = _fingerprint(session)
         cached = self._cached
-        if cached is not None and cached[0] is city and cached[1] == fingerprint:
-            return cached[2]
-        with self._lock:
-            if session is None:
-                with new_session(self.db) as own:
-                    rows = _rows(own)
-            else:
-                rows = _rows(session)
-            calendar = build_calendar(city.settings, city.timezone, rows)
-            self._cached = (city, fingerprint, calendar)
-        return calendar
+        if cached is None or cached[0] is not city or cached[1] != fingerprint:
+            with self._lock:
+                calendar = build_calendar(city.settings, city.timezone, _rows(session))
+                cached = self._cached = (city, fingerprint, calendar)
+        if now is not None:
+            self._checked_at = now
+        return cached[2]
 
     def invalidate(self) -> None:
-        self._cached = None
+        self._cached, self._checked_at = None, None
 
 
 def build_calendar(

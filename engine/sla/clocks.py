@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from engine.calendar import WorkCalendar
@@ -29,6 +28,11 @@ def open_clocks(session: Session, case_id: int) -> list[SlaClock]:
     return list(session.exec(query))
 
 
+def case_clocks(session: Session, case_id: int) -> list[SlaClock]:
+    """Every clock of the case, every generation (a handful per case)."""
+    return list(session.exec(select(SlaClock).where(SlaClock.case_id == case_id)))
+
+
 def start_clock(
     session: Session,
     case_id: int,
@@ -36,17 +40,13 @@ def start_clock(
     limit: Duration,
     now: datetime,
     calendar: WorkCalendar,
+    generation: int,
 ) -> SlaClock:
-    """A new generation of ``stage``'s clock, due ``limit`` after ``now``."""
-    last = session.exec(
-        select(func.max(SlaClock.generation)).where(  # type: ignore[call-overload]
-            SlaClock.case_id == case_id, SlaClock.stage == stage
-        )
-    ).one()
+    """Generation ``generation`` of ``stage``'s clock, due ``limit`` after ``now``."""
     clock = SlaClock(
         case_id=case_id,
         stage=stage,
-        generation=(last or 0) + 1,
+        generation=generation,
         limit=str(limit),
         kind=limit.kind,
         started_at=now,

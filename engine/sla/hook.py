@@ -46,8 +46,9 @@ class SlaHook:
         restart = "from_department" in event.data
         calendar: WorkCalendar | None = None
         current: SlaClock | None = None
-        for clock in clocks.open_clocks(session, case_id):
-            calendar = calendar or self.calendars.get(session)
+        runs = clocks.case_clocks(session, case_id)
+        for clock in (c for c in runs if c.stopped_at is None):
+            calendar = calendar or self.calendars.get(session, change.now)
             if clock.stage == after.stage and not restart:
                 current = clock
                 if clock.paused_at is not None:
@@ -61,9 +62,12 @@ class SlaHook:
                 drop_pending(session, case_id, clock.stage, "stage ended")
             session.add(clock)
         if after.stage is not None and current is None:
-            calendar = calendar or self.calendars.get(session)
+            calendar = calendar or self.calendars.get(session, change.now)
             limit = stage_limit(change.case, after.stage, change.city, SlaSettings.of(change.city))
-            clock = clocks.start_clock(session, case_id, after.stage, limit, change.now, calendar)
+            generation = 1 + max((c.generation for c in runs if c.stage == after.stage), default=0)
+            clock = clocks.start_clock(
+                session, case_id, after.stage, limit, change.now, calendar, generation
+            )
             self._plan(change, clock, calendar, "started")
 
     def _extend(self, change: Change) -> None:
@@ -74,7 +78,7 @@ class SlaHook:
         assert change.case.id is not None
         for clock in clocks.open_clocks(change.session, change.case.id):
             if clock.stage == stage and clock.paused_at is None:
-                calendar = self.calendars.get(change.session)
+                calendar = self.calendars.get(change.session, change.now)
                 clocks.extend_clock(clock, parse_duration(duration), calendar)
                 change.session.add(clock)
                 self._plan(change, clock, calendar, "extended")

@@ -73,5 +73,5 @@ class TimerHook:
         for clock in open_clocks(change.session, case.id):
             breached = clock.paused_at is None and clock.due_at <= change.now
             if clock.stage == stage and breached:
-                calendar = self.calendars.get(change.session)
+                calendar = self.calendars.get(change.session, change.now)
                 plan_escalation(change.session, clock, change.now, calendar, SlaSettings.of(city))

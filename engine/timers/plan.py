@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import update
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from engine.calendar import WorkCalendar
 from engine.durations import extend
@@ -30,16 +30,16 @@ def drop_pending(
     reason: str,
     kinds: Iterable[TimerKind] = tuple(TimerKind),
 ) -> None:
+    table = Timer.__table__.c  # type: ignore[attr-defined]
     session.execute(
-        update(Timer)
+        update(Timer.__table__)  # type: ignore[arg-type]
         .where(
-            col(Timer.case_id) == case_id,
-            col(Timer.stage) == stage,
-            col(Timer.status) == TimerStatus.pending,
-            col(Timer.kind).in_(list(kinds)),
+            table.case_id == case_id,
+            table.stage == stage,
+            table.status == TimerStatus.pending,
+            table.kind.in_(list(kinds)),
         )
         .values(status=TimerStatus.dropped, outcome=reason)
-        .execution_options(synchronize_session=False)
     )
 
 
@@ -77,7 +77,8 @@ def plan_clock(
     reason: str,
 ) -> None:
     """Replace the pending timers of ``clock``'s stage with those it needs now."""
-    drop_pending(session, clock.case_id, clock.stage, reason)
+    if reason != "started":  # a fresh run has none: the last run's went when it stopped
+        drop_pending(session, clock.case_id, clock.stage, reason)
     if clock.stopped_at is not None or clock.paused_at is not None:
         return
     fired = set() if reason == "started" else _fired(session, clock)
