@@ -1,7 +1,9 @@
 """Imports every table model so ``SQLModel.metadata`` is complete (schema creation, Alembic)."""
 
 from engine.cases.models import Case, CaseEvent, CaseTask
+from engine.city.grids import CityGrid
 from engine.city.models import Category, CityConfig, Department, Unit
+from engine.dispatch.models import DispatchDecisionRecord, RuleTableRecord
 from engine.intake.alerts import AlertWindow, VideoAlert
 from engine.outbox.models import OutboxMessage
 from engine.sla.models import CalendarOverride, SlaClock
@@ -18,9 +20,12 @@ __all__ = [
     "CaseTask",
     "Category",
     "CityConfig",
+    "CityGrid",
     "Department",
+    "DispatchDecisionRecord",
     "LoginAttempt",
     "OutboxMessage",
+    "RuleTableRecord",
     "SlaClock",
     "Timer",
     "Unit",

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from engine.cases.models import CaseCreate
+from engine.cases.models import CaseCreate, CaseTask
 from engine.cases.workflow import standard_workflow
+from engine.db import new_session
 from engine.errors import ActionNotAllowed
 from engine.users.models import Principal, Role
 
@@ -14,6 +15,7 @@ WORKFLOW = standard_workflow()
 DEPT = "HW-01"
 GRID = "01010101"
 OTHER_DEPT = "CG-01"
+CO_DEPT = "CG-0101"  # joins as a co-handler (协办) to report with co_report
 
 # How to reach each state from a fresh untrusted-channel report: (action, role, data) steps.
 PATHS: dict[str, list[tuple[str, dict]]] = {
@@ -56,6 +58,7 @@ DATA = {
     "note": {"note": "已电话联系市民"},
     "reveal_contact": {"reason": "需电话联系市民确认地址"},
     "escalate": {"reason": "超期"},
+    "co_report": {"result": "协办部分已完成"},
 }
 
 
@@ -101,10 +104,14 @@ def test_transition(ctx, spec, source):
         ctx.cases.act(handler, case_id, "request_extension", request)
         data = {"reason": "同意"} if spec.action == "reject_extension" else {}
     role = role_for(spec.roles)
-    case = ctx.cases.act(principal_for(role), case_id, spec.action, data)
+    who = principal_for(role)
+    if spec.action == "co_report":  # only a co-handler department reports its part
+        with new_session(ctx.db) as session, session.begin():
+            session.add(CaseTask(case_id=case_id, department=CO_DEPT, lead=False))
+        who = Principal(name="t-co", role=role, scope=CO_DEPT)
+    case = ctx.cases.act(who, case_id, spec.action, data)
     assert case.state == (spec.dest or source)
     from engine.cases.queries import events
-    from engine.db import new_session
 
     with new_session(ctx.db) as session:
         last = events(session, case_id)[-1]

@@ -11,8 +11,11 @@ from sqlalchemy.engine import Engine
 from engine.cases.service import CaseHook, CaseService
 from engine.cases.workflow import Workflow, standard_workflow
 from engine.city.directory import CityDirectory
+from engine.city.grids import GridLocator
 from engine.clock import Clock, SystemClock
 from engine.db import create_schema, make_engine, new_session
+from engine.dispatch.hook import DispatchHook
+from engine.dispatch.store import LiveRules
 from engine.settings import Settings
 from engine.sla.calendars import CityCalendars
 from engine.sla.hook import SlaHook
@@ -34,7 +37,12 @@ class AppContext:
 
     def __post_init__(self) -> None:
         self.cases = CaseService(
-            self.db, self.clock, self.workflow, lambda: self.city, hooks=self._hooks()
+            self.db,
+            self.clock,
+            self.workflow,
+            lambda: self.city,
+            hooks=self._hooks(),
+            locator=self.grids,
         )
 
     def _hooks(self) -> list[CaseHook]:
@@ -43,6 +51,7 @@ class AppContext:
             SlaHook(self.workflow, self.calendars),
             TimerHook(self.workflow, self.calendars),
             *channel_hooks(),
+            DispatchHook(self.rules),
         ]
 
     async def start(self) -> None:
@@ -54,6 +63,16 @@ class AppContext:
         """Stop background work; called on server shutdown."""
         await self.channels.stop()
         await self.sweeps.stop()
+
+    @cached_property
+    def rules(self) -> LiveRules:
+        """The city's live dispatch rule table (shared through the database)."""
+        return LiveRules()
+
+    @cached_property
+    def grids(self) -> GridLocator:
+        """Point -> grid over the city's stored grid polygons (intake's locator)."""
+        return GridLocator(self.db)
 
     @cached_property
     def calendars(self) -> CityCalendars:

@@ -15,8 +15,10 @@ from sqlmodel import Session, delete, select
 
 from engine.cases.models import Case, CaseTask
 from engine.city.models import Department, Unit
+from engine.dispatch.effects import co_report, record_dispatch, record_queue, require_co_reports
 from engine.errors import Conflict, InvalidInput
 from engine.sla import ladder
+from engine.users.models import Principal
 
 
 @dataclass
@@ -25,6 +27,7 @@ class EffectContext:
     case: Case
     data: dict[str, Any]
     now: datetime
+    principal: Principal | None = None  # who acts (None: not known to the caller)
 
 
 Effect = Callable[[EffectContext], dict[str, Any]]
@@ -52,6 +55,15 @@ def _assign(ctx: EffectContext) -> dict[str, Any]:
 def _resolve(ctx: EffectContext) -> dict[str, Any]:
     ctx.case.resolution = ctx.data["result"]
     return {}
+
+
+def _dispatch(ctx: EffectContext) -> dict[str, Any]:
+    return _assign(ctx) | record_dispatch(ctx)
+
+
+def _resolve_lead(ctx: EffectContext) -> dict[str, Any]:
+    require_co_reports(ctx)  # every co-handler (协办) reports before the lead resolves
+    return _resolve(ctx)
 
 
 def _merge(ctx: EffectContext) -> dict[str, Any]:
@@ -87,14 +99,6 @@ def _alert(ctx: EffectContext) -> dict[str, Any]:
     if "snapshot" in ctx.data:
         ctx.case.latest_snapshot = ctx.data["snapshot"]
     return {"alert_count": ctx.case.alert_count}
-
-
-def _flag_duplicate(ctx: EffectContext) -> dict[str, Any]:
-    master_id = ctx.data["master_id"]
-    if master_id == ctx.case.id:
-        raise InvalidInput("master_id", "a case cannot duplicate itself")
-    ctx.case.duplicate_of = master_id
-    return {}
 
 
 def _escalate(ctx: EffectContext) -> dict[str, Any]:
@@ -147,12 +151,22 @@ def _summon(ctx: EffectContext) -> dict[str, Any]:
     return {"added": added}
 
 
+def _flag_duplicate(ctx: EffectContext) -> dict[str, Any]:
+    master_id = ctx.data["master_id"]
+    if master_id == ctx.case.id:
+        raise InvalidInput("master_id", "a case cannot duplicate itself")
+    ctx.case.duplicate_of = master_id
+    return {}
+
+
 EFFECTS: dict[str, Effect] = {
     "alert": _alert,
     "flag_duplicate": _flag_duplicate,
-    "dispatch": _assign,
-    "redispatch": _assign,
-    "resolve": _resolve,
+    "dispatch": _dispatch,
+    "redispatch": _dispatch,
+    "queue": record_queue,
+    "co_report": co_report,
+    "resolve": _resolve_lead,
     "self_handle": _resolve,
     "merge": _merge,
     "request_extension": _request_extension,

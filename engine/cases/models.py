@@ -74,6 +74,13 @@ class Case(CaseBase, table=True):
     alert_count: int = 0  # repeated alerts merged into this case (video storms)
     latest_snapshot: str | None = Field(default=None, max_length=300)
     duplicate_of: int | None = Field(default=None)  # a likely duplicate of this open case
+    # Dispatch (DESIGN §7): the rule row and rule-table version that decided, who chose the
+    # department ("rule" | "person" | "router") and the command center whose manual queue
+    # has the case (a return goes back there).
+    dispatch_rule: str | None = Field(default=None, max_length=64)
+    rules_version: str | None = Field(default=None, max_length=16)
+    dispatch_source: str | None = Field(default=None, max_length=10)
+    dispatch_queue: str | None = Field(default=None, max_length=32, index=True)
     version: int = 1
     audit_head: str = Field(default="", max_length=64)  # hash of the latest event
     created_at: datetime = Field(sa_type=UTCDateTime, index=True)
@@ -111,6 +118,10 @@ class CasePublic(CaseBase):
     alert_count: int = 0
     latest_snapshot: str | None = None
     duplicate_of: int | None = None
+    dispatch_rule: str | None = None
+    rules_version: str | None = None
+    dispatch_source: str | None = None
+    dispatch_queue: str | None = None
     version: int
     created_at: datetime
     updated_at: datetime

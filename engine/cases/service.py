@@ -52,6 +52,10 @@ MUTABLE = (
     "alert_count",
     "latest_snapshot",
     "duplicate_of",
+    "dispatch_rule",
+    "rules_version",
+    "dispatch_source",
+    "dispatch_queue",
 )
 
 
@@ -294,7 +298,7 @@ class CaseService:
             field = specs[0].requires[0] if specs[0].requires else action
             raise InvalidInput(field, str(exc)) from exc
         now = self.clock.now()
-        facts = apply_effects(EffectContext(session, case, clean, now), action)
+        facts = apply_effects(EffectContext(session, case, clean, now, principal), action)
         case.state = spec.dest or state
         if spec.rework:
             case.rework_count += 1

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from engine.city.grids import store_grids
 from engine.city.models import Category, CityConfig, Department, Tier, Unit
 
 STAGES = ("dispatch", "accept", "handle", "verify")
@@ -167,6 +168,11 @@ def store_city(session: Session, files: CityFiles) -> None:
         for row in rows:
             session.merge(row)
         session.flush()
+    if files.grids_geojson is not None:
+        try:
+            store_grids(session, files.grids_geojson, {u.code: u for u in files.units})
+        except ValueError as exc:
+            raise CityConfigError(f"grids.geojson: {exc}") from exc
 
 
 def stored_city_exists(session: Session) -> bool:

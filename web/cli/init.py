@@ -11,6 +11,7 @@ from engine.city.directory import CityDirectory
 from engine.city.loader import CityConfigError, read_city, store_city
 from engine.clock import SystemClock
 from engine.db import create_schema, make_engine, new_session
+from engine.dispatch.store import LiveRules
 from engine.settings import get_settings
 from engine.users.models import Role, User, UserCreate
 from engine.users.service import create_user
@@ -51,11 +52,18 @@ def cmd_init(args: argparse.Namespace) -> int:
             )
             create_user(session, data, city, now)
             created.append(data)
+        rules = None
+        if files.rules_text is not None:  # the city's dispatch table becomes the active one
+            rules = LiveRules().activate(session, files.rules_text, city, "init", now)
     print(f"Initialised {files.name} from {directory} into {settings.database_url}")
     print(
         f"  {len(files.units)} units, {len(files.departments)} departments, "
         f"{len(files.categories)} categories, {len(created)} new users"
     )
+    if rules is not None:
+        state = "activated" if rules.changed else "already active"
+        rows = len(rules.table.rules)
+        print(f"  rules.toml: version {rules.table.version} {state} ({rows} rows)")
     if files.users:
         print("Log in with one of these users (password: see users.toml):")
         for row in files.users[:12]:

@@ -1,0 +1,109 @@
+"""What the dispatch actions record on a case (called from engine.cases.effects).
+
+* dispatch / redispatch: who chose the department (``dispatch_source``: "rule" for the
+  rule hook, "router" for the text router, "person" for a dispatcher), the rule and
+  table version of a rule decision, and ``dispatch_queue``, the command center a return
+  goes back to (the hook's choice for a rule, the dispatcher's own command center).
+* queue: the command center whose manual queue gets the case.
+* co_report: a co-handler (协办) department reports its part; the lead's ``resolve`` is
+  refused until every co-handler has reported.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlmodel import col, select
+
+from engine.cases.models import CaseTask
+from engine.city.models import Department, Unit
+from engine.dispatch.centers import COMMAND_TIERS, center_at, command_center, return_center
+from engine.errors import Conflict, Forbidden, InvalidInput
+from engine.users.models import Role
+
+if TYPE_CHECKING:
+    from engine.cases.effects import EffectContext
+
+
+def _unit(ctx: EffectContext) -> Any:
+    return lambda code: ctx.session.get(Unit, code)
+
+
+def _by_person(ctx: EffectContext) -> bool:
+    return ctx.principal is not None and ctx.principal.role is not Role.system
+
+
+def record_dispatch(ctx: EffectContext) -> dict[str, Any]:
+    """After the department is assigned: record who chose it and where returns go."""
+    case, data, unit = ctx.case, ctx.data, _unit(ctx)
+    if _by_person(ctx):
+        assert ctx.principal is not None
+        case.dispatch_source = "person"
+        scope = ctx.principal.scope
+        center = command_center(scope, unit) if scope else None
+        case.dispatch_queue = (
+            center or case.dispatch_queue or command_center(case.owning_unit, unit)
+        )
+    else:
+        case.dispatch_source = data.get("source") or ("rule" if "rule" in data else "system")
+        if "rule" in data:
+            case.dispatch_rule, case.rules_version = data["rule"], data.get("rules_version")
+        department = ctx.session.get(Department, case.lead_department or "")
+        case.dispatch_queue = data.get("queue_unit") or return_center(
+            case.owning_unit, department.unit if department else None, unit
+        )
+    return {"dispatch_source": case.dispatch_source, "dispatch_queue": case.dispatch_queue}
+
+
+def record_queue(ctx: EffectContext) -> dict[str, Any]:
+    """The case goes to a command center's manual queue (待派遣)."""
+    case, data, unit = ctx.case, ctx.data, _unit(ctx)
+    target = data.get("queue_unit")
+    if target is not None:
+        found = unit(target)
+        if found is None or found.tier not in COMMAND_TIERS:
+            raise InvalidInput("queue_unit", f"{target!r} is not a command center")
+    else:
+        target = center_at(case.owning_unit, data.get("queue", "city"), unit)
+    case.dispatch_queue = target
+    if _by_person(ctx):
+        case.dispatch_source = "person"
+    else:
+        case.dispatch_source = data.get("source") or ("rule" if "rule" in data else "system")
+        if "rule" in data:
+            case.dispatch_rule, case.rules_version = data["rule"], data.get("rules_version")
+    return {"dispatch_source": case.dispatch_source, "dispatch_queue": target}
+
+
+def _tasks(ctx: EffectContext) -> list[CaseTask]:
+    query = select(CaseTask).where(CaseTask.case_id == ctx.case.id).order_by(col(CaseTask.id))
+    return list(ctx.session.exec(query))
+
+
+def co_report(ctx: EffectContext) -> dict[str, Any]:
+    """协办反馈: the acting handler's co-handler task is done."""
+    department = ctx.principal.scope if ctx.principal is not None else None
+    tasks = _tasks(ctx)
+    mine = next((t for t in tasks if t.department == department and not t.lead), None)
+    if mine is None:
+        co = [t.department for t in tasks if not t.lead]
+        raise Forbidden(
+            f"'co_report' is for the co-handlers of case {ctx.case.id} ({', '.join(co) or 'none'})"
+        )
+    if mine.done:
+        raise Conflict(f"{department} has already reported on case {ctx.case.id}")
+    mine.done = True
+    ctx.session.add(mine)
+    pending = [t.department for t in tasks if not t.lead and not t.done]
+    return {"department": department, "pending_co_handlers": pending}
+
+
+def require_co_reports(ctx: EffectContext) -> None:
+    """The lead may resolve only once every co-handler has reported (co_report)."""
+    pending = [t.department for t in _tasks(ctx) if not t.lead and not t.done]
+    if pending:
+        raise Conflict(
+            f"case {ctx.case.id} cannot be resolved yet: co-handler(s) {', '.join(pending)} "
+            "have not reported their part (co_report)",
+            {"pending_co_handlers": pending},
+        )

@@ -1,0 +1,106 @@
+"""DispatchHook: a case entering ``registered`` is dispatched by the rule table (DESIGN §7).
+
+The first matching row decides. An automatic row becomes ``dispatch`` (lead, co-handlers,
+urgency, SLA limits); a manual row (``auto = false``) becomes ``queue`` to the command
+center of the row's tier above the case. A point outside every grid, a table without a
+usable answer, or a row naming a department the city no longer has goes to the city's
+queue, with the reason. The rule id and the table version go on the case and in the audit
+event (the follow-up's data); the input is stored so the decision can be explained later.
+A city without an active table dispatches by hand from ``registered``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from engine.cases.service import Change, FollowUp
+from engine.city.directory import CityDirectory
+from engine.dispatch.centers import return_center
+from engine.dispatch.inputs import dispatch_input, input_to_json, outside_grids
+from engine.dispatch.models import DispatchDecisionRecord
+from engine.dispatch.store import LiveRules
+from engine.rules import Decision, RuleTable
+from engine.rules.matcher import decide
+
+REGISTERED = "registered"
+
+
+class DispatchHook:
+    def __init__(self, rules: LiveRules) -> None:
+        self.rules = rules
+
+    def after_change(self, change: Change) -> Iterable[FollowUp]:
+        event = change.event
+        if event.to_state != REGISTERED or event.from_state == REGISTERED:
+            return ()
+        table = self.rules.active(change.session)
+        if table is None:
+            return ()
+        case, city = change.case, change.city
+        inp = dispatch_input(case, city, change.now)
+        try:
+            decision: Decision | None = decide(table, inp)
+        except LookupError:  # a stored table always has a default row; be safe anyway
+            decision = None
+        action, data = plan(decision, table, change)
+        assert case.id is not None
+        change.session.add(
+            DispatchDecisionRecord(
+                case_id=case.id,
+                at=change.now,
+                rules_version=table.version,
+                rule_id=decision.rule_id if decision else None,
+                action=action,
+                department=decision.department if decision else None,
+                queue_unit=data.get("queue_unit"),
+                reason=data.get("reason"),
+                input=input_to_json(inp),
+            )
+        )
+        return (FollowUp(action, data),)
+
+
+def plan(decision: Decision | None, table: RuleTable, change: Change) -> tuple[str, dict[str, Any]]:
+    """The follow-up action and its data for a decision."""
+    case, city = change.case, change.city
+    data: dict[str, Any] = {"rules_version": table.version, "source": "rule"}
+    if decision is None:
+        return "queue", data | {
+            "queue": "city",
+            "queue_unit": city.root,
+            "reason": "no rule matched",
+        }
+    data["rule"] = decision.rule_id
+    if outside_grids(case, city):
+        reason = f"the location ({case.lat}, {case.lng}) is outside every grid"
+        return "queue", data | {"queue": "city", "queue_unit": city.root, "reason": reason}
+    unknown = _unknown_departments(decision, city)
+    if unknown:
+        reason = f"rule {decision.rule_id} names departments unknown to the city: {unknown}"
+        return "queue", data | {"queue": "city", "queue_unit": city.root, "reason": reason}
+    if not decision.auto:
+        rule = table.rules[decision.rule_index]
+        label = f" ({rule.name})" if rule.name else ""
+        reason = f"rule {decision.rule_id}{label} asks for manual dispatch"
+        if decision.department:
+            reason += f"; suggested department {decision.department}"
+        queue_unit = decision.queue_unit or city.root
+        return "queue", data | {"queue": decision.queue, "queue_unit": queue_unit, "reason": reason}
+    assert decision.department is not None
+    department = city.departments[decision.department]
+    data |= {
+        "department": decision.department,
+        "urgency": decision.urgency,
+        "queue_unit": return_center(case.owning_unit, department.unit, city.units.get),
+    }
+    if decision.co_handlers:
+        data["co_handlers"] = list(decision.co_handlers)
+    if decision.limits:
+        data["limits"] = dict(decision.limits)
+    return "dispatch", data
+
+
+def _unknown_departments(decision: Decision, city: CityDirectory) -> list[str]:
+    codes = [c for c in (decision.department, *decision.co_handlers) if c is not None]
+    return [c for c in codes if c not in city.departments]

@@ -1,0 +1,89 @@
+"""The manual dispatch queue (待派遣) of a command center: cases waiting for a person."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import case as when
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from engine.cases.models import Case, CaseEvent
+from engine.city.directory import CityDirectory
+from engine.dispatch.models import DispatchDecisionRecord
+
+QUEUE_STATES = ("dispatching", "returned")
+
+
+@dataclass
+class QueueItem:
+    case: Case
+    suggestion: str | None  # the rule row's department, when it named one
+    rule: str | None
+    reason: str | None  # why it is in the queue (the queue action's reason)
+    return_reason: str | None = None  # for returned cases: the department's reason
+    returned_by: str | None = None  # … and that department
+    returned_at: datetime | None = None
+
+
+def manual_queue(
+    session: Session, city: CityDirectory, unit: str, limit: int, offset: int
+) -> tuple[list[QueueItem], int]:
+    """Cases in ``dispatching`` or ``returned`` queued at ``unit``'s command center or any
+    below it; urgent first, then oldest first."""
+    where = (
+        col(Case.state).in_(QUEUE_STATES),
+        col(Case.dispatch_queue).in_(city.subtree(unit)),
+    )
+    total = session.exec(select(func.count()).select_from(Case).where(*where)).one()
+    urgent_first = when((col(Case.urgency) == "urgent", 0), else_=1)
+    query = (
+        select(Case)
+        .where(*where)
+        .order_by(urgent_first, col(Case.updated_at), col(Case.id))
+        .limit(limit)
+        .offset(offset)
+    )
+    cases = list(session.exec(query))
+    ids = [c.id for c in cases if c.id is not None]
+    decisions = _latest_decisions(session, ids)
+    returns = _latest_returns(session, [c.id for c in cases if c.state == "returned" and c.id])
+    items = []
+    for case in cases:
+        decision = decisions.get(case.id or 0)
+        item = QueueItem(
+            case,
+            suggestion=decision.department if decision else None,
+            rule=decision.rule_id if decision else case.dispatch_rule,
+            reason=decision.reason if decision else None,
+        )
+        returned = returns.get(case.id or 0)
+        if returned is not None:
+            item.return_reason = returned.data.get("reason")
+            item.returned_by = returned.data.get("department") or case.lead_department
+            item.returned_at = returned.at
+        items.append(item)
+    return items, total
+
+
+def _latest_decisions(session: Session, ids: list[int]) -> dict[int, DispatchDecisionRecord]:
+    if not ids:
+        return {}
+    query = (
+        select(DispatchDecisionRecord)
+        .where(col(DispatchDecisionRecord.case_id).in_(ids))
+        .order_by(col(DispatchDecisionRecord.id))
+    )
+    return {d.case_id: d for d in session.exec(query)}
+
+
+def _latest_returns(session: Session, ids: list[int]) -> dict[int, CaseEvent]:
+    if not ids:
+        return {}
+    query = (
+        select(CaseEvent)
+        .where(col(CaseEvent.case_id).in_(ids), CaseEvent.action == "return")
+        .order_by(col(CaseEvent.seq))
+    )
+    return {e.case_id: e for e in session.exec(query)}
