@@ -5,7 +5,8 @@ outside data. :class:`ComplaintGenerator` assembles each text from the phrase ba
 (``complaints.toml`` beside this file): an object and a problem of the category, maybe an
 impact, an address inside the city's org tree (district, street, community, road), a time,
 greetings and filler words (您好/那个/麻烦), and noise: homophone typos, mixed-in English words,
-dropped punctuation, a few vague texts and a few English-only ones. The label is the category
+dropped punctuation, a second lesser issue from another category now and then, a few vague
+texts and a few English-only ones. The label is the category
 and the department that handles it there (resolved from the bank's ``function@tier`` against
 the city's departments), so both targets of the router can be trained.
 """
@@ -138,7 +139,11 @@ class ComplaintGenerator:
         elif roll < self.english + self.vague:
             text, kind = self._fill(rng.choice(self.words["vague"]), sense, place), "vague"
         else:
-            text = self._noisy(self._fill(rng.choice(self.words["templates"]), sense, place))
+            text = self._fill(rng.choice(self.words["templates"]), sense, place)
+            if rng.random() < 0.1 * self.noise:  # callers often add a second, lesser issue
+                other = rng.choice(self.senses[rng.choice(self.categories)])
+                text += f"另外{rng.choice(other.objects)}也{rng.choice(other.problems)}。"
+            text = self._noisy(text)
         return Complaint(text, code, department, place.grid, kind)
 
     def generate(self, count: int) -> list[Complaint]:
