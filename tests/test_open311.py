@@ -189,3 +189,11 @@ async def test_errors_follow_the_spec(api, key):
     error(await api.client.get(f"{BASE}/nothing-here.json"), 404)
     hotline = await api.file()
     error(await api.client.get(f"{BASE}/requests/{hotline['id']}.json"), 404)
+
+
+async def test_resubmitted_request_is_flagged_as_a_duplicate(api, key):
+    first = (await post(api, report(key))).json()[0]["service_request_id"]
+    again = (await post(api, report(key))).json()[0]["service_request_id"]
+    assert again != first  # Open311 has no idempotency key: a second request is filed ...
+    case = (await api.client.get(f"/api/v1/cases/{again}", headers=api.auth("operator"))).json()
+    assert case["duplicate_of"] == int(first)  # ... and flagged for the operator to merge
