@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Protocol
 
 
@@ -50,3 +51,33 @@ class VirtualClock:
                 raise ValueError("a clock does not go backwards")
             self._now = when
             return self._now
+
+
+class FileClock:
+    """A virtual clock shared by several processes: the instant is read from a file.
+
+    For multi-process tests and demos only (GRIDFLOW_CLOCK_FILE): every server process reads
+    the same file, so a test moves time for all of them by rewriting it (``FileClock.write``).
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.now()  # fail fast on a missing or malformed file
+
+    def now(self) -> datetime:
+        text = self.path.read_text(encoding="utf-8").strip()
+        try:
+            when = datetime.fromisoformat(text)
+        except ValueError as exc:
+            raise ValueError(f"{self.path}: not an ISO 8601 instant: {text!r}") from exc
+        if when.tzinfo is None:
+            raise ValueError(f"{self.path}: the instant needs a UTC offset: {text!r}")
+        return when.astimezone(UTC)
+
+    @staticmethod
+    def write(path: str | Path, when: datetime) -> None:
+        """Set the shared instant atomically (write a temporary file, then rename)."""
+        target = Path(path)
+        scratch = target.with_suffix(".tmp")
+        scratch.write_text(when.astimezone(UTC).isoformat(), encoding="utf-8")
+        scratch.replace(target)

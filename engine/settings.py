@@ -17,6 +17,7 @@ class Settings(BaseSettings):
     max_batch_size: int = 1000
     max_page_size: int = 200
     token_ttl_days: int = 365
+    clock_file: Path | None = None  # tests and demos only: a FileClock shared by processes
     max_body_bytes: int = 1_000_000  # JSON requests
     max_upload_bytes: int = 10_000_000  # attachment uploads
     intake_rate_per_second: float = 100.0  # per token, on intake endpoints; 0 = off

@@ -12,7 +12,7 @@ from engine.cases.service import CaseHook, CaseService
 from engine.cases.workflow import Workflow, standard_workflow
 from engine.city.directory import CityDirectory
 from engine.city.grids import GridLocator
-from engine.clock import Clock, SystemClock
+from engine.clock import Clock, FileClock, SystemClock
 from engine.db import create_schema, make_engine, new_session
 from engine.dispatch.hook import DispatchHook
 from engine.dispatch.store import LiveRules
@@ -111,4 +111,6 @@ class AppContext:
 def build_context(settings: Settings, clock: Clock | None = None) -> AppContext:
     db = make_engine(settings.database_url)
     create_schema(db)
-    return AppContext(settings, db, clock or SystemClock(), standard_workflow())
+    if clock is None:
+        clock = FileClock(settings.clock_file) if settings.clock_file else SystemClock()
+    return AppContext(settings, db, clock, standard_workflow())
