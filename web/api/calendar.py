@@ -62,7 +62,10 @@ def _out(row: CalendarOverride) -> OverrideOut:
 
 @router.get("/overrides", response_model=OverrideList)
 def list_overrides(
-    ctx: Ctx, session: DbSession, _: CurrentPrincipal, year: int | None = None
+    ctx: Ctx,
+    session: DbSession,
+    _: CurrentPrincipal,
+    year: Annotated[int | None, Query(ge=1900, le=9999)] = None,
 ) -> OverrideList:
     """The override table, the overrides from city.toml, and which years have official data."""
     calendar = ctx.calendars.get(session)

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from engine.timers import incidents
 from engine.timers.models import TimerPublic
-from web.deps import Admin, DbSession
+from web.deps import Admin, DbSession, RowId
 
 router = APIRouter(prefix="/api/v1/admin/incidents", tags=["admin"])
 
@@ -35,7 +35,7 @@ def list_incidents(
 
 
 @router.post("/{timer_id}/retry", response_model=TimerPublic)
-def retry_incident(timer_id: int, session: DbSession, _: Admin) -> TimerPublic:
+def retry_incident(timer_id: RowId, session: DbSession, _: Admin) -> TimerPublic:
     """Make the timer pending again; the next sweep fires it (or drops it if stale)."""
     with session.begin():
         timer = incidents.retry(session, timer_id)
@@ -43,7 +43,7 @@ def retry_incident(timer_id: int, session: DbSession, _: Admin) -> TimerPublic:
 
 
 @router.post("/{timer_id}/dismiss", response_model=TimerPublic)
-def dismiss_incident(timer_id: int, session: DbSession, admin: Admin) -> TimerPublic:
+def dismiss_incident(timer_id: RowId, session: DbSession, admin: Admin) -> TimerPublic:
     """Give up on the timer for good."""
     with session.begin():
         timer = incidents.dismiss(session, timer_id, admin.name)

@@ -11,7 +11,7 @@ from engine.city.models import Tier
 from engine.errors import Forbidden
 from engine.sla.views import CaseSla, SupervisionQueue, case_sla, supervision_queue
 from engine.users.models import Role
-from web.deps import Ctx, CurrentPrincipal, DbSession
+from web.deps import Ctx, CurrentPrincipal, DbSession, RowId
 
 router = APIRouter(prefix="/api/v1", tags=["sla"])
 
@@ -20,7 +20,7 @@ QUEUE_ROLES = {Role.supervisor, Role.dispatcher, Role.admin, Role.system}
 
 @router.get("/cases/{case_id}/sla", response_model=CaseSla)
 def get_case_sla(
-    case_id: int, ctx: Ctx, session: DbSession, principal: CurrentPrincipal
+    case_id: RowId, ctx: Ctx, session: DbSession, principal: CurrentPrincipal
 ) -> CaseSla:
     """Every SLA stage of the case: started, due (UTC and city time), paused time, share of
     the limit used and its light. ``warnings`` flags deadlines in a year without an official
