@@ -14,7 +14,7 @@ from sqlalchemy import DateTime, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import Session, create_engine
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -54,13 +54,6 @@ def make_engine(url: str) -> Engine:
     engine = create_engine(url, **kwargs)
     event.listen(engine, "connect", _sqlite_pragmas)
     return engine
-
-
-def create_schema(engine: Engine) -> None:
-    # Import every table module so the metadata is complete.
-    from engine import tables  # noqa: F401
-
-    SQLModel.metadata.create_all(engine)
 
 
 def new_session(engine: Engine) -> Session:

@@ -32,3 +32,19 @@ __all__ = [
     "User",
     "VideoAlert",
 ]
+
+
+def _portable_enums() -> None:
+    """Store every enum column as a short string, not a PostgreSQL ENUM type: adding a member
+    (a new channel, a new status) is then a code change, never an ALTER TYPE migration."""
+    from sqlalchemy import Enum
+    from sqlmodel import SQLModel
+
+    for table in SQLModel.metadata.tables.values():
+        for column in table.columns:
+            if isinstance(column.type, Enum):
+                column.type.native_enum = False
+                column.type.create_constraint = False
+
+
+_portable_enums()

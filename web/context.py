@@ -13,9 +13,10 @@ from engine.cases.workflow import Workflow, standard_workflow
 from engine.city.directory import CityDirectory
 from engine.city.grids import GridLocator
 from engine.clock import Clock, FileClock, SystemClock
-from engine.db import create_schema, make_engine, new_session
+from engine.db import make_engine, new_session
 from engine.dispatch.hook import DispatchHook
 from engine.dispatch.store import LiveRules
+from engine.schema import upgrade_schema
 from engine.settings import Settings
 from engine.sla.calendars import CityCalendars
 from engine.sla.hook import SlaHook
@@ -110,7 +111,7 @@ class AppContext:
 
 def build_context(settings: Settings, clock: Clock | None = None) -> AppContext:
     db = make_engine(settings.database_url)
-    create_schema(db)
+    upgrade_schema(db)
     if clock is None:
         clock = FileClock(settings.clock_file) if settings.clock_file else SystemClock()
     return AppContext(settings, db, clock, standard_workflow())

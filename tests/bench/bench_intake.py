@@ -37,7 +37,8 @@ import httpx  # noqa: E402
 
 from engine.city.loader import read_city, store_city  # noqa: E402
 from engine.clock import SystemClock  # noqa: E402
-from engine.db import create_schema, make_engine, new_session  # noqa: E402
+from engine.db import make_engine, new_session  # noqa: E402
+from engine.schema import upgrade_schema  # noqa: E402
 from engine.settings import Settings  # noqa: E402
 from engine.users.models import Role  # noqa: E402
 from engine.users.service import issue_token  # noqa: E402
@@ -57,7 +58,7 @@ SEED = 20260302
 def city_db(directory: Path, name: str) -> tuple[str, str]:
     url = f"sqlite:///{directory / name}"
     db = make_engine(url)
-    create_schema(db)
+    upgrade_schema(db)
     with new_session(db) as session, session.begin():
         store_city(session, read_city(CITY))
         token = issue_token(

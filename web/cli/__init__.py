@@ -7,9 +7,9 @@ import sys
 
 from engine.city.loader import CityConfigError
 from engine.errors import GridflowError
-from web.cli import audit, importer, init, router, serve, users
+from web.cli import audit, db, importer, init, router, serve, users
 
-COMMANDS = [init, serve, users, audit, importer, router]
+COMMANDS = [init, serve, users, audit, importer, router, db]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -10,8 +10,9 @@ from sqlmodel import select
 from engine.city.directory import CityDirectory
 from engine.city.loader import CityConfigError, read_city, store_city
 from engine.clock import SystemClock
-from engine.db import create_schema, make_engine, new_session
+from engine.db import make_engine, new_session
 from engine.dispatch.store import LiveRules
+from engine.schema import upgrade_schema
 from engine.settings import get_settings
 from engine.users.models import Role, User, UserCreate
 from engine.users.service import create_user
@@ -30,7 +31,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     directory = _city_dir(args)
     files = read_city(directory)
     db = make_engine(settings.database_url)
-    create_schema(db)
+    upgrade_schema(db)
     now = SystemClock().now()
     created = []
     with new_session(db) as session, session.begin():

@@ -9,7 +9,8 @@ from datetime import timedelta
 
 from engine.city.directory import CityDirectory
 from engine.clock import SystemClock
-from engine.db import create_schema, make_engine, new_session
+from engine.db import make_engine, new_session
+from engine.schema import upgrade_schema
 from engine.settings import get_settings
 from engine.users.models import PERSON_ROLES, Role, UserCreate
 from engine.users.service import check_scope, create_user, issue_token
@@ -17,7 +18,7 @@ from engine.users.service import check_scope, create_user, issue_token
 
 def _city(db_url: str) -> CityDirectory:
     db = make_engine(db_url)
-    create_schema(db)
+    upgrade_schema(db)
     with new_session(db) as session:
         return CityDirectory.load(session)
 
