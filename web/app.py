@@ -16,10 +16,12 @@ from web.api import (
     auth,
     calendar,
     cases,
+    dispatch,
     health,
     incidents,
     intake,
     outbox,
+    rules,
     sla,
 )
 from web.context import AppContext, build_context
@@ -38,6 +40,8 @@ ROUTERS = [
     attachments,
     outbox,
     open311,
+    dispatch,
+    rules,
 ]
 # Rate-limited per token (POST only) and the paths that take large uploads.
 INTAKE_PATHS = ["/api/v1/cases", "/api/v1/intake", "/open311/v2/requests"]

@@ -7,9 +7,9 @@ import sys
 
 from engine.city.loader import CityConfigError
 from engine.errors import GridflowError
-from web.cli import audit, db, importer, init, router, serve, users
+from web.cli import audit, db, importer, init, router, rules, serve, users
 
-COMMANDS = [init, serve, users, audit, importer, router, db]
+COMMANDS = [init, serve, users, audit, importer, router, rules, db]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,88 @@
+"""The manual dispatch queue: a command center lists the cases its rows sent there (with the
+rule's suggestion), a dispatcher assigns one, and the audit says a person chose it."""
+
+from __future__ import annotations
+
+from tests.dispatch_support import activate, events
+
+QUEUE = "/api/v1/dispatch/queue"
+
+
+async def listed(api, scope: str, **params) -> dict:
+    response = await api.client.get(QUEUE, params=params, headers=api.auth("dispatcher", scope))
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def ids(page: dict) -> list[int]:
+    return [item["case"]["id"] for item in page["items"]]
+
+
+async def test_manual_rows_queue_at_the_command_center_of_their_tier(api, ctx):
+    activate(ctx)
+    noise = await api.file(category="12001", description="楼上广场舞噪声扰民")  # → street
+    tiles = await api.file(category="11009", description="外墙瓷砖松动有掉落危险")  # → district
+    assert (noise["state"], noise["dispatch_queue"]) == ("dispatching", "0101")
+    assert (tiles["state"], tiles["dispatch_queue"]) == ("dispatching", "01")
+
+    street = await listed(api, "0101")
+    assert ids(street) == [noise["id"]] and street["unit"] == "0101"
+    [item] = street["items"]
+    assert item["rule"] == "noise-placed" and item["suggestion"] is None
+    assert "noise-placed" in item["reason"] and item["return_reason"] is None
+
+    district = await listed(api, "01")  # its own queue and the queues below it
+    assert ids(district) == [tiles["id"], noise["id"]]  # urgent (高空坠物) first
+    assert district["items"][0]["suggestion"] == "ZJ-00"
+    assert "dispatch" in district["items"][0]["case"]["allowed_actions"]
+    only_street = await listed(api, "01", unit="0101")
+    assert ids(only_street) == [noise["id"]]
+    assert ids(await listed(api, "0102")) == [] and ids(await listed(api, "02")) == []
+
+
+async def test_a_dispatcher_assigns_and_the_audit_says_a_person_chose(api, ctx):
+    activate(ctx)
+    noise = await api.file(category="12001", description="楼上广场舞噪声扰民")
+    response = await api.act(noise["id"], "dispatch", "dispatcher", "0101", department="CG-0101")
+    assert response.status_code == 200, response.text
+    case = response.json()
+    assert (case["state"], case["lead_department"]) == ("assigned", "CG-0101")
+    assert (case["dispatch_source"], case["dispatch_queue"]) == ("person", "0101")
+    assert case["dispatch_rule"] == "noise-placed"  # the row that queued it stays on record
+    event = events(ctx, noise["id"])[-1]
+    assert (event.action, event.actor_role) == ("dispatch", "dispatcher")
+    assert event.data["dispatch_source"] == "person" and event.data["department"] == "CG-0101"
+    assert ids(await listed(api, "0101")) == []
+
+
+async def test_a_person_cannot_pose_as_the_rule(api, ctx):
+    activate(ctx)
+    noise = await api.file(category="12001", description="噪声扰民")
+    await api.act(
+        noise["id"], "dispatch", "dispatcher", "0101", department="CG-0101", source="rule"
+    )
+    assert events(ctx, noise["id"])[-1].data["dispatch_source"] == "person"
+
+
+async def test_queue_access_and_paging(api, ctx):
+    activate(ctx)
+    for _ in range(3):
+        await api.file(category="12008", description="建议增加公交线路")  # → city desk
+    page = await listed(api, "00", limit=2, offset=1)
+    assert page["total"] == 3 and len(page["items"]) == 2
+    handler = await api.client.get(QUEUE, headers=api.auth("handler", "HW-01"))
+    assert handler.status_code == 403
+    outside = await api.client.get(
+        QUEUE, params={"unit": "02"}, headers=api.auth("dispatcher", "01")
+    )
+    assert outside.status_code == 403
+    unknown = await api.client.get(QUEUE, params={"unit": "99"}, headers=api.auth("admin"))
+    assert unknown.status_code == 422
+    assert (await api.client.get(QUEUE, headers=api.auth("admin"))).json()["total"] == 3
+
+
+async def test_contact_details_stay_masked_for_supervisors(api, ctx):
+    activate(ctx)
+    await api.file(category="12008", description="建议", reporter_phone="13812345678")
+    page = await api.client.get(QUEUE, headers=api.auth("supervisor", "00"))
+    assert page.json()["items"][0]["case"]["reporter_phone"] == "138****5678"

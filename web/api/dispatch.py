@@ -1,0 +1,168 @@
+"""Manual dispatch and dispatch explanations.
+
+``GET /api/v1/dispatch/queue``: a command center's manual queue (待派遣 and 退单 cases) with
+the rule's suggestion and, for returns, the department's reason; the dispatcher then uses
+the ``dispatch`` / ``redispatch`` actions. ``GET /api/v1/cases/{id}/dispatch``: which rule
+decided, the conditions that held, the rows tried before it, the table version and who
+chose the department.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from engine.cases import queries
+from engine.cases.models import CasePublic
+from engine.dispatch.explain import explain_case
+from engine.dispatch.queue import manual_queue
+from engine.errors import Forbidden, InvalidInput
+from engine.users.models import Principal, Role
+from web.context import AppContext
+from web.deps import Ctx, CurrentPrincipal, DbSession, RowId
+
+router = APIRouter(tags=["dispatch"])
+
+QUEUE_ROLES = {Role.dispatcher, Role.supervisor, Role.admin}
+
+
+class QueueEntry(BaseModel):
+    case: CasePublic
+    suggestion: str | None  # the rule row's department, when it named one
+    rule: str | None
+    reason: str | None  # why the case is in the queue
+    return_reason: str | None  # returned cases: the department's reason …
+    returned_by: str | None  # … and that department
+    returned_at: datetime | None
+
+
+class QueuePage(BaseModel):
+    unit: str
+    items: list[QueueEntry]
+    total: int
+    limit: int
+    offset: int
+
+
+class TaskView(BaseModel):
+    department: str
+    lead: bool
+    done: bool  # a co-handler has reported (co_report)
+
+
+class RuleRef(BaseModel):
+    id: str
+    row: int  # 1-based position in the table
+    name: str
+    note: str
+    line: int | None
+    default: bool
+
+
+class TriedRow(BaseModel):
+    rule_id: str
+    row: int
+    field: str  # the first condition that failed
+    expected: Any  # what the row asks for
+    actual: Any  # what the case had; keywords_all: the missing words, _none: those found
+
+
+class DecisionView(BaseModel):
+    at: datetime
+    action: str  # dispatch | queue
+    rule_id: str | None
+    rules_version: str | None
+    department: str | None
+    queue_unit: str | None
+    reason: str | None
+    input: dict[str, Any]
+    rule: RuleRef | None
+    conditions: dict[str, Any]  # each condition of the rule and the value that held
+    outputs: dict[str, Any] | None
+    tried: list[TriedRow]
+
+
+class HistoryEntry(BaseModel):
+    seq: int
+    at: datetime
+    action: str
+    actor: str
+    actor_role: str
+    to_state: str | None
+    data: dict[str, Any]
+
+
+class DispatchView(BaseModel):
+    case_id: int
+    state: str
+    source: str | None  # rule | person | router
+    department: str | None
+    tasks: list[TaskView]
+    queue: str | None  # the command center a return goes back to
+    rule_id: str | None
+    rules_version: str | None
+    decision: DecisionView | None  # the rule decision (None: dispatched by hand only)
+    history: list[HistoryEntry]
+
+
+def _queue_unit(ctx: AppContext, principal: Principal, unit: str | None) -> str:
+    if principal.role not in QUEUE_ROLES:
+        raise Forbidden(f"role '{principal.role}' has no dispatch queue")
+    city = ctx.city
+    scope = principal.scope or (city.root if principal.role is Role.admin else None)
+    if scope is None:
+        raise Forbidden("your account has no scope")
+    unit = unit or scope
+    if unit not in city.units:
+        raise InvalidInput("unit", f"unknown unit {unit!r}")
+    if principal.role is not Role.admin and not city.is_within(unit, scope):
+        raise Forbidden(f"unit {unit} is outside your scope ({scope})")
+    return unit
+
+
+@router.get("/api/v1/dispatch/queue", response_model=QueuePage)
+def dispatch_queue(
+    ctx: Ctx,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    unit: Annotated[str | None, Query(max_length=32)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> QueuePage:
+    """Cases waiting for a dispatcher at ``unit``'s command center or below (default: the
+    caller's), urgent first, then oldest."""
+    unit = _queue_unit(ctx, principal, unit)
+    items, total = manual_queue(session, ctx.city, unit, limit, offset)
+    ids = [i.case.id for i in items if i.case.id is not None]
+    co = queries.co_handlers(session, ids)
+    entries = [
+        QueueEntry(
+            case=queries.present(
+                i.case,
+                principal,
+                co.get(i.case.id or 0, []),
+                ctx.cases.allowed_actions(principal, i.case),
+            ),
+            suggestion=i.suggestion,
+            rule=i.rule,
+            reason=i.reason,
+            return_reason=i.return_reason,
+            returned_by=i.returned_by,
+            returned_at=i.returned_at,
+        )
+        for i in items
+    ]
+    return QueuePage(unit=unit, items=entries, total=total, limit=limit, offset=offset)
+
+
+@router.get("/api/v1/cases/{case_id}/dispatch", response_model=DispatchView)
+def case_dispatch(
+    case_id: RowId, ctx: Ctx, session: DbSession, principal: CurrentPrincipal
+) -> DispatchView:
+    """Why the case went where it went: the rule, its conditions, the rows tried before
+    it, the table version (old versions are kept) and who chose the department."""
+    case = queries.get_visible(session, principal, case_id, ctx.city)
+    return DispatchView.model_validate(explain_case(session, ctx.rules, case))
