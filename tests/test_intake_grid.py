@@ -201,3 +201,16 @@ async def test_check_list_and_pass_fail_with_photos(api):
     assert tasks == []
     forbidden = await api.client.get(f"{URL}/tasks", headers=api.auth("operator"))
     assert forbidden.status_code == 403
+
+
+async def test_grid_is_found_from_the_gps_point(api):
+    before = await photo(api, 1)
+    body = report(photos=[before], report_id="gps-1", lat=30.3035, lng=120.12978)
+    body.pop("grid_code")
+    response = await api.client.post(URL, json=body, headers=api.auth("grid_worker", COMMUNITY))
+    assert response.status_code == 201, response.text
+    assert response.json()["owning_unit"] == "01010102"  # located by the grid polygons
+    elsewhere = report(photos=[before], report_id="gps-2", lat=30.30244, lng=120.17046)
+    elsewhere.pop("grid_code")
+    refused = await api.client.post(URL, json=elsewhere, headers=api.auth("grid_worker", COMMUNITY))
+    assert refused.status_code == 403 and OTHER_GRID in refused.json()["error"]["message"]
