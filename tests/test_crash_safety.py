@@ -3,16 +3,10 @@ SLA timers, and retrying the unacknowledged ones creates no duplicates."""
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
 import threading
-import time
-from pathlib import Path
 
 import httpx
+from servers import Server
 from sqlalchemy import text
 
 from engine.clock import SystemClock
@@ -20,42 +14,8 @@ from engine.db import make_engine, new_session
 from engine.users.models import Role
 from engine.users.service import issue_token
 
-ROOT = Path(__file__).resolve().parents[1]
 TOTAL = 200
 CLIENTS = 4
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Server:
-    def __init__(self, db_url: str, workdir: Path) -> None:
-        self.port = free_port()
-        env = os.environ | {
-            "GRIDFLOW_DATABASE_URL": db_url,
-            "GRIDFLOW_ATTACHMENTS_DIR": str(workdir / "attachments"),
-            "GRIDFLOW_INTAKE_RATE_PER_SECOND": "0",
-        }
-        cmd = [sys.executable, "-m", "uvicorn", "web.app:create_app", "--factory"]
-        cmd += ["--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning"]
-        self.process = subprocess.Popen(cmd, cwd=ROOT, env=env)
-        self.url = f"http://127.0.0.1:{self.port}"
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:  # readiness poll, not synchronisation by sleeping
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.05)
-        self.kill()
-        raise RuntimeError("server did not start")
-
-    def kill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
 
 
 def report(i: int) -> dict:
@@ -81,6 +41,7 @@ def test_sigkill_loses_no_acknowledged_case(tmp_path, db_url):
     acked: dict[str, int] = {}
     lock = threading.Lock()
     killed = threading.Event()
+    enough = threading.Event()
 
     def client(worker: int) -> None:
         with httpx.Client(base_url=server.url, headers=headers, timeout=10) as http:
@@ -94,13 +55,14 @@ def test_sigkill_loses_no_acknowledged_case(tmp_path, db_url):
                 if response.status_code in (200, 201):
                     with lock:
                         acked[report(i)["external_id"]] = response.json()["id"]
+                        if len(acked) >= TOTAL // 4:
+                            enough.set()
 
     threads = [threading.Thread(target=client, args=(w,)) for w in range(CLIENTS)]
     for thread in threads:
         thread.start()
-    while len(acked) < TOTAL // 4:  # kill while requests are in flight
-        time.sleep(0.01)
-    server.kill()
+    assert enough.wait(timeout=60)
+    server.kill()  # while the other clients' requests are in flight
     killed.set()
     for thread in threads:
         thread.join()
