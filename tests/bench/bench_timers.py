@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import random
+import shutil
 import sqlite3
 import statistics
 import sys
@@ -161,6 +162,7 @@ def main() -> None:
     assert fired == REAL, fired
 
     ctx.db.dispose()
+    shutil.rmtree(workdir, ignore_errors=True)  # ~160 MB
     print(
         json.dumps(
             {
