@@ -17,7 +17,13 @@ from sqlmodel import col, select
 
 from engine.cases.models import CaseTask
 from engine.city.models import Department, Unit
-from engine.dispatch.centers import COMMAND_TIERS, center_at, command_center, return_center
+from engine.dispatch.centers import (
+    COMMAND_TIERS,
+    UnitLookup,
+    center_at,
+    command_center,
+    return_center,
+)
 from engine.errors import Conflict, Forbidden, InvalidInput
 from engine.users.models import Role
 
@@ -25,7 +31,7 @@ if TYPE_CHECKING:
     from engine.cases.effects import EffectContext
 
 
-def _unit(ctx: EffectContext) -> Any:
+def _unit(ctx: EffectContext) -> UnitLookup:
     return lambda code: ctx.session.get(Unit, code)
 
 
@@ -48,10 +54,11 @@ def record_dispatch(ctx: EffectContext) -> dict[str, Any]:
         case.dispatch_source = data.get("source") or ("rule" if "rule" in data else "system")
         if "rule" in data:
             case.dispatch_rule, case.rules_version = data["rule"], data.get("rules_version")
-        department = ctx.session.get(Department, case.lead_department or "")
-        case.dispatch_queue = data.get("queue_unit") or return_center(
-            case.owning_unit, department.unit if department else None, unit
-        )
+        case.dispatch_queue = data.get("queue_unit")  # the rule hook always names it
+        if case.dispatch_queue is None:
+            department = ctx.session.get(Department, case.lead_department or "")
+            lead_unit = department.unit if department else None
+            case.dispatch_queue = return_center(case.owning_unit, lead_unit, unit)
     return {"dispatch_source": case.dispatch_source, "dispatch_queue": case.dispatch_queue}
 
 
