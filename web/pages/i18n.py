@@ -6,6 +6,9 @@ from collections.abc import Callable
 
 from fastapi import Request
 
+from web.pages.messages import CASE_MESSAGES
+from web.pages.messages_roles import ROLE_MESSAGES
+
 LANGS = ("zh", "en")
 LANG_COOKIE = "gf_lang"
 
@@ -36,6 +39,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "role_admin": {"zh": "管理员", "en": "Administrator"},
     "not_found": {"zh": "页面不存在", "en": "Page not found"},
 }
+MESSAGES.update(CASE_MESSAGES | ROLE_MESSAGES)  # the work pages' text
 
 
 def language(request: Request) -> str:

@@ -9,12 +9,26 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from web.pages import auth, sessions
+from web.pages import (
+    admin,
+    admin_ops,
+    admin_rules,
+    auth,
+    board,
+    cases,
+    department,
+    dispatcher,
+    grid,
+    operator,
+    sessions,
+)
 from web.pages.i18n import language, translator
+from web.pages.views import PageForbidden
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 # Page routers, in order; each feature's pages append theirs.
-PAGE_ROUTERS = [auth]
+PAGE_ROUTERS = [auth, cases, operator, dispatcher, department, grid, board, admin]
+PAGE_ROUTERS += [admin_rules, admin_ops]
 
 
 def install(app: FastAPI) -> None:
@@ -31,3 +45,9 @@ def install(app: FastAPI) -> None:
     async def csrf_failed(request: Request, _: sessions.CsrfFailed) -> Response:
         text = translator(language(request))("csrf_failed")
         return HTMLResponse(f"<!doctype html><meta charset=utf-8><p>{text}</p>", status_code=403)
+
+    @app.exception_handler(PageForbidden)
+    async def page_forbidden(request: Request, _: PageForbidden) -> Response:
+        text = translator(language(request))("forbidden_page")
+        body = f'<!doctype html><meta charset=utf-8><p>{text}</p><p><a href="/">⌂</a></p>'
+        return HTMLResponse(body, status_code=403)

@@ -1,0 +1,139 @@
+"""The supervisor's SLA board (per tier): light counts per department and per child unit,
+the supervision queue with overdue time, live updates by server-sent events, the daily
+chart and the grid map (server-made SVG), and an Excel export."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from engine.city.grids import CityGrid
+from engine.db import new_session
+from web.context import AppContext
+from web.deps import Ctx
+from web.pages import sessions
+from web.pages.board_data import Board, board, daily_series, open_per_grid
+from web.pages.export import board_workbook
+from web.pages.i18n import language, translator
+from web.pages.svg import daily_chart, grid_map
+from web.pages.templating import TEMPLATES, PageUser
+from web.pages.views import BOARD_ROLES, View, page, require_role, scope_unit
+
+router = APIRouter(include_in_schema=False)
+
+POLL_SECONDS = 1.0  # how often a live board looks for changes
+HEARTBEAT_EVERY = 15  # polls between keep-alive comments
+STREAM_SECONDS = 600.0  # a stream ends after this; EventSource reconnects by itself
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+Unit = Annotated[str | None, Query(max_length=32)]
+
+
+def _unit(ctx: AppContext, user: sessions.PageSession, unit: str | None) -> str:
+    principal = require_role(user, BOARD_ROLES)
+    city = ctx.city
+    scope = scope_unit(principal, city)
+    return unit if unit in city.units and city.is_within(unit, scope) else scope
+
+
+def _board(ctx: AppContext, user: sessions.PageSession, unit: str) -> Board:
+    with new_session(ctx.db) as session:
+        calendar = ctx.calendars.get(session)
+        return board(session, user.principal, ctx.city, calendar, ctx.clock.now(), unit)
+
+
+def _chart(ctx: AppContext, user: sessions.PageSession, unit: str, lang: str) -> str:
+    t = translator(lang)
+    with new_session(ctx.db) as session:
+        calendar = ctx.calendars.get(session)
+        series = daily_series(session, user.principal, ctx.city, calendar, ctx.clock.now(), unit)
+    return daily_chart(series, t, t("chart_title"))
+
+
+def _map(ctx: AppContext, user: sessions.PageSession, unit: str, lang: str) -> str:
+    city = ctx.city
+    with new_session(ctx.db) as session:
+        row = session.get(CityGrid, 1)
+        counts = open_per_grid(session, user.principal, city, unit)
+    names = {code: u.name for code, u in city.units.items()}
+    geojson = row.geojson if row is not None else {}
+    title = translator(lang)("map_title")
+    return grid_map(geojson, counts, lambda code: city.is_within(code, unit), title, names)
+
+
+def live_html(ctx: AppContext, user: sessions.PageSession, unit: str, lang: str) -> str:
+    """The part of the board that updates live (counts and the supervision queue)."""
+    template = TEMPLATES.get_template("supervisor/_live.html")
+    view = View(ctx, lang)
+    return template.render(t=view.t, v=view, board=_board(ctx, user, unit), lang=lang)
+
+
+@router.get("/board", response_class=HTMLResponse)
+def board_page(request: Request, ctx: Ctx, user: PageUser, unit: Unit = None) -> Response:
+    unit = _unit(ctx, user, unit)
+    lang = language(request)
+    children = sorted(c for c, u in ctx.city.units.items() if u.parent == unit)
+    return page(
+        request, ctx, "supervisor/board.html", user, unit=unit, children=children,
+        live=live_html(ctx, user, unit, lang), chart=_chart(ctx, user, unit, lang),
+        grid_svg=_map(ctx, user, unit, lang),
+    )  # fmt: skip
+
+
+@router.get("/board/stream")
+async def board_stream(
+    request: Request, ctx: Ctx, user: PageUser, unit: Unit = None, once: bool = False
+) -> StreamingResponse:
+    """Server-sent events: a ``board`` event with the live part whenever it changes."""
+    unit = _unit(ctx, user, unit)
+    lang = language(request)
+
+    async def events():  # type: ignore[no-untyped-def]
+        last, quiet, loop = None, 0, asyncio.get_running_loop()
+        started = loop.time()
+        while loop.time() - started < STREAM_SECONDS:
+            html = await run_in_threadpool(live_html, ctx, user, unit, lang)
+            if html != last:
+                last, quiet = html, 0
+                yield "event: board\n" + "".join(f"data: {line}\n" for line in html.split("\n"))
+                yield "\n"
+            elif (quiet := quiet + 1) % HEARTBEAT_EVERY == 0:
+                yield ": keep-alive\n\n"
+            if once or await request.is_disconnected():
+                return
+            await asyncio.sleep(POLL_SECONDS)
+
+    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
+
+
+@router.get("/board/chart.svg")
+def chart_svg(request: Request, ctx: Ctx, user: PageUser, unit: Unit = None) -> Response:
+    svg = _chart(ctx, user, _unit(ctx, user, unit), language(request))
+    return Response(svg, media_type="image/svg+xml")
+
+
+@router.get("/board/map.svg")
+def map_svg(request: Request, ctx: Ctx, user: PageUser, unit: Unit = None) -> Response:
+    svg = _map(ctx, user, _unit(ctx, user, unit), language(request))
+    return Response(svg, media_type="image/svg+xml")
+
+
+@router.get("/board/export.xlsx")
+def export(request: Request, ctx: Ctx, user: PageUser, unit: Unit = None) -> Response:
+    unit = _unit(ctx, user, unit)
+    view = View(ctx, language(request))
+    data = _board(ctx, user, unit)
+    with new_session(ctx.db) as session:
+        calendar = ctx.calendars.get(session)
+        series = daily_series(session, user.principal, ctx.city, calendar, ctx.clock.now(), unit)
+    body = board_workbook(data, series, view)
+    stamp = view.local(data.now).replace(" ", "_").replace(":", "")
+    filename = f"gridflow-board-{unit}-{stamp}.xlsx"
+    headers = {"Content-Disposition": f"attachment; filename={json.dumps(filename)}"}
+    return Response(body, media_type=XLSX, headers=headers)

@@ -1,0 +1,142 @@
+"""Everything the case page shows, read in one session: facts, SLA clocks, the dispatch
+explanation, the audit timeline, photos and duplicates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from engine import access
+from engine.cases import queries
+from engine.cases.models import Case, CaseEvent, CasePublic
+from engine.dispatch.explain import explain_case
+from engine.sla.views import CaseSla, case_sla
+from engine.users.models import Principal
+from web.context import AppContext
+from web.pages.forms import ActionForm, action_forms
+from web.pages.views import View
+
+FINAL = ("closed", "voided", "merged")
+# Event data keys worth a line on the timeline, in this order.
+TIMELINE_KEYS = (
+    "department", "from_department", "co_handlers", "reason", "result", "note", "duration",
+    "passed", "satisfaction", "master_id", "unit", "card", "rule", "added",
+)  # fmt: skip
+
+
+@dataclass
+class CasePage:
+    case: CasePublic
+    forms: list[ActionForm]
+    sla: CaseSla
+    explanation: str | None
+    dispatch: dict[str, Any]
+    events: list[CaseEvent]
+    photos: list[str]
+    flagged: list[Case] = field(default_factory=list)
+    merged_here: list[Case] = field(default_factory=list)
+
+
+def load_case_page(
+    ctx: AppContext, session: Session, principal: Principal, case_id: int, view: View
+) -> CasePage:
+    """The case as ``principal`` may see it (NotFound outside their scope)."""
+    case = queries.get_visible(session, principal, case_id, ctx.city)
+    co = queries.co_handlers(session, [case_id]).get(case_id, [])
+    allowed = ctx.cases.allowed_actions(principal, case)
+    shown = queries.present(case, principal, co, allowed)
+    calendar = ctx.calendars.get(session)
+    sla = case_sla(session, case, ctx.city, calendar, ctx.workflow, ctx.clock.now())
+    dispatch = explain_case(session, ctx.rules, case)
+    events = queries.events(session, case_id)
+    return CasePage(
+        case=shown,
+        forms=action_forms(ctx.workflow, case.state, allowed),
+        sla=sla,
+        explanation=explain(dispatch, view),
+        dispatch=dispatch,
+        events=events,
+        photos=photos_of(events),
+        flagged=_related(session, principal, ctx, col(Case.duplicate_of) == case_id),
+        merged_here=_related(session, principal, ctx, col(Case.merged_into) == case_id),
+    )
+
+
+def _related(session: Session, principal: Principal, ctx: AppContext, where: Any) -> list[Case]:
+    scope = access.case_scope(principal, ctx.city)
+    query = select(Case).where(where, scope).order_by(col(Case.id)).limit(20)
+    return list(session.exec(query))
+
+
+def photos_of(events: list[CaseEvent]) -> list[str]:
+    """Every photo reference on the case's timeline, once, oldest first."""
+    seen: dict[str, None] = {}
+    for event in events:
+        for ref in event.data.get("photos") or []:
+            if isinstance(ref, str):
+                seen[ref] = None
+    return list(seen)
+
+
+def explain(dispatch: dict[str, Any], v: View) -> str | None:
+    """One sentence: "规则 R12（…）：分类 06012 · 区域 0102 → 环卫所", or who chose by hand."""
+    decision = dispatch.get("decision")
+    if dispatch.get("source") == "person":
+        actor = next(
+            (h["actor"] for h in reversed(dispatch["history"]) if h["actor_role"] != "system"),
+            "—",
+        )
+        return v.t("dispatch_by_person", actor=actor) + f" → {v.dept(dispatch['department'])}"
+    if not decision:
+        return None
+    if decision["action"] == "queue" and decision.get("reason"):
+        return v.t("dispatch_queue_reason", reason=decision["reason"])
+    rule = decision.get("rule")
+    head = (
+        v.t("rule_row", id=rule["id"], name=rule["name"] or "—", row=rule["row"])
+        if rule
+        else str(decision.get("rule_id") or "—")
+    )
+    parts = [_condition(name, value, v) for name, value in decision["conditions"].items()]
+    if rule and rule.get("default"):
+        parts.append(v.t("cond_default"))
+    target = v.dept(decision.get("department")) if decision.get("department") else "—"
+    return f"{head}：{' · '.join(parts) or '—'} → {target}"
+
+
+def _condition(name: str, value: Any, v: View) -> str:
+    label = v.t(f"cond_{name}")
+    if name == "category":
+        return f"{label} {v.category(str(value))}"
+    if name == "area":
+        return f"{label} {value} {v.unit(str(value))}"
+    if isinstance(value, list | tuple):
+        value = "、".join(str(x) for x in value)
+    return f"{label} {value}"
+
+
+def timeline_facts(event: CaseEvent, v: View) -> list[str]:
+    """Readable ``key: value`` lines of an audit event's data."""
+    out = []
+    for key in TIMELINE_KEYS:
+        value = event.data.get(key)
+        if value in (None, "", []):
+            continue
+        if key in ("department", "from_department"):
+            value = v.dept(str(value))
+        elif key in ("co_handlers", "added"):
+            value = "、".join(v.dept(str(d)) for d in value)
+        elif key == "passed":
+            value = v.t("pass") if value else v.t("fail")
+        elif key == "master_id":
+            value = f"#{value}"
+        out.append(f"{v.t('f_' + key) if 'f_' + key in _LABELLED else key}: {value}")
+    return out
+
+
+_LABELLED = {
+    "f_department", "f_co_handlers", "f_reason", "f_result", "f_note", "f_duration",
+    "f_passed", "f_satisfaction", "f_master_id", "f_unit", "f_card",
+}  # fmt: skip

@@ -1,0 +1,90 @@
+"""The grid worker's phone page (360 px): report on site with a photo and the location,
+and the on-site checks to do (核实 / 核查) with pass or fail and a photo."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from sqlmodel import Session, col, select
+from starlette.concurrency import run_in_threadpool
+
+from adapters import grid
+from engine.cases.models import Case, CaseEvent
+from engine.db import new_session
+from engine.errors import GridflowError
+from engine.users.models import Role
+from web.deps import Ctx
+from web.pages import sessions
+from web.pages.forms import save_photos
+from web.pages.templating import PageUser
+from web.pages.views import error_text, page, require_role
+
+router = APIRouter(include_in_schema=False)
+
+FIELDS = ("category", "description", "lat", "lng", "address", "result")
+
+
+def _grid_page(
+    request: Request, ctx: Ctx, user: sessions.PageSession, status_code: int = 200, **values: object
+) -> Response:
+    with new_session(ctx.db) as session:
+        tasks = grid.verification_tasks(session, user.principal, ctx.city, 50)
+        tasks = [(a, c) for a, c in tasks if not _checked(session, a, c)]
+    categories = sorted(ctx.city.categories.values(), key=lambda c: c.code)
+    values.setdefault("form", {})
+    return page(
+        request, ctx, "grid/grid.html", user, status_code, tasks=tasks, categories=categories,
+        **values,
+    )  # fmt: skip
+
+
+def _checked(session: Session, action: str, case: Case) -> bool:
+    """A resolved case whose 核查 passed this round (it waits for its 回访 now)."""
+    if action != "verify":
+        return False
+    query = (
+        select(CaseEvent.action, CaseEvent.data)
+        .where(CaseEvent.case_id == case.id, col(CaseEvent.action).in_(("resolve", "verify")))
+        .order_by(col(CaseEvent.seq).desc())
+        .limit(1)
+    )
+    latest = session.exec(query).first()
+    return latest is not None and latest[0] == "verify" and bool(latest[1].get("passed"))
+
+
+@router.get("/grid", response_class=HTMLResponse)
+def grid_home(request: Request, ctx: Ctx, user: PageUser) -> Response:
+    require_role(user, {Role.grid_worker})
+    return _grid_page(request, ctx, user)
+
+
+@router.post("/grid/report", response_class=HTMLResponse)
+async def report(request: Request, ctx: Ctx, user: PageUser) -> Response:
+    principal = require_role(user, {Role.grid_worker})
+    posted = await request.form(max_files=20, max_fields=30)
+    sessions.check_csrf(user.csrf, str(posted.get("csrf_token") or ""))
+    form = {name: str(posted.get(name) or "").strip() for name in FIELDS}
+    store = ctx.channels.attachments
+    try:
+        photos = await save_photos(posted, "photos", store)
+        after = await save_photos(posted, "after_photos", store)
+        data = grid.GridReport(
+            report_id=str(posted.get("report_id") or "") or None,
+            category=form["category"][:5],
+            description=form["description"],
+            lat=form["lat"] or None,
+            lng=form["lng"] or None,
+            address=form["address"] or None,
+            photos=photos,
+            self_handled=posted.get("self_handled") == "1",
+            result=form["result"] or None,
+            after_photos=after,
+        )
+        result = await run_in_threadpool(grid.file_report, ctx.cases, store, principal, data)
+    except ValidationError as exc:
+        text = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        return _grid_page(request, ctx, user, 422, form=form, error=text)
+    except GridflowError as exc:
+        return _grid_page(request, ctx, user, 422, form=form, error=error_text(exc))
+    return RedirectResponse(f"/grid?reported={result.case.id}", status_code=303)

@@ -1,0 +1,128 @@
+"""The hotline operator's intake form: category search, grid picker, request type, urgency,
+caller contact; likely duplicates (and the text router's suggestions) are shown before the
+case is saved, then the case page."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from sqlmodel import Session, col, select
+from starlette.concurrency import run_in_threadpool
+
+from engine import access
+from engine.cases.models import Case, CaseCreate, Channel, RequestType, Urgency
+from engine.city.models import Tier
+from engine.db import new_session
+from engine.errors import GridflowError
+from engine.users.models import Role
+from web.deps import Ctx
+from web.pages import sessions
+from web.pages.intake_support import ROUTERS, likely_duplicates
+from web.pages.templating import PageUser
+from web.pages.views import error_text, page, require_role
+
+router = APIRouter(include_in_schema=False)
+
+INTAKE_ROLES = {Role.operator, Role.dispatcher, Role.admin}
+FIELDS = (
+    "category", "description", "address", "grid_code", "request_type", "urgency",
+    "reporter_name", "reporter_phone", "external_id",
+)  # fmt: skip
+LEADING_CODE = re.compile(r"^\s*(\d+)")
+CALLBACKS = 20
+
+
+def _code(text: str | None) -> str | None:
+    """ "06002 垃圾堆积" → "06002" (the pickers show code and name)."""
+    match = LEADING_CODE.match(text or "")
+    return match.group(1) if match else None
+
+
+def _form_page(
+    request: Request, ctx: Ctx, user: sessions.PageSession, status_code: int = 200, **values: Any
+) -> Response:
+    city = ctx.city
+    grids = sorted((code, unit.name) for code, unit in city.units.items() if unit.tier is Tier.grid)
+    values.setdefault("form", {})
+    with new_session(ctx.db) as session:
+        callbacks = _callbacks(session, user, ctx)
+    return page(
+        request, ctx, "operator/intake.html", user, status_code,
+        categories=sorted(city.categories.values(), key=lambda c: c.code), grids=grids,
+        request_types=list(RequestType), urgencies=list(Urgency), callbacks=callbacks, **values,
+    )  # fmt: skip
+
+
+def _callbacks(session: Session, user: sessions.PageSession, ctx: Ctx) -> list[Case]:
+    """Resolved cases waiting for a callback (回访) that the operator may see."""
+    if "callback" not in ctx.workflow.actions_for("resolved", user.principal.role):
+        return []
+    query = (
+        select(Case)
+        .where(Case.state == "resolved", access.case_scope(user.principal, ctx.city))
+        .order_by(col(Case.updated_at))
+        .limit(CALLBACKS)
+    )
+    return list(session.exec(query))
+
+
+@router.get("/intake", response_class=HTMLResponse)
+def intake_form(request: Request, ctx: Ctx, user: PageUser) -> Response:
+    require_role(user, INTAKE_ROLES)
+    return _form_page(request, ctx, user)
+
+
+def _case_data(form: dict[str, str]) -> CaseCreate:
+    return CaseCreate(
+        channel=Channel.hotline,
+        category=_code(form.get("category")),
+        description=form.get("description") or "",
+        address=form.get("address") or None,
+        grid_code=_code(form.get("grid_code")),
+        request_type=form.get("request_type") or None,
+        urgency=form.get("urgency") or None,
+        reporter_name=form.get("reporter_name") or None,
+        reporter_phone=form.get("reporter_phone") or None,
+        external_id=form.get("external_id") or None,
+    )
+
+
+def _validation_text(exc: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors())
+
+
+@router.post("/intake", response_class=HTMLResponse)
+async def intake(request: Request, ctx: Ctx, user: PageUser) -> Response:
+    """Check for likely duplicates first; save when there are none or the operator confirms."""
+    principal = require_role(user, INTAKE_ROLES)
+    posted = await request.form(max_files=0, max_fields=30)
+    sessions.check_csrf(user.csrf, str(posted.get("csrf_token") or ""))
+    form = {name: str(posted.get(name) or "").strip() for name in FIELDS}
+    try:
+        data = _case_data(form)
+    except ValidationError as exc:
+        return _form_page(request, ctx, user, 422, form=form, error=_validation_text(exc))
+    asked = posted.get("suggest") == "1"
+    if asked or posted.get("confirm") != "1":
+        with new_session(ctx.db) as session:
+            duplicates = likely_duplicates(
+                session, principal, ctx.city, data.category, data.grid_code, data.reporter_phone
+            )
+        settings = ctx.settings
+        suggestions = await run_in_threadpool(
+            ROUTERS.suggest, settings.models_dir, settings.secret_key, data.description
+        )
+        if asked or duplicates or (suggestions and not data.category):
+            return _form_page(
+                request, ctx, user, form=form, duplicates=duplicates, suggestions=suggestions,
+                asked=asked,
+            )  # fmt: skip
+    try:
+        result = await run_in_threadpool(ctx.cases.intake, principal, data)
+    except GridflowError as exc:
+        return _form_page(request, ctx, user, 422, form=form, error=error_text(exc))
+    return RedirectResponse(f"/cases/{result.case.id}?done=register", status_code=303)
