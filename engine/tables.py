@@ -6,6 +6,7 @@ from engine.city.models import Category, CityConfig, Department, Unit
 from engine.dispatch.models import DispatchDecisionRecord, RuleTableRecord
 from engine.intake.alerts import AlertWindow, VideoAlert
 from engine.outbox.models import OutboxMessage
+from engine.review.models import ReviewCheck
 from engine.sla.models import CalendarOverride, SlaClock
 from engine.timers.models import Timer
 from engine.users.lockout import LoginAttempt
@@ -25,6 +26,7 @@ __all__ = [
     "DispatchDecisionRecord",
     "LoginAttempt",
     "OutboxMessage",
+    "ReviewCheck",
     "RuleTableRecord",
     "SlaClock",
     "Timer",

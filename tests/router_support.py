@@ -60,6 +60,7 @@ async def close_case(
     for action, role, scope, data in (
         ("accept", "handler", final, {}),
         ("resolve", "handler", final, {"result": "已处理"}),
+        ("callback", "operator", "00", {"satisfaction": "satisfied"}),  # hotline: 回访, and …
         ("verify", "grid_worker", "01010101", {"passed": True, "photos": ["p/after.jpg"]}),
     ):
         response = await api.act(case_id, action, role, scope, **data)

@@ -38,14 +38,15 @@ async def test_full_loop_leaves_ordered_audit_trail(api):
         ("dispatch", "registered", "assigned"),
         ("accept", "assigned", "in_progress"),
         ("resolve", "in_progress", "resolved"),
-        ("verify", "resolved", "closed"),
+        ("verify", "resolved", "resolved"),  # the only required check (web, 06002): …
+        ("close", "resolved", "closed"),  # … so the system closes the case (engine/review)
     ]
-    assert [e["seq"] for e in events] == list(range(1, 7))
+    assert [e["seq"] for e in events] == list(range(1, 8))
     assert events[2]["actor_role"] == "dispatcher" and events[2]["data"]["department"] == DEPT
     assert events[4]["data"]["result"] == "已清运垃圾并消杀"
 
     final = (await api.client.get(f"/api/v1/cases/{case_id}", headers=api.auth("admin"))).json()
-    assert final["version"] == 6 and final["closed_at"] is not None
+    assert final["version"] == 7 and final["closed_at"] is not None
     assert final["allowed_actions"] == []
 
 

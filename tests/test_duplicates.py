@@ -82,7 +82,9 @@ async def test_merge_then_master_updates_reach_the_merged_caller(api, ctx):
     await api.act(master["id"], "dispatch", "dispatcher", department="HW-01")
     await api.act(master["id"], "accept", "handler", "HW-01")
     await api.act(master["id"], "resolve", "handler", "HW-01", result="垃圾已清运，周边已冲洗")
-    await api.act(master["id"], "verify", "grid_worker", "01010101", passed=True)
+    await api.act(
+        master["id"], "verify", "grid_worker", "01010101", passed=True, photos=["p/after.jpg"]
+    )
 
     to_child = [json.loads(m.body) for m in outbox(ctx, "hotline")]
     assert [(b["type"], b["ticket_no"]) for b in to_child] == [

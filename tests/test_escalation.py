@@ -32,7 +32,8 @@ async def test_street_breach_goes_to_the_district_then_the_city(api, clock):
     case_id = await in_progress(api)
     other = await in_progress(api)
     await act(api, other, "resolve", "handler", STREET_DEPT, result="已处理")  # in time
-    await act(api, other, "verify", "grid_worker", "01010101", passed=True)
+    await act(api, other, "verify", "grid_worker", "01010101", passed=True, photos=["p/a.jpg"])
+    await act(api, other, "callback", "operator", satisfaction="satisfied")  # hotline: 回访
     sweeper = api.ctx.sweeper
 
     clock.set(sh(2026, 3, 3, 18))  # the handle deadline

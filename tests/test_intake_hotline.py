@@ -133,6 +133,8 @@ async def test_status_sync_to_the_hotline_system(api, ctx):
     assert (await api.act(cid, "accept", "handler", "HW-01")).status_code == 200
     result = "已安排环卫车辆清运并对垃圾桶周边消杀"
     assert (await api.act(cid, "resolve", "handler", "HW-01", result=result)).status_code == 200
+    verified = await api.act(cid, "verify", "grid_worker", "01010101", passed=True, photos=["a"])
+    assert verified.status_code == 200 and verified.json()["state"] == "resolved"  # 回访 next
     response = await api.act(cid, "callback", "operator", satisfaction="satisfied")
     assert response.status_code == 200 and response.json()["state"] == "closed"
 

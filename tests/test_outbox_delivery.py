@@ -85,7 +85,8 @@ async def run_case(api) -> int:
         ("redispatch", "dispatcher", "00", {"department": "HW-01"}),
         ("accept", "handler", "HW-01", {}),
         ("resolve", "handler", "HW-01", {"result": "已更换井盖并加装防坠网"}),
-        ("verify", "grid_worker", "01010101", {"passed": True}),
+        ("callback", "operator", "00", {"satisfaction": "satisfied"}),  # hotline: 回访, then
+        ("verify", "grid_worker", "01010101", {"passed": True, "photos": ["p/a.jpg"]}),  # 核查
     ]
     for action, role, scope, data in steps:
         response = await api.act(cid, action, role, scope, **data)
@@ -100,7 +101,10 @@ async def test_messages_are_written_with_the_change(api, wired):
         ("hotline", "accepted"),
         ("department:HW-01", "redispatch"),
         ("hotline", "reply"),
+        ("department:HW-01", "callback"),
+        ("hotline", "callback"),
         ("department:HW-01", "verify"),
+        ("department:HW-01", "close"),  # the system closes it: both checks passed
         ("hotline", "closed"),
     ]  # SZ-00 has no webhook: nothing is queued for it
     body = json.loads(outbox(wired, "department:HW-01")[0].body)

@@ -111,7 +111,8 @@ async def test_every_stage_runs_in_its_state_and_stops_when_left(api, clock):
     assert dispatch["light"] == "yellow"  # frozen where it stopped
     assert stage(view, "handle")["due_local"] == local_iso(2026, 3, 3, 18)
 
-    await act(api, case_id, "verify", "grid_worker", "01010101", passed=True)
+    await act(api, case_id, "verify", "grid_worker", "01010101", passed=True, photos=["p/a.jpg"])
+    await act(api, case_id, "callback", "operator", satisfaction="satisfied")  # hotline: 回访
     view = await sla(api, case_id)
     assert view["current_stage"] is None
     assert {s["status"] for s in view["stages"]} == {"stopped"}

@@ -44,7 +44,9 @@ async def test_due_timers_fire_once_after_a_restart(make_ctx, clock):
     closed = in_progress(first, "HW-02")
     first.cases.act(Principal("h", Role.handler, "HW-02"), closed, "resolve", {"result": "已处理"})
     worker = Principal("w", Role.grid_worker, "01010101")
-    first.cases.act(worker, closed, "verify", {"passed": True})
+    first.cases.act(worker, closed, "verify", {"passed": True, "photos": ["p/a.jpg"]})
+    callback = {"satisfaction": "satisfied"}  # a hotline case is called back (回访)
+    first.cases.act(Principal("op", Role.operator, "00"), closed, "callback", callback)
     assert len(pending(first, district)) == 2 and len(pending(first, street)) == 2
     first.db.dispose()  # the server stops; nothing of it is kept but the database file
 

@@ -59,6 +59,9 @@ DATA = {
     "reveal_contact": {"reason": "需电话联系市民确认地址"},
     "escalate": {"reason": "超期"},
     "co_report": {"result": "协办部分已完成"},
+    "verify": {"photos": ["after.jpg"]},
+    "callback": {"fault": "other"},  # an unsatisfied callback that is not the department's doing
+    "rework": {"reason": "市民反映仍未解决"},
 }
 
 
@@ -74,7 +77,14 @@ def role_for(roles: frozenset[Role]) -> Role:
 
 def new_case(ctx, state: str) -> int:
     operator = principal_for(Role.operator)
-    report = CaseCreate(channel="open311", category="06002", description="垃圾", grid_code=GRID)
+    # 12001 needs both checks (核查 and 回访), so one passing check leaves it resolved.
+    report = CaseCreate(
+        channel="open311",
+        category="12001",
+        description="噪声",
+        grid_code=GRID,
+        reporter_phone="13800000000",
+    )
     case = ctx.cases.intake(operator, report).case
     for action, data in PATHS[state]:
         spec = WORKFLOW.specs(action, case.state)[0]

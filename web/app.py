@@ -21,6 +21,7 @@ from web.api import (
     incidents,
     intake,
     outbox,
+    review,
     rules,
     sla,
 )
@@ -42,11 +43,11 @@ ROUTERS = [
     open311,
     dispatch,
     rules,
+    review,
 ]
 # Rate-limited per token (POST only) and the paths that take large uploads.
 INTAKE_PATHS = ["/api/v1/cases", "/api/v1/intake", "/open311/v2/requests"]
-# Page forms that carry photos (case actions, grid reports) or a rule file are uploads too.
-UPLOAD_PATHS = ["/api/v1/attachments", "/cases/", "/grid/report", "/admin/rules/"]
+UPLOAD_PATHS = ["/api/v1/attachments"]
 
 
 def create_app(

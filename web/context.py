@@ -16,6 +16,7 @@ from engine.clock import Clock, FileClock, SystemClock
 from engine.db import make_engine, new_session
 from engine.dispatch.hook import DispatchHook
 from engine.dispatch.store import LiveRules
+from engine.review.hook import ReviewHook
 from engine.schema import upgrade_schema
 from engine.settings import Settings
 from engine.sla.calendars import CityCalendars
@@ -53,6 +54,7 @@ class AppContext:
             TimerHook(self.workflow, self.calendars),
             *channel_hooks(),
             DispatchHook(self.rules),
+            ReviewHook(self.workflow),
         ]
 
     async def start(self) -> None:

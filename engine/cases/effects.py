@@ -17,6 +17,7 @@ from engine.cases.models import Case, CaseTask
 from engine.city.models import Department, Unit
 from engine.dispatch.effects import co_report, record_dispatch, record_queue, require_co_reports
 from engine.errors import Conflict, InvalidInput
+from engine.review.effects import rework_limit
 from engine.sla import ladder
 from engine.users.models import Principal
 
@@ -174,6 +175,8 @@ EFFECTS: dict[str, Effect] = {
     "reject_extension": _decide_extension,
     "escalate": _escalate,
     "summon": _summon,
+    "rework": rework_limit,
+    "verify": rework_limit,  # a failing 核查 reworks the case
 }
 
 

@@ -1,0 +1,6 @@
+"""Review (核查 / 回访): which checks a resolved case needs before it closes, their results,
+and the closure or rework they lead to (see :mod:`engine.review.hook`)."""
+
+from engine.review.requirements import Requirements, ReviewSettings, requirements
+
+__all__ = ["Requirements", "ReviewSettings", "requirements"]

@@ -1,0 +1,107 @@
+"""ReviewHook: records every 核查 and 回访 and closes or reopens the case by what they found.
+
+* ``resolve`` of a case that needs no check closes it at once (a system ``close``).
+* ``verify``: a pass is recorded (refused without photos when the city asks for them); a
+  failure already reopened handling through the workflow (``rework = true``).
+* ``callback``: satisfied or basically satisfied is recorded; unsatisfied reopens handling
+  (a system ``rework``) unless the operator marks it ``fault = "other"`` (not the
+  department's doing), which records the dissatisfaction and settles the callback.
+* When the last required check of the current round has settled, the system closes the
+  case in the same transaction. A rework starts a new round: every check is needed again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlmodel import Session, col, select
+
+from engine.cases.models import Case
+from engine.cases.service import Change, FollowUp
+from engine.cases.workflow import Workflow
+from engine.errors import InvalidInput
+from engine.review.models import ReviewCheck
+from engine.review.requirements import Requirements, ReviewSettings, requirements
+
+RESOLVED = "resolved"
+CHECKS = ("verify", "callback")
+LABELS = {"verify": "核查通过", "callback": "回访完成"}
+
+
+class ReviewHook:
+    def __init__(self, workflow: Workflow) -> None:
+        self.workflow = workflow
+
+    def after_change(self, change: Change) -> Iterable[FollowUp]:
+        event, case = change.event, change.case
+        if event.action == "resolve" and event.to_state == RESOLVED:
+            needed = requirements(case, change.city)
+            if not needed.kinds:
+                return (FollowUp("close", {"reason": "无需核查回访，按办结反馈结案"}),)
+            return ()
+        if event.action not in CHECKS:
+            return ()
+        settings = ReviewSettings.of(change.city.settings)
+        needed = requirements(case, change.city, settings)
+        check = self._record(change, needed)
+        if event.action == "callback" and not check.settles:
+            return (FollowUp("rework", {"reason": "回访不满意，返工重办"}),)
+        if case.state != RESOLVED:
+            return ()
+        settled = settled_kinds(change.session, case, check)
+        if all(kind in settled for kind in needed.kinds):
+            reason = "，".join(LABELS[k] for k in needed.kinds) + "，结案"
+            return (FollowUp("close", {"reason": reason}),)
+        return ()
+
+    def _record(self, change: Change, needed: Requirements) -> ReviewCheck:
+        event, case, data = change.event, change.case, change.data
+        assert case.id is not None
+        photos = len(data.get("photos", []))
+        rework = any(
+            spec.rework and spec.dest == event.to_state
+            for spec in self.workflow.specs(event.action, event.from_state or "")
+        )
+        if event.action == "verify":
+            passed = bool(data["passed"])
+            if passed and needed.photos and not photos:
+                raise InvalidInput("photos", "a passing 核查 needs at least one on-site photo")
+            check = ReviewCheck(
+                case_id=case.id,
+                event_seq=event.seq,
+                kind="verify",
+                passed=passed,
+                settles=passed,
+                photos=photos,
+            )
+        else:
+            passed = data["satisfaction"] in ("satisfied", "basic")
+            fault = data.get("fault") if not passed else None
+            check = ReviewCheck(
+                case_id=case.id,
+                event_seq=event.seq,
+                kind="callback",
+                passed=passed,
+                settles=passed or fault == "other",
+                satisfaction=data["satisfaction"],
+                resolved_state=data.get("resolved_state"),
+                fault=None if passed else (fault or "department"),
+                photos=photos,
+            )
+        check.round = case.rework_count - (1 if rework else 0)
+        check.department, check.actor, check.at = case.lead_department, event.actor, change.now
+        change.session.add(check)
+        return check
+
+
+def settled_kinds(session: Session, case: Case, latest: ReviewCheck | None = None) -> set[str]:
+    """The kinds of check that have settled in the case's current round."""
+    query = select(ReviewCheck.kind).where(
+        ReviewCheck.case_id == case.id,
+        ReviewCheck.round == case.rework_count,
+        col(ReviewCheck.settles),
+    )
+    kinds = set(session.exec(query))
+    if latest is not None and latest.settles and latest.round == case.rework_count:
+        kinds.add(latest.kind)
+    return kinds
