@@ -47,7 +47,8 @@ ROUTERS = [
 ]
 # Rate-limited per token (POST only) and the paths that take large uploads.
 INTAKE_PATHS = ["/api/v1/cases", "/api/v1/intake", "/open311/v2/requests"]
-UPLOAD_PATHS = ["/api/v1/attachments"]
+# Page forms that carry photos (case actions, grid reports) or a rule file are uploads too.
+UPLOAD_PATHS = ["/api/v1/attachments", "/cases/", "/grid/report", "/admin/rules/"]
 
 
 def create_app(
