@@ -25,7 +25,8 @@ run: install
 	$(BIN)/gridflow init --example demo_city
 	$(BIN)/gridflow serve --host $(HOST) --port $(PORT)
 
-# Debian packages the full suite needs: PostgreSQL for the second pass of the tests.
+# Debian packages the full suite needs: PostgreSQL for the second pass of the tests, and
+# Chromium with CJK fonts for the browser tests (tests/browser; never `playwright install`).
 system-deps:
 	@if ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then \
 	  if [ "$$(id -u)" = 0 ]; then \
@@ -34,13 +35,20 @@ system-deps:
 	    echo "PostgreSQL is needed for the tests: sudo apt-get install postgresql" >&2; exit 1; \
 	  fi; \
 	fi
+	@if [ ! -x /usr/bin/chromium ] || ! ls /usr/share/fonts/opentype/noto/NotoSansCJK* >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk; \
+	  else \
+	    echo "The browser tests need: sudo apt-get install chromium fonts-noto-cjk" >&2; exit 1; \
+	  fi; \
+	fi
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
-unit: install
+unit: install system-deps
 	$(BIN)/python -m pytest -q
 
 # The same suite on PostgreSQL: a throw-away server in a temporary directory (tests/pg_server.py).

@@ -1,0 +1,203 @@
+"""Browser-test support (not a test module): a real uvicorn server on a fresh demo-city
+database whose clock the test moves (a FileClock), and Debian's Chromium driven headless by
+Playwright, one profile per person, every request recorded so the tests can check that none
+leaves the server's origin."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+
+from engine.city.directory import CityDirectory
+from engine.city.loader import read_city
+from engine.clock import FileClock
+from engine.db import make_engine, new_session
+from engine.dispatch.store import LiveRules
+from engine.users.models import Role, UserCreate
+from engine.users.service import create_user
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO_CITY = ROOT / "examples" / "demo_city"
+ARTIFACTS = ROOT / "test-artifacts" / "browser"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+DEMO_PASSWORD = "gridflow-demo"
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000100e221bc330000000049454e44ae426082"
+)
+
+
+def skip_unless_browser() -> None:
+    """Browser scenarios run once, in the SQLite pass: the PostgreSQL pass runs the same
+    pages through the plain page tests, and a second browser run would test no new code."""
+    if os.environ.get("GRIDFLOW_TEST_DB", "sqlite") == "postgresql":
+        pytest.skip("browser scenarios run in the SQLite pass only (same pages, same code)")
+    if not Path(CHROMIUM).exists():
+        message = f"{CHROMIUM} is missing: run `make system-deps` (apt-get install chromium)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+def prepare_city(db_url: str, now: datetime) -> None:
+    """The demo city's users (users.toml) and its rule table, as `gridflow init` makes them."""
+    files = read_city(DEMO_CITY)
+    db = make_engine(db_url)
+    with new_session(db) as session, session.begin():
+        city = CityDirectory.load(session)
+        for row in files.users:
+            data = UserCreate(
+                username=row["username"], display_name=row.get("name", ""), role=Role(row["role"]),
+                scope=row.get("scope"), password=files.demo_password or DEMO_PASSWORD,
+            )  # fmt: skip
+            create_user(session, data, city, now)
+        if files.rules_text:
+            LiveRules().activate(session, files.rules_text, city, "test", now)
+    db.dispose()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """``uvicorn web.app:create_app`` on a free loopback port, its time read from a file."""
+
+    def __init__(self, db_url: str, workdir: Path, now: datetime) -> None:
+        self.clock_file = workdir / "clock.txt"
+        FileClock.write(self.clock_file, now)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = os.environ | {
+            "GRIDFLOW_DATABASE_URL": db_url,
+            "GRIDFLOW_CITY_DIR": str(DEMO_CITY),
+            "GRIDFLOW_CLOCK_FILE": str(self.clock_file),
+            "GRIDFLOW_SECRET_KEY": "browser-test-secret",
+            "GRIDFLOW_ATTACHMENTS_DIR": str(workdir / "attachments"),
+            "GRIDFLOW_MODELS_DIR": str(workdir / "models"),
+            "GRIDFLOW_INTAKE_RATE_PER_SECOND": "0",
+        }
+        cmd = [sys.executable, "-m", "uvicorn", "web.app:create_app", "--factory"]
+        cmd += ["--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning"]
+        cmd += ["--timeout-graceful-shutdown", "2"]
+        self.process = subprocess.Popen(cmd, cwd=ROOT, env=env)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:  # readiness poll
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.05)
+        self.stop()
+        raise RuntimeError("the server did not start")
+
+    def set_time(self, when: datetime) -> None:
+        FileClock.write(self.clock_file, when)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+
+@contextmanager
+def running(db_url: str, workdir: Path, now: datetime) -> Iterator[Server]:
+    prepare_city(db_url, now)
+    server = Server(db_url, workdir, now)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+class Person:
+    """One person's browser: a Chromium profile of their own (fresh user-data dir)."""
+
+    def __init__(self, playwright, server: Server, workdir: Path, name: str, **options) -> None:
+        self.server, self.requests = server, []
+        profile = workdir / f"profile-{name}"
+        shutil.rmtree(profile, ignore_errors=True)
+        self.context = playwright.chromium.launch_persistent_context(
+            str(profile), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
+            locale="zh-CN", timezone_id="Asia/Shanghai", **options,
+        )  # fmt: skip
+        self.context.on("request", lambda request: self.requests.append(request.url))
+        self.page = self.context.pages[0] if self.context.pages else self.context.new_page()
+
+    def goto(self, path: str) -> None:
+        self.page.goto(self.server.url + path)
+        check_page(self.page)
+
+    def login(self, username: str) -> None:
+        self.page.goto(self.server.url + "/login")
+        check_page(self.page)
+        self.page.fill("#username", username)
+        self.page.fill("#password", DEMO_PASSWORD)
+        self.page.press("#password", "Enter")
+        self.page.wait_for_url(self.server.url + "/")
+        check_page(self.page)
+
+    def logout(self) -> None:
+        self.page.get_by_role("button", name="退出").click()
+        self.page.wait_for_url("**/login")
+
+    def foreign_requests(self) -> list[str]:
+        origin = urlsplit(self.server.url)
+        return [
+            url
+            for url in self.requests
+            if (urlsplit(url).scheme, urlsplit(url).netloc) != (origin.scheme, origin.netloc)
+        ]
+
+    def close(self) -> None:
+        self.context.close()
+
+
+UNLABELLED = """() => Array.from(document.querySelectorAll('input, select, textarea'))
+  .filter(e => e.type !== 'hidden' && !e.hidden)
+  .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label'))
+  .map(e => e.name || e.id || e.outerHTML)"""
+
+
+def check_page(page) -> None:
+    """Every visible field has a label; the page is Chinese text without mojibake."""
+    assert page.evaluate(UNLABELLED) == [], page.url
+    text = page.inner_text("body")
+    assert "\ufffd" not in text and "Ã" not in text and "æ" not in text, page.url
+    assert page.evaluate("document.documentElement.lang") in ("zh-CN", "en")
+
+
+def shot(page, name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def photo(workdir: Path, name: str = "photo.png") -> Path:
+    path = workdir / name
+    path.write_bytes(PNG)
+    return path
