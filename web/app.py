@@ -20,6 +20,7 @@ from web.api import (
     health,
     incidents,
     intake,
+    kpis,
     outbox,
     review,
     rules,
@@ -44,6 +45,7 @@ ROUTERS = [
     dispatch,
     rules,
     review,
+    kpis,
 ]
 # Rate-limited per token (POST only) and the paths that take large uploads.
 INTAKE_PATHS = ["/api/v1/cases", "/api/v1/intake", "/open311/v2/requests"]

@@ -1,0 +1,106 @@
+"""KPI routes (考核): the report of a period as JSON, or as an Excel workbook."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from engine.errors import Forbidden
+from engine.kpis import METRICS, KpiReport, Period, compute_kpis
+from engine.kpis.excel import kpi_workbook
+from engine.users.models import Principal, Role
+from web.context import AppContext
+from web.deps import Ctx, CurrentPrincipal
+
+router = APIRouter(prefix="/api/v1", tags=["kpis"])
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+UNIT_ROLES = {Role.supervisor, Role.dispatcher, Role.operator}
+
+PeriodStart = Annotated[
+    date | None, Query(description="first day (city time); default: the 1st of this month")
+]
+PeriodEnd = Annotated[date | None, Query(description="last day, inclusive; default: today")]
+UnitCode = Annotated[
+    str | None, Query(max_length=32, description="a unit: its subtree; default: your scope")
+]
+DepartmentCode = Annotated[str | None, Query(max_length=32, description="one department only")]
+
+
+def report(
+    ctx: AppContext,
+    principal: Principal,
+    period_start: date | None,
+    period_end: date | None,
+    unit: str | None,
+    department: str | None,
+) -> KpiReport:
+    city, now = ctx.city, ctx.clock.now()
+    if principal.role is Role.handler:  # a department sees its own figures
+        if department not in (None, principal.scope):
+            raise Forbidden("a department sees its own KPIs only")
+        department = principal.scope
+    elif principal.role in UNIT_ROLES:
+        scope = principal.scope or ""
+        unit = unit or scope
+        if unit not in city.units or not city.is_within(unit, scope):
+            raise Forbidden(f"unit {unit!r} is outside your scope {scope!r}")
+    elif principal.role not in (Role.admin, Role.system):
+        raise Forbidden(f"role '{principal.role}' has no KPI reports")
+    today = ctx.calendars.get().local_date(now)
+    first = period_start or today.replace(day=1)
+    period = Period.of(first, period_end or max(today, first), city.timezone)
+    calendar = ctx.calendars.get()
+    with ctx.db.connect() as conn:
+        return compute_kpis(
+            conn, city, ctx.workflow, calendar, period, now, unit=unit, department=department
+        )
+
+
+@router.get("/kpis", response_model=KpiReport)
+def get_kpis(
+    ctx: Ctx,
+    principal: CurrentPrincipal,
+    period_start: PeriodStart = None,
+    period_end: PeriodEnd = None,
+    unit: UnitCode = None,
+    department: DepartmentCode = None,
+) -> KpiReport:
+    """考核指标 of a period: ``total`` for the unit's subtree, ``units`` (the unit, then each
+    unit directly below it), ``departments`` (each department that had a case there).
+    Supervisors, dispatchers and operators see their scope's subtree, a department's
+    handlers its own row, admins everything. Definitions: ``GET /api/v1/kpis/definitions``
+    and the README."""
+    return report(ctx, principal, period_start, period_end, unit, department)
+
+
+@router.get(
+    "/kpis.xlsx",
+    response_class=Response,
+    responses={200: {"content": {XLSX: {}}, "description": "the KPI workbook"}},
+)
+def get_kpis_xlsx(
+    ctx: Ctx,
+    principal: CurrentPrincipal,
+    period_start: PeriodStart = None,
+    period_end: PeriodEnd = None,
+    unit: UnitCode = None,
+    department: DepartmentCode = None,
+) -> Response:
+    """The same report as an Excel workbook: 部门考核, 区域考核 and 说明 (period, weights,
+    definitions)."""
+    found = report(ctx, principal, period_start, period_end, unit, department)
+    name = f"kpis-{found.unit}-{found.period_start}-{found.period_end}.xlsx"
+    return Response(
+        kpi_workbook(found),
+        media_type=XLSX,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.get("/kpis/definitions")
+def get_kpi_definitions(_: CurrentPrincipal) -> list[dict[str, str]]:
+    """Each KPI: key, Chinese and English name, and how it is computed."""
+    return [{"key": m.key, "zh": m.zh, "en": m.en, "definition": m.definition} for m in METRICS]
