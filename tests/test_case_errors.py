@@ -128,3 +128,22 @@ async def test_missing_or_bad_token_is_401(api):
 async def test_unknown_case_is_404(api):
     response = await api.client.get("/api/v1/cases/999999", headers=api.auth("admin"))
     assert response.status_code == 404
+
+
+async def test_undecodable_body_is_422_naming_the_body(api):
+    response = await api.client.post(
+        "/api/v1/cases",
+        content=b'{"channel": "web", "description": "\xff\xfe"}',
+        headers=api.auth("operator") | {"content-type": "application/json"},
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["details"][0]["field"] == "body"
+
+
+async def test_patterns_are_enforced(api):
+    headers = api.auth("operator")
+    for field, value in (("category", "abcde"), ("reporter_phone", "call me!")):
+        body = {"channel": "web", "description": "x", field: value}
+        response = await api.client.post("/api/v1/cases", json=body, headers=headers)
+        assert response.status_code == 422
+        assert response.json()["error"]["details"][0]["field"] == field

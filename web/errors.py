@@ -93,6 +93,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
+        if exc.status_code == 400:  # a body that is not valid JSON/UTF-8 or form data
+            details = [{"field": "body", "reason": str(exc.detail)}]
+            return error_response(422, "invalid_input", f"body: {exc.detail}", details)
         return error_response(exc.status_code, f"http_{exc.status_code}", str(exc.detail))
 
     @app.exception_handler(Exception)

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import StringConstraints
 from sqlalchemy import JSON, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from engine.db import UTCDateTime
+
+# Patterns as pydantic constraints (SQLModel's own ``regex=`` is not enforced).
+CategoryCode = Annotated[str, StringConstraints(pattern=r"^\d{5}$")]
+Phone = Annotated[str, StringConstraints(pattern=r"^[0-9+\- ]{3,30}$")]
 
 
 class Channel(StrEnum):
@@ -37,7 +42,7 @@ class RequestType(StrEnum):
 class CaseBase(SQLModel):
     channel: Channel
     external_id: str | None = Field(default=None, min_length=1, max_length=64)
-    category: str | None = Field(default=None, min_length=5, max_length=5, regex=r"^\d{5}$")
+    category: CategoryCode | None = Field(default=None, min_length=5, max_length=5)
     description: str = Field(min_length=1, max_length=4000)
     lat: float | None = Field(default=None, ge=-90, le=90)
     lng: float | None = Field(default=None, ge=-180, le=180)
@@ -45,7 +50,7 @@ class CaseBase(SQLModel):
     address: str | None = Field(default=None, max_length=300)
     request_type: RequestType | None = None
     reporter_name: str | None = Field(default=None, max_length=50)
-    reporter_phone: str | None = Field(default=None, max_length=30, regex=r"^[0-9+\- ]{3,30}$")
+    reporter_phone: Phone | None = Field(default=None, max_length=30)
 
 
 class CaseCreate(CaseBase):
