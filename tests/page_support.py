@@ -50,3 +50,15 @@ async def post(api, path: str, csrf: str, files=None, **fields):
     """A page form post (multipart when ``files`` are given)."""
     data = {"csrf_token": csrf, **fields}
     return await api.client.post(path, data=data, files=files)
+
+
+def file_hotline(ctx, description: str = "小区门口垃圾堆积三天无人清理", **fields) -> int:
+    """A hotline case filed straight through the case service (grid 01010101, 06002)."""
+    from engine.cases.models import CaseCreate
+    from engine.users.models import Principal
+
+    data = {"channel": "hotline", "category": "06002", "grid_code": "01010101"} | fields
+    operator = Principal("operator", Role.operator, "00")
+    result = ctx.cases.intake(operator, CaseCreate(description=description, **data))
+    assert result.case.id is not None
+    return result.case.id

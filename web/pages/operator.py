@@ -17,7 +17,7 @@ from engine import access
 from engine.cases.models import Case, CaseCreate, Channel, RequestType, Urgency
 from engine.city.models import Tier
 from engine.db import new_session
-from engine.errors import GridflowError
+from engine.errors import GridflowError, InvalidInput
 from engine.users.models import Role
 from web.deps import Ctx
 from web.pages import sessions
@@ -34,6 +34,7 @@ FIELDS = (
 )  # fmt: skip
 LEADING_CODE = re.compile(r"^\s*(\d+)")
 CALLBACKS = 20
+PHONE = re.compile(r"[0-9+\- ]{3,30}")
 
 
 def _code(text: str | None) -> str | None:
@@ -77,6 +78,9 @@ def intake_form(request: Request, ctx: Ctx, user: PageUser) -> Response:
 
 
 def _case_data(form: dict[str, str]) -> CaseCreate:
+    phone = form.get("reporter_phone")
+    if phone and not PHONE.fullmatch(phone):
+        raise InvalidInput("reporter_phone", f"{phone!r}: digits, spaces, + and - only")
     return CaseCreate(
         channel=Channel.hotline,
         category=_code(form.get("category")),
@@ -106,6 +110,8 @@ async def intake(request: Request, ctx: Ctx, user: PageUser) -> Response:
         data = _case_data(form)
     except ValidationError as exc:
         return _form_page(request, ctx, user, 422, form=form, error=_validation_text(exc))
+    except InvalidInput as exc:
+        return _form_page(request, ctx, user, 422, form=form, error=error_text(exc))
     asked = posted.get("suggest") == "1"
     if asked or posted.get("confirm") != "1":
         with new_session(ctx.db) as session:

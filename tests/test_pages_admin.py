@@ -1,0 +1,89 @@
+"""Administration pages: departments, users and tokens, the rule table, the calendar,
+dead letters and timer incidents."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pytest
+from dispatch_support import DEMO_RULES, activate
+from page_support import login, post
+from sqlmodel import select
+
+from engine.db import new_session
+from engine.dispatch.store import active_record
+from engine.sla.models import CalendarOverride
+from engine.users.models import ApiToken, User
+
+
+@pytest.fixture
+async def admin(make_ctx, make_api):
+    ctx = make_ctx()
+    activate(ctx)
+    async with make_api(ctx) as api:
+        api.csrf = await login(api, "admin")
+        yield api
+
+
+async def test_pages_render_and_need_an_admin(admin):
+    for path in ("/admin", "/admin/departments", "/admin/users", "/admin/rules",
+                 "/admin/calendar", "/admin/outbox", "/admin/incidents"):  # fmt: skip
+        page = await admin.client.get(path)
+        assert page.status_code == 200 and "系统管理" in page.text, path
+    assert "湖滨街道城管中队" in (await admin.client.get("/admin/departments")).text
+    await login(admin, "supervisor")
+    assert (await admin.client.get("/admin/users")).status_code == 403
+
+
+async def test_users_and_tokens(admin):
+    made = await post(admin, "/admin/users", admin.csrf, username="zhang", display_name="张三",
+                      role="handler", scope="HW-01", password="long-password-1")  # fmt: skip
+    assert made.status_code == 303
+    bad = await post(admin, "/admin/users", admin.csrf, username="li", role="handler",
+                     scope="01", password="long-password-1")  # fmt: skip
+    assert bad.status_code == 422 and "department code" in bad.text
+    with new_session(admin.ctx.db) as session:
+        user = session.exec(select(User).where(User.username == "zhang")).one()
+    await post(admin, f"/admin/users/{user.id}/active", admin.csrf, active="0")
+    with new_session(admin.ctx.db) as session:
+        assert session.get(User, user.id).active is False
+    issued = await post(admin, "/admin/tokens", admin.csrf, role="operator", scope="00",
+                        label="热线系统", days="30")  # fmt: skip
+    token = re.search(r'id="issued-token">(gf_[^<]+)<', issued.text)[1]
+    listed = await admin.client.get("/api/v1/cases", headers={"Authorization": f"Bearer {token}"})
+    assert listed.status_code == 200
+    with new_session(admin.ctx.db) as session:
+        row = session.exec(select(ApiToken).where(ApiToken.label == "热线系统")).one()
+    await post(admin, f"/admin/tokens/{row.id}/revoke", admin.csrf)
+    listed = await admin.client.get("/api/v1/cases", headers={"Authorization": f"Bearer {token}"})
+    assert listed.status_code == 401
+
+
+async def test_rules_check_diff_and_activate(admin):
+    broken = await post(admin, "/admin/rules/check", admin.csrf, text="[[rule]]\nid = 1\n")
+    assert broken.status_code == 422 and "检查未通过" in broken.text
+    changed = DEMO_RULES.replace('department = "HW-01"', 'department = "CG-01"', 1)
+    check = await post(admin, "/admin/rules/check", admin.csrf, text=changed)
+    assert check.status_code == 200 and "检查通过" in check.text
+    assert '<span class="add">+department = &#34;CG-01&#34;</span>' in check.text
+    done = await post(admin, "/admin/rules/activate", admin.csrf, text=changed)
+    assert 'id="activated"' in done.text
+    with new_session(admin.ctx.db) as session:
+        assert 'department = "CG-01"' in active_record(session).text
+
+
+async def test_calendar_overrides_and_faults(admin):
+    await post(admin, "/admin/calendar", admin.csrf, day="2027-10-01", kind="holiday",
+               note="国庆")  # fmt: skip
+    with new_session(admin.ctx.db) as session:
+        assert session.get(CalendarOverride, date(2027, 10, 1)).kind == "holiday"
+    page = (await admin.client.get("/admin/calendar")).text
+    assert 'data-day="2027-10-01"' in page and "国庆" in page
+    bad = await post(admin, "/admin/calendar", admin.csrf, day="tomorrow", kind="holiday")
+    assert bad.status_code == 422
+    await post(admin, "/admin/calendar/2027-10-01/delete", admin.csrf)
+    with new_session(admin.ctx.db) as session:
+        assert session.get(CalendarOverride, date(2027, 10, 1)) is None
+    assert (await post(admin, "/admin/outbox/99/redeliver", admin.csrf)).status_code == 409
+    assert (await post(admin, "/admin/incidents/99/retry", admin.csrf)).status_code == 409

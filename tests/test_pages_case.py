@@ -1,0 +1,76 @@
+"""The case page: facts, state, actions from the workflow, SLA clocks in local time, the
+dispatch explanation, the timeline, photos; actions by form; the case search."""
+
+from __future__ import annotations
+
+import pytest
+from dispatch_support import activate, case_row
+from page_support import PNG, file_hotline, login, post
+
+
+@pytest.fixture
+async def pages(make_ctx, make_api, tmp_path):
+    ctx = make_ctx(attachments_dir=tmp_path / "att")
+    activate(ctx)
+    async with make_api(ctx) as api:
+        yield api
+
+
+async def test_case_page_shows_everything_a_handler_needs(pages):
+    case_id = file_hotline(pages.ctx, reporter_name="王小明", reporter_phone="13800001111")
+    await login(pages, "handler", "HW-01")
+    html = (await pages.client.get(f"/cases/{case_id}")).text
+    assert 'data-state="assigned"' in html and "待签收" in html
+    assert "东湖区 › 湖滨街道 › 东坡社区 › 东坡社区第一网格" in html
+    assert "规则 sanitation-01（东湖区环卫，第 23 行）" in html and "→ 东湖区环境卫生管理处" in html
+    assert "2026-03-02 09:00" in html and "2026-03-02 10:00" in html  # local, not UTC
+    assert "13800001111" not in html and "138****1111" in html  # masked for a department
+    assert '/act/accept"' in html and '/act/return"' in html and '/act/resolve"' not in html
+    assert 'data-action="dispatch"' in html  # the timeline from the audit trail
+
+
+async def test_actions_by_form_with_photos_and_errors(pages):
+    case_id = file_hotline(pages.ctx)
+    csrf = await login(pages, "handler", "HW-01")
+    answer = await post(pages, f"/cases/{case_id}/act/accept", csrf)
+    assert answer.status_code == 303 and answer.headers["location"].endswith("done=accept")
+    missing = await post(pages, f"/cases/{case_id}/act/return", csrf)
+    assert missing.status_code == 422 and "reason: required for &#39;return&#39;" in missing.text
+    photo = {"photos": ("现场.png", PNG, "image/png")}
+    done = await post(pages, f"/cases/{case_id}/act/resolve", csrf, photo, result="已清理")
+    assert done.status_code == 303
+    case = case_row(pages.ctx, case_id)
+    assert case.state == "resolved" and case.resolution == "已清理"
+    html = (await pages.client.get(f"/cases/{case_id}")).text
+    ref = html.split('<img src="/files/')[1].split('"')[0]
+    image = await pages.client.get(f"/files/{ref}")
+    assert image.status_code == 200 and image.content == PNG
+    stale = await post(pages, f"/cases/{case_id}/act/note", csrf, note="备注", version="1")
+    assert stale.status_code == 409 and "changed by someone else" not in stale.text
+    assert "version" in stale.text
+
+
+async def test_forms_need_csrf_and_scope_hides_cases(pages):
+    case_id = file_hotline(pages.ctx)
+    await login(pages, "handler", "HW-01")
+    assert (await post(pages, f"/cases/{case_id}/act/accept", "forged")).status_code == 403
+    csrf = await login(pages, "handler", "HW-02")
+    assert (await pages.client.get(f"/cases/{case_id}")).status_code == 404
+    assert (await post(pages, f"/cases/{case_id}/act/accept", csrf)).status_code == 404
+    await pages.client.get("/logout")
+    pages.client.cookies.clear()
+    assert (await pages.client.get(f"/cases/{case_id}")).status_code == 303
+
+
+async def test_case_search_with_filters(pages):
+    file_hotline(pages.ctx, "垃圾桶满溢")
+    file_hotline(pages.ctx, "路灯不亮", category="01002")
+    await login(pages, "operator")
+    page = (await pages.client.get("/cases", params={"q": "垃圾"})).text
+    assert "垃圾桶满溢" in page and "路灯不亮" not in page and "共 1 条" in page
+    page = (await pages.client.get("/cases", params={"category": "01"})).text
+    assert "路灯不亮" in page and "垃圾桶满溢" not in page
+    page = (await pages.client.get("/cases", params={"created_from": "2026-03-03"})).text
+    assert "共 0 条" in page
+    english = (await pages.client.get("/cases", params={"lang": "en"})).text
+    assert "Cases" in english and "2 in all" in english

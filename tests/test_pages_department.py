@@ -1,0 +1,53 @@
+"""The department's inbox: to accept, in progress, due soon, overdue, co-handler tasks."""
+
+from __future__ import annotations
+
+import pytest
+from dispatch_support import activate, case_row
+from page_support import file_hotline, login, post
+
+from engine.users.models import Principal, Role
+
+
+@pytest.fixture
+async def pages(make_ctx, make_api):
+    ctx = make_ctx()
+    activate(ctx)
+    async with make_api(ctx) as api:
+        yield api
+
+
+def section(html: str, ident: str) -> str:
+    return html.split(f'id="{ident}"')[1].split("</section>")[0]
+
+
+async def test_inbox_sections_and_one_click_accept(pages, clock):
+    waiting = file_hotline(pages.ctx, "待签收的垃圾")
+    working = file_hotline(pages.ctx, "办理中的垃圾", grid_code="01010102")
+    pages.ctx.cases.act(Principal("h", Role.handler, "HW-01"), working, "accept", {})
+    csrf = await login(pages, "handler", "HW-01")
+    html = (await pages.client.get("/inbox")).text
+    assert f'data-case="{waiting}"' in section(html, "h-accept")
+    assert f'data-case="{working}"' in section(html, "h-progress")
+    assert "#" not in section(html, "h-overdue").split("</h2>")[1]
+    clock.advance(minutes=50)  # the accept clock (1wh) is at 83 %
+    html = (await pages.client.get("/inbox")).text
+    assert f'data-case="{waiting}"' in section(html, "h-soon")
+    clock.advance(minutes=20)
+    html = (await pages.client.get("/inbox")).text
+    assert f'data-case="{waiting}"' in section(html, "h-overdue") and "红灯" in html
+    answer = await post(pages, f"/cases/{waiting}/act/accept", csrf, next=f"/cases/{waiting}")
+    assert answer.headers["location"] == f"/cases/{waiting}?done=accept"
+    assert case_row(pages.ctx, waiting).state == "in_progress"
+
+
+async def test_co_handler_tasks_and_role_guard(pages):
+    case_id = file_hotline(pages.ctx)
+    dispatcher = Principal("d", Role.dispatcher, "00")
+    pages.ctx.cases.act(dispatcher, case_id, "summon", {"departments": ["CG-0101"]})
+    await login(pages, "handler", "CG-0101")
+    html = (await pages.client.get("/inbox")).text
+    assert f'data-case="{case_id}"' in section(html, "h-co")
+    assert f'data-case="{case_id}"' not in section(html, "h-accept")
+    await login(pages, "supervisor")
+    assert (await pages.client.get("/inbox")).status_code == 403

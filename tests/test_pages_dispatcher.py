@@ -1,0 +1,70 @@
+"""The dispatcher's desk: the manual queue with the rule's suggestion and reason, returns
+with the department's reason, one-click dispatch, and merging likely duplicates."""
+
+from __future__ import annotations
+
+import pytest
+from dispatch_support import IN_01010101, activate, case_row
+from page_support import file_hotline, login, post
+
+from engine.users.models import Principal, Role
+
+
+@pytest.fixture
+async def pages(make_ctx, make_api):
+    ctx = make_ctx()
+    activate(ctx)
+    async with make_api(ctx) as api:
+        yield api
+
+
+async def test_queue_shows_reason_and_dispatch_is_one_click(pages):
+    case_id = file_hotline(pages.ctx, "原因不明的噪音", category=None)
+    csrf = await login(pages, "dispatcher", "00")
+    desk = (await pages.client.get("/dispatch")).text
+    assert f'data-case="{case_id}"' in desk and "asks for manual dispatch" in desk
+    answer = await post(pages, f"/cases/{case_id}/act/dispatch", csrf, department="CG-0101",
+                        next="/dispatch?unit=00")  # fmt: skip
+    assert answer.status_code == 303 and answer.headers["location"].startswith("/dispatch")
+    case = case_row(pages.ctx, case_id)
+    assert (case.state, case.lead_department, case.dispatch_source) == (
+        "assigned", "CG-0101", "person",
+    )  # fmt: skip
+    assert f'data-case="{case_id}"' not in (await pages.client.get("/dispatch")).text
+
+
+async def test_returned_case_shows_the_reason_and_can_be_redispatched(pages):
+    case_id = file_hotline(pages.ctx)
+    pages.ctx.cases.act(Principal("h", Role.handler, "HW-01"), case_id, "return",
+                        {"reason": "不属于本单位职责，应由城管处理"})  # fmt: skip
+    case = case_row(pages.ctx, case_id)
+    csrf = await login(pages, "dispatcher", case.dispatch_queue)
+    desk = (await pages.client.get("/dispatch")).text
+    assert "不属于本单位职责" in desk and "东湖区环境卫生管理处" in desk
+    assert f'/cases/{case_id}/act/redispatch"' in desk and "/act/reject_return" in desk
+    await post(pages, f"/cases/{case_id}/act/redispatch", csrf, department="CG-01")
+    assert case_row(pages.ctx, case_id).lead_department == "CG-01"
+
+
+async def test_flagged_duplicates_can_be_merged(pages):
+    from engine.cases.models import CaseCreate
+
+    operator = Principal("op", Role.operator, "00")
+    data = {"channel": "open311", "category": "06002", "description": "垃圾"} | IN_01010101
+    first = pages.ctx.cases.intake(operator, CaseCreate(**data)).case.id
+    second = pages.ctx.cases.intake(operator, CaseCreate(**data)).case.id
+    assert case_row(pages.ctx, second).duplicate_of == first
+    csrf = await login(pages, "dispatcher", "00")
+    desk = (await pages.client.get("/dispatch")).text
+    assert f"并入 #{first}" in desk
+    await post(pages, f"/cases/{second}/act/merge", csrf, master_id=str(first))
+    assert case_row(pages.ctx, second).state == "merged"
+
+
+async def test_a_street_dispatcher_sees_only_their_queue(pages):
+    file_hotline(pages.ctx, "原因不明", category=None)
+    await login(pages, "dispatcher", "0102")
+    desk = (await pages.client.get("/dispatch", params={"unit": "00"})).text
+    assert "清波街道" in desk and "共 0 条" in desk
+    await login(pages, "operator")
+    assert (await pages.client.get("/dispatch")).status_code == 403
