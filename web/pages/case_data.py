@@ -130,6 +130,10 @@ def timeline_facts(event: CaseEvent, v: View) -> list[str]:
             value = "、".join(v.dept(str(d)) for d in value)
         elif key == "passed":
             value = v.t("pass") if value else v.t("fail")
+        elif key == "unit":
+            value = f"{v.unit(str(value))} ({value})"
+        elif key == "card":
+            value = v.t(f"c_{value}")
         elif key == "master_id":
             value = f"#{value}"
         out.append(f"{v.t('f_' + key) if 'f_' + key in _LABELLED else key}: {value}")
@@ -138,5 +142,5 @@ def timeline_facts(event: CaseEvent, v: View) -> list[str]:
 
 _LABELLED = {
     "f_department", "f_co_handlers", "f_reason", "f_result", "f_note", "f_duration",
-    "f_passed", "f_satisfaction", "f_master_id", "f_unit", "f_card",
+    "f_passed", "f_satisfaction", "f_master_id", "f_unit", "f_card", "f_rule", "f_added",
 }  # fmt: skip

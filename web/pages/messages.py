@@ -154,6 +154,8 @@ _ROWS = [
     ("f_urgency", "紧急程度", "Urgency"),
     ("f_unit", "督办单位", "Supervising unit"),
     ("f_card", "督办牌", "Card"),
+    ("f_rule", "规则", "Rule"),
+    ("f_added", "新增协办", "Added co-handlers"),
     ("pass", "通过", "Pass"),
     ("fail", "不通过", "Fail"),
     ("c_satisfied", "满意", "Satisfied"),
