@@ -9,6 +9,7 @@ from engine.cases.models import CaseCreate
 from engine.cases.service import FollowUp
 from engine.users.models import Principal, Role
 from tests.dispatch_support import activate, case_row, events
+from tests.intake_support import png
 
 OPERATOR = Principal(name="op", role=Role.operator, scope="00")
 
@@ -240,3 +241,27 @@ auto = false
 def test_without_an_active_table_cases_wait_in_registered(ctx):
     case = file(ctx, category="04002")
     assert case.state == "registered" and case.dispatch_rule is None
+
+
+async def test_a_channels_own_next_steps_follow_the_rule_dispatch(make_ctx, make_api, tmp_path):
+    """A grid worker's report: registered, dispatched by the rule, then the worker's photo
+    note, all in the intake transaction."""
+    ctx = make_ctx(attachments_dir=tmp_path / "photos")
+    activate(ctx)
+    async with make_api(ctx) as api:
+        worker = api.auth("grid_worker", "01010101")
+        files = {"file": ("p.png", png(1), "image/png")}
+        ref = (await api.client.post("/api/v1/attachments", files=files, headers=worker)).json()
+        body = {
+            "report_id": "grid-7",
+            "category": "09007",
+            "description": "楼道口堆放装修垃圾",
+            "lat": 30.30333,
+            "lng": 120.1096,
+            "photos": [ref["ref"]],
+        }
+        response = await api.client.post("/api/v1/intake/grid", json=body, headers=worker)
+        assert response.status_code == 201, response.text
+        case = response.json()
+    assert (case["state"], case["lead_department"]) == ("assigned", "CG-0101")
+    assert [e.action for e in events(ctx, case["id"])] == ["report", "register", "dispatch", "note"]
