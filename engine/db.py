@@ -42,7 +42,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def make_engine(url: str) -> Engine:
-    """Create the engine for ``url``; SQLite files get WAL and their folder is created."""
+    """Create the engine for ``url``; SQLite files get WAL and their folder is created.
+
+    Every table model is registered first (engine.tables), so whatever a process does next
+    sees the complete, portable metadata.
+    """
+    from engine import tables  # noqa: F401
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True)

@@ -64,6 +64,8 @@ class Receiver:
         lock = threading.Lock()
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as the delivery client expects
+
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length", 0))
                 json.loads(self.rfile.read(length) or b"{}")

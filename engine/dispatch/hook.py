@@ -34,7 +34,7 @@ class DispatchHook:
         event = change.event
         if event.to_state != REGISTERED or event.from_state == REGISTERED:
             return ()
-        table = self.rules.active(change.session)
+        table = self.rules.active(change.session, change.now)
         if table is None:
             return ()
         case, city = change.case, change.city

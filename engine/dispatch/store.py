@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -111,19 +111,31 @@ def history(session: Session, limit: int = 50) -> list[RuleTableRecord]:
 class LiveRules:
     """The active rule table, shared by every process through the ``rule_table`` rows."""
 
+    # How long (clock time) this process trusts its active table before asking the database
+    # again: an activation here swaps at once (``accepted``); one made by another process is
+    # seen within this.
+    POLL = timedelta(seconds=1)
+
     def __init__(self) -> None:
         self.book: RuleBook | None = None
         self._tables: dict[str, RuleTable] = {}
         self._lock = threading.Lock()
+        self._checked: datetime | None = None
 
-    def active(self, session: Session) -> RuleTable | None:
-        """The active table (None: the city has none). One indexed query; the text is
-        parsed again only when the active version changed."""
+    def active(self, session: Session, now: datetime | None = None) -> RuleTable | None:
+        """The active table (None: the city has none). With ``now``, at most one indexed
+        query per POLL (a registration burst costs none); without, always asks. The text is
+        parsed only when the version changed."""
+        book, checked = self.book, self._checked
+        fresh = now is not None and checked is not None and timedelta(0) <= now - checked
+        if book is not None and fresh and now - checked < self.POLL:  # type: ignore[operator]
+            return book.current
+        self._checked = now
         query = select(RuleTableRecord.version).where(col(RuleTableRecord.active))
         version = session.exec(query).first()
         if version is None:
+            self.book = None
             return None
-        book = self.book
         if book is not None and book.current.version == version:
             return book.current
         record = record_of(session, version)
