@@ -122,9 +122,7 @@ async def test_only_admins_replace_and_empty_bodies_are_422(api):
     assert handler.status_code == 403
 
 
-async def test_another_process_picks_up_the_new_version_within_a_second(
-    ctx, make_ctx, make_api
-):
+async def test_another_process_picks_up_the_new_version_within_a_second(ctx, make_ctx, make_api):
     other = make_ctx()  # a second process on the same database
     activate(ctx, V1)
     async with make_api(other) as api:
