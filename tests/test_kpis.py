@@ -251,6 +251,12 @@ async def test_period_counts_what_was_decided_in_it(api, week):
         headers=auth(api.ctx, "admin"),
     )
     assert bad.status_code == 422
+    far = await api.client.get(
+        "/api/v1/kpis",
+        params={"period_start": "9999-12-31", "period_end": "9999-12-31"},
+        headers=auth(api.ctx, "admin"),
+    )
+    assert far.status_code == 422
 
 
 async def test_excel_export(api, ctx, week):

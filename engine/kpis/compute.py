@@ -29,6 +29,7 @@ from engine.sla.models import SlaClock
 
 CHUNK = 500
 MAX_DAYS = 366 * 3
+MIN_YEAR, MAX_YEAR = 1970, 2200
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,9 @@ class Period:
 
     @classmethod
     def of(cls, first: date, last: date, timezone: str) -> Period:
+        for name, day in (("period_start", first), ("period_end", last)):
+            if not MIN_YEAR <= day.year <= MAX_YEAR:
+                raise InvalidInput(name, f"a day in the years {MIN_YEAR}–{MAX_YEAR}")
         if last < first:
             raise InvalidInput("period_end", "the period ends before it starts")
         if (last - first).days > MAX_DAYS:

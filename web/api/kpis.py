@@ -39,7 +39,7 @@ def report(
 ) -> KpiReport:
     city, now = ctx.city, ctx.clock.now()
     if principal.role is Role.handler:  # a department sees its own figures
-        if department not in (None, principal.scope):
+        if principal.scope is None or department not in (None, principal.scope):
             raise Forbidden("a department sees its own KPIs only")
         department = principal.scope
     elif principal.role in UNIT_ROLES:

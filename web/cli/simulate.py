@@ -16,7 +16,8 @@ from datetime import date
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
+from rich.progress import Progress as ProgressBar
 
 from engine.city.directory import CityDirectory
 from engine.city.loader import read_city, store_city
@@ -26,6 +27,7 @@ from engine.errors import InvalidInput
 from engine.settings import Settings, get_settings
 from engine.simulation import SimEnv, SimulationConfig, arrivals, horizon, plan_capacity, run
 from engine.simulation.report import SimulationReport, summarize
+from engine.simulation.run import Progress
 from web.cli.simulate_print import print_compare, print_report, report_json
 from web.context import build_context
 
@@ -53,6 +55,7 @@ def simulate_once(
     capacity: dict[str, int] | None,
     label: str,
     console: Console | None,
+    on_progress: Progress | None = None,
 ) -> SimulationReport:
     """One run on a fresh database at ``url``; ``capacity`` None: sized to the workload the
     active rule table sends each department."""
@@ -79,9 +82,9 @@ def simulate_once(
                 table = ctx.rules.active(session)
             capacity = plan_capacity(config, city, table, items)
         if console is None:
-            stats = run(env, config, capacity, items)
+            stats = run(env, config, capacity, items, on_progress)
         else:
-            with Progress(
+            with ProgressBar(
                 TextColumn(f"[bold]{label}[/]"),
                 BarColumn(),
                 TextColumn("{task.percentage:>5.1f}% of the simulated days"),
