@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from engine.clock import Clock
 from engine.settings import Settings, get_settings
-from web import errors, open311
+from web import errors, open311, policy
 from web.api import (
     admin_users,
     attachments,
@@ -71,6 +71,7 @@ def create_app(
     app = FastAPI(
         lifespan=lifespan,
         responses=errors.ERROR_RESPONSES,
+        dependencies=[Depends(policy.authorize)],
         title="gridflow",
         description="Grid-governance event dispatch engine (一网统管): cases, dispatch, SLAs.",
         version="0.1.0",

@@ -19,13 +19,13 @@ from starlette.concurrency import run_in_threadpool
 from adapters import open311
 from engine.db import new_session
 from engine.errors import Forbidden, GridflowError, InvalidInput, NotFound, Unauthorized
-from engine.users.models import Principal, Role
+from engine.users.models import Principal
 from engine.users.service import principal_for_token
 from web import open311_models as models
 from web.context import AppContext
+from web.policy import OPEN311_FILERS
 
 log = logging.getLogger("gridflow.open311")
-FILING_ROLES = {Role.operator, Role.dispatcher, Role.admin}
 
 
 def spec_error(status: int, description: str) -> JSONResponse:
@@ -96,7 +96,7 @@ def _filer(ctx: AppContext, api_key: str | None) -> Principal:
             principal = principal_for_token(session, api_key, ctx.clock.now())
         except Unauthorized as exc:
             raise Forbidden("api_key is not valid") from exc
-    if principal.role not in FILING_ROLES:
+    if principal.role not in OPEN311_FILERS:
         raise Forbidden("this api_key may not submit service requests")
     return principal
 

@@ -1,0 +1,108 @@
+"""Who may call which endpoint: ONE table, enforced in one place (an app-wide dependency).
+
+The table says which roles may reach a route at all. What happens to a case beyond that is
+decided by the same engine code for API and pages alike: the workflow lists the roles that
+may take each action (workflows/standard.toml) and ``engine.access`` limits every role to
+its scope (a case outside it is a 404, so existence does not leak). A route missing from
+this table is refused, and a test fails on it.
+"""
+
+from __future__ import annotations
+
+from fastapi import Request
+
+from engine.errors import Forbidden
+from engine.users.models import PERSON_ROLES, Role
+from web.deps import get_principal
+
+OP, D, H, G, S, A = (
+    Role.operator,
+    Role.dispatcher,
+    Role.handler,
+    Role.grid_worker,
+    Role.supervisor,
+    Role.admin,
+)
+EVERYONE = frozenset(PERSON_ROLES)
+PUBLIC = None  # no token needed (health, login, Open311's public reads: its spec's api_key)
+
+ROUTES: dict[tuple[str, str], frozenset[Role] | None] = {
+    ("GET", "/healthz"): PUBLIC,
+    ("POST", "/api/v1/auth/token"): PUBLIC,
+    # Cases: the workflow and the caller's scope decide the rest.
+    ("POST", "/api/v1/cases"): frozenset({OP, D, G, A}),
+    ("POST", "/api/v1/cases/batch"): frozenset({OP, D, G, A}),
+    ("GET", "/api/v1/cases"): EVERYONE,
+    ("GET", "/api/v1/cases/{case_id}"): EVERYONE,
+    ("POST", "/api/v1/cases/{case_id}/actions/{action}"): EVERYONE,
+    ("POST", "/api/v1/cases/{case_id}/contact"): EVERYONE,
+    ("GET", "/api/v1/cases/{case_id}/events"): EVERYONE,
+    ("GET", "/api/v1/cases/{case_id}/sla"): EVERYONE,
+    ("GET", "/api/v1/cases/{case_id}/dispatch"): EVERYONE,
+    ("GET", "/api/v1/cases/{case_id}/review"): EVERYONE,
+    # Channels.
+    ("POST", "/api/v1/intake/hotline"): frozenset({OP, D, A}),
+    ("POST", "/api/v1/intake/hotline/batch"): frozenset({OP, D, A}),
+    ("POST", "/api/v1/intake/video"): frozenset({OP, D, A}),
+    ("POST", "/api/v1/intake/grid"): frozenset({G}),
+    ("GET", "/api/v1/intake/grid/tasks"): frozenset({G}),
+    ("POST", "/api/v1/attachments"): EVERYONE,
+    ("GET", "/api/v1/attachments/{ref}"): EVERYONE,
+    ("GET", "/open311/v2/discovery.json"): PUBLIC,
+    ("GET", "/open311/v2/services.json"): PUBLIC,
+    ("GET", "/open311/v2/services/{code}.json"): PUBLIC,
+    ("GET", "/open311/v2/requests.json"): PUBLIC,
+    ("POST", "/open311/v2/requests.json"): PUBLIC,
+    ("GET", "/open311/v2/requests/{request_id}.json"): PUBLIC,
+    # Anything else under /open311/v2 answers in the spec's error format.
+    **{(method, "/open311/v2/{rest:path}"): PUBLIC for method in ("GET", "POST", "PUT", "DELETE")},
+    # Dispatch and supervision.
+    ("GET", "/api/v1/dispatch/queue"): frozenset({D, S, A}),
+    ("GET", "/api/v1/supervision"): frozenset({D, S, A}),
+    ("GET", "/api/v1/rules"): frozenset({D, S, A}),
+    ("GET", "/api/v1/rules/versions"): frozenset({D, S, A}),
+    ("GET", "/api/v1/rules/versions/{version}"): frozenset({D, S, A}),
+    ("POST", "/api/v1/rules/check"): frozenset({D, S, A}),
+    ("PUT", "/api/v1/rules"): frozenset({A}),
+    ("GET", "/api/v1/kpis"): frozenset({OP, D, H, S, A}),
+    ("GET", "/api/v1/kpis.xlsx"): frozenset({OP, D, H, S, A}),
+    ("GET", "/api/v1/kpis/definitions"): EVERYONE,
+    # The working calendar: everyone reads it; admins keep it.
+    ("GET", "/api/v1/calendar/overrides"): EVERYONE,
+    ("GET", "/api/v1/calendar/days"): EVERYONE,
+    ("PUT", "/api/v1/calendar/overrides"): frozenset({A}),
+    ("PUT", "/api/v1/calendar/overrides/{day}"): frozenset({A}),
+    ("DELETE", "/api/v1/calendar/overrides/{day}"): frozenset({A}),
+    # Administration.
+    ("GET", "/api/v1/admin/users"): frozenset({A}),
+    ("POST", "/api/v1/admin/users"): frozenset({A}),
+    ("PATCH", "/api/v1/admin/users/{user_id}"): frozenset({A}),
+    ("GET", "/api/v1/admin/tokens"): frozenset({A}),
+    ("POST", "/api/v1/admin/tokens"): frozenset({A}),
+    ("DELETE", "/api/v1/admin/tokens/{token_id}"): frozenset({A}),
+    ("GET", "/api/v1/admin/incidents"): frozenset({A}),
+    ("POST", "/api/v1/admin/incidents/{timer_id}/retry"): frozenset({A}),
+    ("POST", "/api/v1/admin/incidents/{timer_id}/dismiss"): frozenset({A}),
+    ("GET", "/api/v1/admin/outbox"): frozenset({A}),
+    ("POST", "/api/v1/admin/outbox/{message_id}/redeliver"): frozenset({A}),
+}
+
+# Open311 authenticates a filing by the spec's ``api_key`` (a gridflow token), not a header.
+OPEN311_FILERS = frozenset({OP, D, A})
+
+
+def authorize(request: Request) -> None:
+    """The app-wide dependency: the caller's role must be listed for the matched route."""
+    route = request.scope.get("route")
+    path = getattr(route, "path", None)
+    if path is None or not path.startswith(("/api/", "/open311/", "/healthz")):
+        return  # pages and docs: pages check their session with the same engine rules
+    key = (request.method, path)
+    if key not in ROUTES:
+        raise Forbidden(f"{request.method} {path} is not in the authorization table")
+    roles = ROUTES[key]
+    if roles is PUBLIC:
+        return
+    principal = get_principal(request, request.app.state.ctx)
+    if principal.role not in roles:
+        raise Forbidden(f"role '{principal.role}' may not {request.method} {path}")
