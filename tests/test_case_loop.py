@@ -90,3 +90,10 @@ async def test_healthz_and_openapi(api):
     assert health["status"] == "ok" and health["city"] == "示范市"
     schema = (await api.client.get("/openapi.json")).json()
     assert "/api/v1/cases/{case_id}/actions/{action}" in schema["paths"]
+
+
+async def test_metrics_report_cases_timers_and_outbox(api):
+    await api.file()
+    body = (await api.client.get("/metrics")).text
+    assert 'gridflow_cases{state="registered"} 1.0' in body
+    assert "# TYPE gridflow_timers gauge" in body and "# TYPE gridflow_outbox gauge" in body

@@ -21,6 +21,7 @@ from web.api import (
     incidents,
     intake,
     kpis,
+    metrics,
     outbox,
     review,
     rules,
@@ -32,6 +33,7 @@ from web.pages import setup as pages
 
 ROUTERS = [
     health,
+    metrics,
     auth,
     cases,
     admin_users,

@@ -28,6 +28,7 @@ PUBLIC = None  # no token needed (health, login, Open311's public reads: its spe
 
 ROUTES: dict[tuple[str, str], frozenset[Role] | None] = {
     ("GET", "/healthz"): PUBLIC,
+    ("GET", "/metrics"): PUBLIC,  # restrict to the monitoring network at the proxy
     ("POST", "/api/v1/auth/token"): PUBLIC,
     # Cases: the workflow and the caller's scope decide the rest.
     ("POST", "/api/v1/cases"): frozenset({OP, D, G, A}),
@@ -95,7 +96,7 @@ def authorize(request: Request) -> None:
     """The app-wide dependency: the caller's role must be listed for the matched route."""
     route = request.scope.get("route")
     path = getattr(route, "path", None)
-    if path is None or not path.startswith(("/api/", "/open311/", "/healthz")):
+    if path is None or not path.startswith(("/api/", "/open311/", "/healthz", "/metrics")):
         return  # pages and docs: pages check their session with the same engine rules
     key = (request.method, path)
     if key not in ROUTES:
