@@ -94,3 +94,12 @@ def present(case: Case, principal: Principal, co: list[str], allowed: list[str])
         view.reporter_phone = access.mask_phone(view.reporter_phone)
         view.reporter_name = access.mask_name(view.reporter_name)
     return view
+
+
+def public_view(
+    session: Session, principal: Principal, case: Case, allowed: list[str]
+) -> CasePublic:
+    """``present`` with the case's co-handlers read from its tasks."""
+    assert case.id is not None
+    co = co_handlers(session, [case.id]).get(case.id, []) if case.lead_department else []
+    return present(case, principal, co, allowed)

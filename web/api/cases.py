@@ -9,14 +9,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from engine.cases import queries
 from engine.cases.models import CaseCreate, CaseEventPublic, CasePublic
-from engine.errors import Forbidden, TooLarge
-from engine.users.models import Principal, Role
+from engine.errors import TooLarge
+from engine.users.models import Principal
 from web.context import AppContext
 from web.deps import Ctx, CurrentPrincipal, DbSession, RowId
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
-
-INTAKE_ROLES = {Role.operator, Role.dispatcher, Role.grid_worker, Role.admin}
 
 
 class BatchIntake(BaseModel):
@@ -57,15 +55,9 @@ class ActionRequest(BaseModel):
     version: int | None = Field(default=None, ge=1)
 
 
-def _check_intake_role(principal: Principal) -> None:
-    if principal.role not in INTAKE_ROLES:
-        raise Forbidden(f"role '{principal.role}' may not file cases")
-
-
 def _one(ctx: AppContext, session: DbSession, principal: Principal, case_id: int) -> CasePublic:
     case = queries.get_visible(session, principal, case_id, ctx.city)
-    co = queries.co_handlers(session, [case_id]).get(case_id, [])
-    return queries.present(case, principal, co, ctx.cases.allowed_actions(principal, case))
+    return queries.public_view(session, principal, case, ctx.cases.allowed_actions(principal, case))
 
 
 @router.post(
@@ -78,7 +70,6 @@ def file_case(
     data: CaseCreate, ctx: Ctx, session: DbSession, principal: CurrentPrincipal, response: Response
 ) -> CasePublic:
     """File a case. A repeat of the same ``(channel, external_id)`` returns the first (200)."""
-    _check_intake_role(principal)
     result = ctx.cases.intake(principal, data)
     if not result.created:
         response.status_code = 200
@@ -89,7 +80,6 @@ def file_case(
 @router.post("/batch", response_model=BatchResult)
 def file_batch(data: BatchIntake, ctx: Ctx, principal: CurrentPrincipal) -> BatchResult:
     """File many cases in one transaction: all are checked first; all or none are written."""
-    _check_intake_role(principal)
     if len(data.items) > ctx.settings.max_batch_size:
         raise TooLarge(f"at most {ctx.settings.max_batch_size} items per batch")
     results = ctx.cases.intake_batch(principal, data.items)

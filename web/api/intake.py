@@ -11,14 +11,12 @@ from adapters import grid, hotline
 from adapters.video import VideoAlertIn
 from engine.cases import queries
 from engine.cases.models import Case, CasePublic
-from engine.errors import Forbidden, TooLarge
-from engine.users.models import Principal, Role
+from engine.errors import TooLarge
+from engine.users.models import Principal
 from web.context import AppContext
 from web.deps import Ctx, CurrentPrincipal, DbSession
 
 router = APIRouter(prefix="/api/v1/intake", tags=["intake"])
-
-SYSTEM_INTAKE = {Role.operator, Role.dispatcher, Role.admin}
 
 
 class TicketResult(BaseModel):
@@ -51,15 +49,8 @@ class GridTasks(BaseModel):
     items: list[GridTask]
 
 
-def _require(principal: Principal, roles: set[Role], what: str) -> None:
-    if principal.role not in roles:
-        raise Forbidden(f"role '{principal.role}' may not {what}")
-
-
 def _view(ctx: AppContext, session: DbSession, principal: Principal, case: Case) -> CasePublic:
-    assert case.id is not None
-    co = queries.co_handlers(session, [case.id]).get(case.id, []) if case.lead_department else []
-    return queries.present(case, principal, co, ctx.cases.allowed_actions(principal, case))
+    return queries.public_view(session, principal, case, ctx.cases.allowed_actions(principal, case))
 
 
 @router.post(
@@ -76,7 +67,6 @@ def hotline_ticket(
     response: Response,
 ) -> CasePublic:
     """File a 12345 ticket. The same ``ticket_no`` again returns the first case (200)."""
-    _require(principal, SYSTEM_INTAKE, "file hotline tickets")
     result = hotline.file_ticket(ctx.cases, principal, ticket)
     if not result.created:
         response.status_code = 200
@@ -88,7 +78,6 @@ def hotline_batch(
     batch: hotline.HotlineBatch, ctx: Ctx, principal: CurrentPrincipal
 ) -> HotlineBatchResult:
     """File many tickets in one transaction; all are checked first, all or none are written."""
-    _require(principal, SYSTEM_INTAKE, "file hotline tickets")
     if len(batch.tickets) > ctx.settings.max_batch_size:
         raise TooLarge(f"at most {ctx.settings.max_batch_size} tickets per batch")
     results = hotline.file_tickets(ctx.cases, principal, batch.tickets)
@@ -150,7 +139,6 @@ def video_alert(
     alert: VideoAlertIn, ctx: Ctx, principal: CurrentPrincipal, response: Response
 ) -> VideoResult:
     """An AI video alert: a new case (201), or counted into the storm's open case (200)."""
-    _require(principal, SYSTEM_INTAKE, "send video alerts")
     outcome = ctx.channels.video.ingest(ctx.cases, principal, alert)
     if not outcome.created:
         response.status_code = 200
