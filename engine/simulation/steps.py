@@ -190,7 +190,7 @@ def resolve(world: World, now: datetime, sim: SimCase, round_: int) -> None:
             if needed.verify:
                 world.at(_delay(world, now, pace.verify_minutes, sim), verify, sim, sim.round)
             if needed.callback:
-                world.at(_delay(world, now, pace.callback_minutes), callback, sim, sim.round)
+                world.at(_delay(world, now, pace.callback_minutes, sim), callback, sim, sim.round)
     if desk is not None:
         start_work(world, now, desk.code)
 
