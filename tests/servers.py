@@ -79,7 +79,12 @@ class Receiver:
                 pass
 
         self.received, self.lock = received, lock
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+
+        class QuietServer(ThreadingHTTPServer):
+            def handle_error(self, request: object, client_address: object) -> None:
+                pass  # a sender killed mid-request resets its connection: expected here
+
+        self.server = QuietServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 

@@ -30,7 +30,9 @@ pytestmark = pytest.mark.skipif(
     reason="several processes share one database on PostgreSQL (DESIGN §9): runs in that pass",
 )
 
-CASES = int(os.environ.get("GRIDFLOW_MP_CASES", "20000"))
+# CI runs 5,000 cases to stay within its time budget; GRIDFLOW_MP_CASES=20000 for the full run
+# (measured: 20,000 cases, 50,000 timers, 70,000 messages in 22 minutes on a loaded 2-core box).
+CASES = int(os.environ.get("GRIDFLOW_MP_CASES", "5000"))
 BATCH = 500
 SHARED = 100  # cases two clients race to accept
 GRIDS = ["01010101", "01010201", "01020101", "02010101", "02020101", "02010201"]
