@@ -20,6 +20,9 @@ from engine.clock import Clock
 from engine.timers.sweeper import Sweeper, SweepReport
 
 log = logging.getLogger("gridflow.timers")
+# A sweep longer than the tick makes APScheduler skip (coalesce) the next tick, as intended;
+# its warning for each one is noise in the logs.
+logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
 
 SWEEP_JOB = "timer-sweep"
 CATCH_UP_JOB = "timer-catch-up"
