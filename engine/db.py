@@ -48,6 +48,7 @@ def make_engine(url: str) -> Engine:
     sees the complete, portable metadata.
     """
     from engine import tables  # noqa: F401
+
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True)
