@@ -194,3 +194,20 @@ def test_cli_runs_and_compares(make_ctx, monkeypatch, capsys, tmp_path):
         and both["a"]["run"]["arrivals"] == (both["b"]["run"]["arrivals"])
     )
     assert main([*args, "--capacity", "NOPE=2"]) == 2
+
+
+def test_the_same_seed_gives_the_same_run(monkeypatch, capsys, tmp_path):
+    """What-if comparisons are only fair if a run is a function of its seed."""
+    from web.cli import main
+
+    monkeypatch.setenv("GRIDFLOW_CITY_DIR", str(DEMO_CITY))
+    runs = []
+    for name in ("one", "two"):
+        args = ["simulate", "--days", "1", "--events-per-day", "60", "--seed", "11", "--json"]
+        assert main([*args, "--db", f"sqlite:///{tmp_path / name}.db"]) == 0
+        out = json.loads(capsys.readouterr().out)
+        timing = {"wall_seconds", "cpu_seconds", "case_actions_per_second"}
+        timing |= {"service_calls_per_second"}
+        run_part = {k: v for k, v in out["run"].items() if k not in timing}
+        runs.append((run_part, out["states"], out["kpis"]["total"], out["breaches_by_stage"]))
+    assert runs[0] == runs[1]
