@@ -57,7 +57,7 @@ class SimulationConfig:
     )
     odds: Odds = field(default_factory=Odds)
     pace: Pace = field(default_factory=Pace)
-    capacity: dict[str, int] = field(default_factory=dict)  # department → handlers (servers)
+    capacity: dict[str, int] = field(default_factory=dict)  # department → cases worked at once
     rules_text: str | None = None  # another dispatch rule table (None: the city's own)
     sweep_minutes: int = 15  # the timer sweep's tick, in simulated minutes
 
@@ -67,6 +67,6 @@ class SimulationConfig:
         if set(self.mix) - {"hotline", "grid", "video"} or sum(self.mix.values()) <= 0:
             raise ValueError("mix: shares of hotline, grid and video that sum above 0")
         if any(n < 1 for n in self.capacity.values()):
-            raise ValueError("capacity: at least one handler per department")
+            raise ValueError("capacity: at least one case at a time per department")
         if self.sweep_minutes < 1:
             raise ValueError("sweep_minutes must be at least 1")

@@ -71,9 +71,9 @@ def horizon(config: SimulationConfig, timezone: str) -> tuple[datetime, datetime
 def plan_capacity(
     config: SimulationConfig, city: CityDirectory, table: RuleTable | None, items: list[Arrival]
 ) -> dict[str, int]:
-    """Handlers per department, sized to the workload the rule table would send it (the
-    complaint's own department when the table has no automatic answer), × headroom; the
-    config's fixed capacities win."""
+    """Cases each department works on at once, sized to the workload the rule table would
+    send it (the complaint's own department when the table has no automatic answer) ×
+    headroom; the config's fixed capacities win."""
     hours: dict[str, float] = {}
     pace, zone = config.pace, ZoneInfo(city.timezone)
     mean = pace.handle_share * math.exp(pace.handle_sigma**2 / 2)  # of the lognormal
@@ -93,7 +93,7 @@ def plan_capacity(
         limits = category.limits.get(category.default_urgency, {}) if category else {}
         limit = parse_duration(str(limits.get("handle", default)))
         hours[department] = hours.get(department, 0.0) + _hours(limit) * mean
-    workdays = max(1, round(config.days * 5 / 7))
+    workdays = max(1.0, config.days * 5 / 7)
     return size_capacity(hours, workdays, pace.headroom, config.capacity)
 
 
@@ -109,8 +109,8 @@ def run(
     items: list[Arrival] | None = None,
     on_progress: Progress | None = None,
 ) -> RunStats:
-    """Simulate ``config.days`` days; every department gets ``capacity`` handlers (those
-    missing get one)."""
+    """Simulate ``config.days`` days; each department works on at most ``capacity`` cases at
+    once (one for those missing)."""
     items = items if items is not None else arrivals(config, env.city)
     start, end = horizon(config, env.city.timezone)
     rng = random.Random(config.seed + 1)

@@ -1,6 +1,6 @@
-"""Departments as queues: each has a number of handlers (capacity) who work one case at a
-time, first come first served; a case's handling time is lognormal around a share of its
-handle limit, counted in the limit's own measure (working or natural time)."""
+"""Departments as queues: each works on at most ``capacity`` cases at once (its handlers ×
+the cases each keeps going), first come first served; a case's handling time is lognormal
+around a share of its handle limit, in the limit's own measure (working or natural time)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ WORKDAY_HOURS = 7.5
 
 @dataclass
 class Desk:
-    """One department: its handlers, the cases waiting for one, and its pace."""
+    """One department: its capacity, the cases waiting for a free slot, and its pace."""
 
     code: str
     capacity: int
@@ -51,10 +51,11 @@ def after(start: datetime, seconds: float, kind: str, calendar: WorkCalendar) ->
 
 
 def size_capacity(
-    load_hours: dict[str, float], workdays: int, headroom: float, fixed: dict[str, int]
+    load_hours: dict[str, float], workdays: float, headroom: float, fixed: dict[str, int]
 ) -> dict[str, int]:
-    """Handlers per department: ``fixed`` as given, the others sized to their expected
-    workload (handler hours per working day × headroom), at least one."""
+    """Cases each department works on at once: ``fixed`` as given, the others sized to their
+    expected workload (hours of handling per working day ÷ a working day × headroom), at
+    least one."""
     sized = {
         code: max(1, math.ceil(hours / max(workdays, 1) / WORKDAY_HOURS * headroom))
         for code, hours in load_hours.items()
@@ -65,7 +66,7 @@ def size_capacity(
 def make_desks(
     capacity: dict[str, int], departments: list[str], rng: random.Random
 ) -> dict[str, Desk]:
-    """A desk for every department (one handler where ``capacity`` names none), each with
+    """A desk for every department (capacity one where ``capacity`` names none), each with
     its own pace around the city's median."""
     return {
         code: Desk(code, capacity.get(code, 1), speed=rng.uniform(0.8, 1.25))

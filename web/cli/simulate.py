@@ -39,7 +39,9 @@ def _capacity(items: list[str] | None) -> dict[str, int]:
     for item in items or []:
         code, _, number = item.partition("=")
         if not number.isdigit() or int(number) < 1:
-            raise InvalidInput("capacity", f"{item!r}: give DEPARTMENT=HANDLERS, e.g. HW-01=12")
+            raise InvalidInput(
+                "capacity", f"{item!r}: give DEPARTMENT=CASES_AT_ONCE, e.g. HW-01=12"
+            )
         out[code.strip()] = int(number)
     return out
 
@@ -162,7 +164,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--db", help="database URL (default: a temporary SQLite file)")
     parser.add_argument("--rules", help="a rule table to run instead of the city's rules.toml")
     parser.add_argument(
-        "--capacity", action="append", metavar="DEPT=N", help="handlers of a department"
+        "--capacity", action="append", metavar="DEPT=N", help="cases a department works on at once"
     )
     parser.add_argument("--vs-rules", help="what-if: the same days under this rule table")
     parser.add_argument(
