@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException
 
 from engine import errors
@@ -97,6 +98,14 @@ def install(app: FastAPI) -> None:
             details = [{"field": "body", "reason": str(exc.detail)}]
             return error_response(422, "invalid_input", f"body: {exc.detail}", details)
         return error_response(exc.status_code, f"http_{exc.status_code}", str(exc.detail))
+
+    @app.exception_handler(DataError)
+    async def data_error(request: Request, exc: DataError) -> JSONResponse:
+        # The database refused a value validation let through (out of range, NUL byte):
+        # still the caller's input, so a 4xx, never a 500.
+        log.warning("database refused a value on %s %s", request.method, request.url.path)
+        message = "a value is out of range or not allowed"
+        return error_response(422, "invalid_input", message, [{"field": "body", "reason": message}])
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:

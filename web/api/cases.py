@@ -98,7 +98,7 @@ def list_cases(
     principal: CurrentPrincipal,
     filters: Annotated[queries.CaseFilter, Query()],
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> CaseList:
     """Cases the caller may see, newest first."""
     cases, total = queries.list_cases(session, principal, ctx.city, filters, limit, offset)

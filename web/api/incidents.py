@@ -26,7 +26,7 @@ def list_incidents(
     session: DbSession,
     _: Admin,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> IncidentList:
     """Timers that failed ``max_attempts`` times, with their last error, oldest due first."""
     rows, total = incidents.list_incidents(session, limit, offset)

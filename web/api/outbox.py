@@ -27,7 +27,7 @@ def list_outbox(
     admin: Admin,
     status: OutboxStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> OutboxList:
     """Messages newest first; ``?status=dead`` lists the dead letters."""
     rows, total = store.list_messages(ctx.db, status, limit, offset)

@@ -38,7 +38,7 @@ def get_supervision_queue(
     tier: Annotated[Tier | None, Query(description="the supervising tier")] = None,
     unit: Annotated[str | None, Query(description="the supervising unit")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> SupervisionQueue:
     """Open cases under supervision in the caller's scope, most overdue first."""
     if principal.role not in QUEUE_ROLES:
