@@ -14,8 +14,8 @@ from engine.users.models import Principal, Role
 from engine.users.service import principal_for_token
 from web.context import AppContext
 
-# Row ids in paths: positive and within a 64-bit integer, so a fuzzed id is a 422 or a 404.
-MAX_ID = 2**63 - 1
+# Row ids in paths: positive and within the id columns' range, so a fuzzed id is a 422 or 404.
+MAX_ID = 2**31 - 1  # id columns are 32-bit integers on PostgreSQL
 RowId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 

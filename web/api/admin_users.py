@@ -18,7 +18,7 @@ from engine.users.service import (
     revoke_token,
     update_user,
 )
-from web.deps import Admin, Ctx, DbSession, RowId
+from web.deps import MAX_ID, Admin, Ctx, DbSession, RowId
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
 
@@ -35,7 +35,7 @@ class TokenCreate(BaseModel):
     scope: str | None = Field(default=None, max_length=32)
     label: str = Field(default="", max_length=100)
     days: int = Field(default=365, ge=0, le=3650, description="lifetime; 0 = never expires")
-    user_id: int | None = Field(default=None, ge=1, le=2**63 - 1)
+    user_id: int | None = Field(default=None, ge=1, le=MAX_ID)
 
 
 class TokenPublic(BaseModel):
