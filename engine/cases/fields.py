@@ -84,6 +84,10 @@ def _clean(spec: FieldSpec, value: Any, city: CityDirectory) -> Any:
         return value
     if kind == "limits":
         return _clean_limits(name, value)
+    if kind == "probability":
+        return _probability(name, value)
+    if kind == "ranked":
+        return _clean_ranked(name, value)
     raise InvalidInput(name, f"unsupported field type {kind}")  # pragma: no cover
 
 
@@ -98,4 +102,25 @@ def _clean_limits(name: str, value: Any) -> dict[str, str]:
             clean[stage] = str(parse_duration(str(text)))
         except ValueError as exc:
             raise InvalidInput(f"{name}.{stage}", str(exc)) from exc
+    return clean
+
+
+def _probability(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise InvalidInput(name, "must be a number from 0 to 1")
+    return float(value)
+
+
+def _clean_ranked(name: str, value: Any) -> list[dict[str, Any]]:
+    """``[{"label": "HW-01", "confidence": 0.91}, …]``, best first."""
+    if not isinstance(value, list) or len(value) > MAX_LIST:
+        raise InvalidInput(name, f"must be a list of at most {MAX_LIST} labels")
+    clean = []
+    for i, item in enumerate(value):
+        label = item.get("label") if isinstance(item, dict) else None
+        if not isinstance(label, str) or not label or len(label) > 64:
+            raise InvalidInput(f"{name}.{i}", "needs a label (text, at most 64 characters)")
+        clean.append(
+            {"label": label, "confidence": _probability(f"{name}.{i}", item.get("confidence"))}
+        )
     return clean

@@ -26,6 +26,8 @@ FIELD_TYPES = {
     "choice",
     "limits",
     "unit",
+    "probability",  # a number from 0 to 1 (the text router's confidence)
+    "ranked",  # a short list of {label, confidence} (the text router's top 3)
 }
 SLA_STAGES = ("dispatch", "accept", "handle", "verify")
 

@@ -19,6 +19,7 @@ from engine.errors import InvalidInput
 SYSTEM_FIELDS = {
     "rule", "rules_version", "queue_unit", "source", "timer", "alert_id", "snapshot",
     "limits", "stage", "queue", "unit", "card",
+    "model_version", "router_target", "confidence", "threshold", "suggestions",
 }  # fmt: skip
 MAX_PHOTOS = 10
 
