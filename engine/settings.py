@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -25,6 +26,9 @@ class Settings(BaseSettings):
     attachments_dir: Path = Path("var/attachments")  # photos, content-addressed (sha256)
     max_attachment_bytes: int = 10 * 1024 * 1024
     models_dir: Path = Path("var/models")  # text router models (versioned, verified)
+    # A case the rules cannot place is dispatched by the text router when its calibrated
+    # confidence is at least this; below it, the case is queued with the router's top 3.
+    router_threshold: float = Field(default=0.85, ge=0.0, le=1.0)
     outbox_poll_seconds: float = 2.0  # how often the server's delivery worker looks for work
 
 

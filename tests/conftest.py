@@ -39,12 +39,17 @@ def db_url() -> Iterator[str]:
 
 
 @pytest.fixture
-def make_ctx(db_url: str, clock: VirtualClock) -> Iterator[Callable[..., AppContext]]:
-    """Build the test's context with settings overridden, e.g. ``make_ctx(intake_burst=3)``."""
+def make_ctx(
+    db_url: str, clock: VirtualClock, tmp_path: Path
+) -> Iterator[Callable[..., AppContext]]:
+    """Build the test's context with settings overridden, e.g. ``make_ctx(intake_burst=3)``.
+    The text router's models directory is the test's own (empty: no router unless a test
+    saves a model there), never the checkout's var/models."""
     made: list[AppContext] = []
 
     def make(**overrides: object) -> AppContext:
         fields = {"database_url": db_url, "city_dir": DEMO_CITY, "secret_key": "test-secret"}
+        fields["models_dir"] = tmp_path / "models"
         made.append(build_context(Settings(**(fields | overrides)), clock))
         return made[-1]
 

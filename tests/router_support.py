@@ -8,7 +8,7 @@ from functools import cache
 from pathlib import Path
 
 from engine.city.loader import CityFiles, read_city
-from engine.router import ComplaintGenerator, TrainingResult, train_target
+from engine.router import ComplaintGenerator, ModelStore, TrainingResult, train_target
 from engine.router.synthetic import labelled
 
 DEMO_CITY = Path(__file__).resolve().parents[1] / "examples" / "demo_city"
@@ -36,6 +36,18 @@ def demo_results() -> dict[str, TrainingResult]:
         target: train_target(*labelled(complaints, target), target)
         for target in ("category", "department")
     }
+
+
+def save_demo_models(
+    directory: Path, targets: tuple[str, ...] = ("category", "department"), key: str = KEY
+) -> ModelStore:
+    """Put the demo models of ``targets`` in ``directory`` (a test's models_dir); the test
+    contexts' secret key is ``KEY``, so the live router accepts them."""
+    store = ModelStore(directory, key)
+    for target in targets:
+        result = demo_results()[target]
+        store.save(result.model, {"training_size": result.training_size}, TRAINED_AT)
+    return store
 
 
 async def close_case(

@@ -17,6 +17,7 @@ from engine.db import make_engine, new_session
 from engine.dispatch.hook import DispatchHook
 from engine.dispatch.store import LiveRules
 from engine.review.hook import ReviewHook
+from engine.router.live import LiveRouter
 from engine.schema import upgrade_schema
 from engine.settings import Settings
 from engine.sla.calendars import CityCalendars
@@ -53,7 +54,7 @@ class AppContext:
             SlaHook(self.workflow, self.calendars),
             TimerHook(self.workflow, self.calendars),
             *channel_hooks(),
-            DispatchHook(self.rules),
+            DispatchHook(self.rules, self.router, self.settings.router_threshold),
             ReviewHook(self.workflow),
         ]
 
@@ -71,6 +72,12 @@ class AppContext:
     def rules(self) -> LiveRules:
         """The city's live dispatch rule table (shared through the database)."""
         return LiveRules()
+
+    @cached_property
+    def router(self) -> LiveRouter:
+        """The text router over the newest models in ``models_dir`` (loaded once per version),
+        shared by the dispatch hook and the operator's intake suggestions."""
+        return LiveRouter(self.settings.models_dir, self.settings.secret_key)
 
     @cached_property
     def grids(self) -> GridLocator:

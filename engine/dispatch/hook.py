@@ -7,6 +7,13 @@ usable answer, or a row naming a department the city no longer has goes to the c
 queue, with the reason. The rule id and the table version go on the case and in the audit
 event (the follow-up's data); the input is stored so the decision can be explained later.
 A city without an active table dispatches by hand from ``registered``.
+
+When the rules give no confident answer (no row, the default row, or an uncategorised case
+the matched row does not dispatch) and a text router model is present, the router is asked
+(engine.dispatch.text_router): it dispatches a confident case itself (``source =
+"router"``) or adds its top 3 as suggestions to the rules' plan. Its model version and
+confidence go in the audit event and the decision record. Without a model, or for a case a
+non-default row dispatched, the router is never called.
 """
 
 from __future__ import annotations
@@ -20,6 +27,9 @@ from engine.dispatch.centers import return_center
 from engine.dispatch.inputs import dispatch_input, input_to_json, outside_grids
 from engine.dispatch.models import DispatchDecisionRecord
 from engine.dispatch.store import LiveRules
+from engine.dispatch.text_router import consult, unsure
+from engine.router.live import LiveRouter
+from engine.router.routing import DEFAULT_THRESHOLD
 from engine.rules import Decision, RuleTable
 from engine.rules.matcher import decide
 
@@ -27,8 +37,14 @@ REGISTERED = "registered"
 
 
 class DispatchHook:
-    def __init__(self, rules: LiveRules) -> None:
+    def __init__(
+        self,
+        rules: LiveRules,
+        router: LiveRouter | None = None,
+        threshold: float = DEFAULT_THRESHOLD,
+    ) -> None:
         self.rules = rules
+        self.router, self.threshold = router, threshold
 
     def after_change(self, change: Change) -> Iterable[FollowUp]:
         event = change.event
@@ -44,6 +60,10 @@ class DispatchHook:
         except LookupError:  # a stored table always has a default row; be safe anyway
             decision = None
         action, data = plan(decision, table, change)
+        if self.router is not None and unsure(decision, case.category):
+            routed = consult(self.router, self.threshold, table, decision, inp, change, plan)
+            if routed is not None:
+                action, data, decision, inp = routed
         assert case.id is not None
         change.session.add(
             DispatchDecisionRecord(
@@ -52,10 +72,16 @@ class DispatchHook:
                 rules_version=table.version,
                 rule_id=decision.rule_id if decision else None,
                 action=action,
-                department=decision.department if decision else None,
+                department=data.get("department") or (decision.department if decision else None),
                 queue_unit=data.get("queue_unit"),
                 reason=data.get("reason"),
                 input=input_to_json(inp),
+                source=data.get("source", "rule"),
+                model_version=data.get("model_version"),
+                router_target=data.get("router_target"),
+                confidence=data.get("confidence"),
+                threshold=data.get("threshold"),
+                candidates=data.get("suggestions"),
             )
         )
         return (FollowUp(action, data),)

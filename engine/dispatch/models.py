@@ -55,3 +55,14 @@ class DispatchDecisionRecord(SQLModel, table=True):
     reason: str | None = Field(default=None, max_length=500)
     # DispatchInput as JSON (unit_codes a list, local_time ISO 8601).
     input: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    # Who decided: "rule", or "router" when the rules had no confident answer and the text
+    # router was asked (it dispatched, or queued the case with its top 3 as suggestions).
+    source: str = Field(
+        default="rule", max_length=10, sa_column_kwargs={"server_default": text("'rule'")}
+    )
+    model_version: str | None = Field(default=None, max_length=200)  # the router's models
+    router_target: str | None = Field(default=None, max_length=10)  # department | category
+    confidence: float | None = None  # the router's calibrated confidence in its best guess
+    threshold: float | None = None  # the auto-dispatch threshold it was held to
+    # The router's top 3, best first: [{"label": "HW-01", "confidence": 0.91}, …].
+    candidates: list[dict[str, Any]] | None = Field(default=None, sa_type=JSON)

@@ -5,6 +5,8 @@ Public API (the dispatch hook and pages call these):
 - :class:`TextRouter` ``.load(ModelStore(dir, key))`` then ``.predict(text) -> Prediction``
   (category, department, calibrated confidence, top3 [(label, p)], model_version);
 - :func:`route` ``(prediction, threshold) -> RouteDecision`` (auto or manual queue + top 3);
+- :class:`LiveRouter`: the process's one shared router over the newest models (the dispatch
+  hook and the intake page), reloaded when a new version appears;
 - :func:`case_text` (the text of a case the router reads: description and address);
 - :func:`train_target`, :class:`ModelStore` (versioned, verified model files);
 - :func:`closed_case_labels` (the training-label feed) and :func:`read_labelled` (CSV/XLSX);
@@ -13,6 +15,7 @@ Public API (the dispatch hook and pages call these):
 
 from engine.router.feed import LabelledText, closed_case_labels
 from engine.router.importer import LabelledFile, read_labelled
+from engine.router.live import LiveRouter, Suggestion
 from engine.router.metrics import Metrics, evaluate
 from engine.router.model import TARGETS, TargetModel
 from engine.router.router import Guess, Prediction, TextRouter
@@ -30,12 +33,14 @@ __all__ = [
     "Guess",
     "LabelledFile",
     "LabelledText",
+    "LiveRouter",
     "Metrics",
     "ModelInfo",
     "ModelIntegrityError",
     "ModelStore",
     "Prediction",
     "RouteDecision",
+    "Suggestion",
     "TargetModel",
     "TextRouter",
     "TrainingConfig",
