@@ -16,6 +16,7 @@ HISTORY_ACTIONS = ("queue", "dispatch", "redispatch", "return", "reject_return",
 EVENT_KEYS = (
     "department", "from_department", "co_handlers", "rule", "rules_version", "dispatch_source",
     "dispatch_queue", "queue", "reason", "result",
+    "source", "model_version", "router_target", "confidence", "threshold", "suggestions",
 )  # fmt: skip
 
 
@@ -63,6 +64,12 @@ def _decision(session: Session, rules: LiveRules, record: DispatchDecisionRecord
         "queue_unit": record.queue_unit,
         "reason": record.reason,
         "input": record.input,
+        "source": record.source,
+        "model_version": record.model_version,
+        "router_target": record.router_target,
+        "confidence": record.confidence,
+        "threshold": record.threshold,
+        "candidates": record.candidates,
         "rule": None,
         "conditions": {},
         "outputs": None,

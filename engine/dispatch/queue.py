@@ -1,4 +1,6 @@
-"""The manual dispatch queue (待派遣) of a command center: cases waiting for a person."""
+"""The manual dispatch queue (待派遣) of a command center: cases waiting for a person, with
+the rule's suggestion and, when the text router was asked and was not sure enough, its top 3
+(from the case's dispatch decision record)."""
 
 from __future__ import annotations
 
@@ -16,6 +18,30 @@ from engine.dispatch.models import DispatchDecisionRecord
 QUEUE_STATES = ("dispatching", "returned")
 
 
+@dataclass(frozen=True)
+class RouterAdvice:
+    """The text router's answer for a queued case: its top 3 (label, confidence), best first."""
+
+    target: str  # "department" or "category": what the labels are
+    candidates: list[tuple[str, float]]
+    confidence: float | None  # of the best guess
+    threshold: float | None  # the auto-dispatch threshold it fell short of
+    model_version: str | None
+
+    @classmethod
+    def of(cls, record: DispatchDecisionRecord) -> RouterAdvice | None:
+        if record.source != "router" or not record.candidates:
+            return None
+        ranked = [(str(c.get("label")), float(c.get("confidence") or 0)) for c in record.candidates]
+        return cls(
+            target=record.router_target or "department",
+            candidates=ranked,
+            confidence=record.confidence,
+            threshold=record.threshold,
+            model_version=record.model_version,
+        )
+
+
 @dataclass
 class QueueItem:
     case: Case
@@ -25,6 +51,7 @@ class QueueItem:
     return_reason: str | None = None  # for returned cases: the department's reason
     returned_by: str | None = None  # … and that department
     returned_at: datetime | None = None
+    router: RouterAdvice | None = None  # the text router's top 3, when it was asked
 
 
 def manual_queue(
@@ -57,6 +84,7 @@ def manual_queue(
             suggestion=decision.department if decision else None,
             rule=decision.rule_id if decision else case.dispatch_rule,
             reason=decision.reason if decision else None,
+            router=RouterAdvice.of(decision) if decision else None,
         )
         returned = returns.get(case.id or 0)
         if returned is not None:

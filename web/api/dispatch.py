@@ -1,7 +1,8 @@
 """Manual dispatch and dispatch explanations.
 
 ``GET /api/v1/dispatch/queue``: a command center's manual queue (待派遣 and 退单 cases) with
-the rule's suggestion and, for returns, the department's reason; the dispatcher then uses
+the rule's suggestion, the text router's top 3 when it was asked but not sure enough, and,
+for returns, the department's reason; the dispatcher then uses
 the ``dispatch`` / ``redispatch`` actions. ``GET /api/v1/cases/{id}/dispatch``: which rule
 decided, the conditions that held, the rows tried before it, the table version and who
 chose the department.
@@ -18,7 +19,7 @@ from pydantic import BaseModel
 from engine.cases import queries
 from engine.cases.models import CasePublic
 from engine.dispatch.explain import explain_case
-from engine.dispatch.queue import manual_queue
+from engine.dispatch.queue import RouterAdvice, manual_queue
 from engine.errors import Forbidden, InvalidInput
 from engine.users.models import Principal, Role
 from web.context import AppContext
@@ -29,9 +30,25 @@ router = APIRouter(tags=["dispatch"])
 QUEUE_ROLES = {Role.dispatcher, Role.supervisor, Role.admin}
 
 
+class RankedLabel(BaseModel):
+    label: str  # a department code (target "department") or a category code
+    confidence: float  # calibrated, 0 to 1
+
+
+class RouterSuggestions(BaseModel):
+    """The text router's answer for a case the rules could not place (智能分拨建议)."""
+
+    target: str  # department | category
+    top3: list[RankedLabel]  # best first
+    confidence: float | None  # of the best guess
+    threshold: float | None  # the auto-dispatch threshold it fell short of
+    model_version: str | None
+
+
 class QueueEntry(BaseModel):
     case: CasePublic
     suggestion: str | None  # the rule row's department, when it named one
+    router: RouterSuggestions | None = None  # the text router's top 3, when it was asked
     rule: str | None
     reason: str | None  # why the case is in the queue
     return_reason: str | None  # returned cases: the department's reason …
@@ -79,6 +96,12 @@ class DecisionView(BaseModel):
     queue_unit: str | None
     reason: str | None
     input: dict[str, Any]
+    source: str = "rule"  # rule | router (the rules had no confident answer; see below)
+    model_version: str | None = None  # the text router's models, when it was asked
+    router_target: str | None = None  # what it predicted: department | category
+    confidence: float | None = None  # of its best guess
+    threshold: float | None = None  # the auto-dispatch threshold it was held to
+    candidates: list[RankedLabel] | None = None  # its top 3, best first
     rule: RuleRef | None
     conditions: dict[str, Any]  # each condition of the rule and the value that held
     outputs: dict[str, Any] | None
@@ -147,6 +170,7 @@ def dispatch_queue(
                 ctx.cases.allowed_actions(principal, i.case),
             ),
             suggestion=i.suggestion,
+            router=_router(i.router),
             rule=i.rule,
             reason=i.reason,
             return_reason=i.return_reason,
@@ -156,6 +180,18 @@ def dispatch_queue(
         for i in items
     ]
     return QueuePage(unit=unit, items=entries, total=total, limit=limit, offset=offset)
+
+
+def _router(advice: RouterAdvice | None) -> RouterSuggestions | None:
+    if advice is None:
+        return None
+    return RouterSuggestions(
+        target=advice.target,
+        top3=[RankedLabel(label=label, confidence=p) for label, p in advice.candidates],
+        confidence=advice.confidence,
+        threshold=advice.threshold,
+        model_version=advice.model_version,
+    )
 
 
 @router.get("/api/v1/cases/{case_id}/dispatch", response_model=DispatchView)

@@ -1,6 +1,7 @@
-"""The dispatcher's desk (per command center): the manual queue with the rule's suggestion,
-returned cases with the department's reason, one-click dispatch / redispatch, and likely
-duplicates to merge (并单)."""
+"""The dispatcher's desk (per command center): the manual queue with the rule's suggestion
+and the text router's top 3 with their confidence (when the router was asked and was not
+sure enough), returned cases with the department's reason, one-click dispatch / redispatch,
+and likely duplicates to merge (并单)."""
 
 from __future__ import annotations
 
