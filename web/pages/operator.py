@@ -1,14 +1,16 @@
 """The hotline operator's intake form: category search, grid picker, request type, urgency,
 caller contact; likely duplicates (and the text router's suggestions) are shown before the
-case is saved, then the case page."""
+case is saved, then the case page. As the caller speaks, the form asks ``POST
+/intake/suggest`` (debounced in web/static/gridflow.js) for the router's top-3 categories."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
@@ -18,10 +20,11 @@ from engine.cases.models import Case, CaseCreate, Channel, RequestType, Urgency
 from engine.city.models import Tier
 from engine.db import new_session
 from engine.errors import GridflowError, InvalidInput
+from engine.router.text import case_text
 from engine.users.models import Role
 from web.deps import Ctx
 from web.pages import sessions
-from web.pages.intake_support import ROUTERS, likely_duplicates
+from web.pages.intake_support import likely_duplicates
 from web.pages.templating import PageUser
 from web.pages.views import error_text, page, require_role
 
@@ -35,6 +38,8 @@ FIELDS = (
 LEADING_CODE = re.compile(r"^\s*(\d+)")
 CALLBACKS = 20
 PHONE = re.compile(r"[0-9+\- ]{3,30}")
+MAX_TEXT = 4000  # the description's maxlength; longer text is cut, not refused
+MIN_SUGGEST_TEXT = 2  # characters before suggestions are worth asking for
 
 
 def _code(text: str | None) -> str | None:
@@ -54,7 +59,8 @@ def _form_page(
     return page(
         request, ctx, "operator/intake.html", user, status_code,
         categories=sorted(city.categories.values(), key=lambda c: c.code), grids=grids,
-        request_types=list(RequestType), urgencies=list(Urgency), callbacks=callbacks, **values,
+        request_types=list(RequestType), urgencies=list(Urgency), callbacks=callbacks,
+        live_suggest=ctx.router.present(), **values,
     )  # fmt: skip
 
 
@@ -118,10 +124,7 @@ async def intake(request: Request, ctx: Ctx, user: PageUser) -> Response:
             duplicates = likely_duplicates(
                 session, principal, ctx.city, data.category, data.grid_code, data.reporter_phone
             )
-        settings = ctx.settings
-        suggestions = await run_in_threadpool(
-            ROUTERS.suggest, settings.models_dir, settings.secret_key, data.description
-        )
+        suggestions = await run_in_threadpool(ctx.router.suggest, case_text(data))
         if asked or duplicates or (suggestions and not data.category):
             return _form_page(
                 request, ctx, user, form=form, duplicates=duplicates, suggestions=suggestions,
@@ -132,3 +135,35 @@ async def intake(request: Request, ctx: Ctx, user: PageUser) -> Response:
     except GridflowError as exc:
         return _form_page(request, ctx, user, 422, form=form, error=error_text(exc))
     return RedirectResponse(f"/cases/{result.case.id}?done=register", status_code=303)
+
+
+@dataclass(frozen=True)
+class CallText:
+    description: str
+    address: str | None
+
+
+@router.post("/intake/suggest", response_class=JSONResponse)
+async def suggest(request: Request, ctx: Ctx, user: PageUser) -> Response:
+    """The text router's top-3 categories for the call so far (the form's description and
+    address), as JSON for the intake form: ``{"model": bool, "suggestions": [{"category",
+    "label", "name", "name_en", "confidence"}]}``; ``model`` is false without a model."""
+    require_role(user, INTAKE_ROLES)
+    posted = await request.form(max_files=0, max_fields=5)
+    sessions.check_csrf(user.csrf, str(posted.get("csrf_token") or ""))
+    description = str(posted.get("description") or "").strip()[:MAX_TEXT]
+    address = str(posted.get("address") or "").strip()[:MAX_TEXT] or None
+    model = ctx.router.get() is not None
+    found = []
+    if model and len(description) >= MIN_SUGGEST_TEXT:
+        text = case_text(CallText(description, address))
+        found = await run_in_threadpool(ctx.router.suggest, text) or []
+    categories, items = ctx.city.categories, []
+    for item in found:
+        known = categories.get(item.category)
+        name = known.name if known else ""
+        items.append({
+            "category": item.category, "label": f"{item.category} {name}".strip(), "name": name,
+            "name_en": known.name_en if known else None, "confidence": item.confidence,
+        })  # fmt: skip
+    return JSONResponse({"model": model, "suggestions": items})
