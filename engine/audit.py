@@ -9,16 +9,61 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlmodel import Session, col, select
 
 from engine.cases.models import Case, CaseEvent
 
 
-def canonical(event: CaseEvent) -> str:
+class EventFields(Protocol):
+    case_id: int
+    seq: int
+    at: datetime
+    actor: str
+    actor_role: str
+    action: str
+    from_state: str | None
+    to_state: str | None
+    data: dict[str, Any]
+
+
+@dataclass
+class NewEvent:
+    """An audit event being written (a ``case_event`` row to be): what hooks see of a step.
+    A plain object, not an ORM instance: the case service inserts these in batches."""
+
+    case_id: int
+    seq: int
+    at: datetime
+    actor: str
+    actor_role: str
+    action: str
+    from_state: str | None
+    to_state: str | None
+    data: dict[str, Any] = field(default_factory=dict)
+    prev_hash: str = ""
+    hash: str = ""
+
+    def row(self) -> dict[str, Any]:
+        return {
+            "case_id": self.case_id,
+            "seq": self.seq,
+            "at": self.at,
+            "actor": self.actor,
+            "actor_role": self.actor_role,
+            "action": self.action,
+            "from_state": self.from_state,
+            "to_state": self.to_state,
+            "data": self.data,
+            "prev_hash": self.prev_hash,
+            "hash": self.hash,
+        }
+
+
+def canonical(event: EventFields) -> str:
     body: dict[str, Any] = {
         "case_id": event.case_id,
         "seq": event.seq,
@@ -33,7 +78,7 @@ def canonical(event: CaseEvent) -> str:
     return json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
 
 
-def event_hash(prev_hash: str, event: CaseEvent) -> str:
+def event_hash(prev_hash: str, event: EventFields) -> str:
     return hashlib.sha256((prev_hash + canonical(event)).encode("utf-8")).hexdigest()
 
 
@@ -49,8 +94,8 @@ def new_event(
     to_state: str | None,
     data: dict[str, Any],
     prev_hash: str,
-) -> CaseEvent:
-    event = CaseEvent(
+) -> NewEvent:
+    event = NewEvent(
         case_id=case_id,
         seq=seq,
         at=at,

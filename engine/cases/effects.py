@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, delete, select
+from sqlalchemy import bindparam, delete
+from sqlmodel import Session, select
 
+from engine import rowbuffer
 from engine.cases.models import Case, CaseTask
 from engine.city.models import Department, Unit
 from engine.dispatch.effects import co_report, record_dispatch, record_queue, require_co_reports
@@ -32,6 +34,19 @@ class EffectContext:
 
 
 Effect = Callable[[EffectContext], dict[str, Any]]
+TASKS = CaseTask.__table__  # type: ignore[attr-defined]
+
+
+def _add_task(session: Session, case_id: int, department: str, lead: bool) -> None:
+    row = {"case_id": case_id, "department": department, "lead": lead, "done": False}
+    rowbuffer.add(session, TASKS, row)
+
+
+def _replace_tasks(session: Session, case_id: int) -> None:
+    """Forget the case's tasks: those waiting to be written, and the stored ones."""
+    rowbuffer.discard(session, TASKS, lambda row: row["case_id"] == case_id)
+    if not rowbuffer.is_unwritten(session, case_id):
+        session.execute(delete(TASKS).where(TASKS.c.case_id == case_id))
 
 
 def _assign(ctx: EffectContext) -> dict[str, Any]:
@@ -39,10 +54,11 @@ def _assign(ctx: EffectContext) -> dict[str, Any]:
     previous = case.lead_department
     case.lead_department = data["department"]
     co = [d for d in data.get("co_handlers", []) if d != case.lead_department]
-    ctx.session.exec(delete(CaseTask).where(CaseTask.case_id == case.id))
-    ctx.session.add(CaseTask(case_id=case.id, department=case.lead_department, lead=True))
+    assert case.id is not None
+    _replace_tasks(ctx.session, case.id)
+    _add_task(ctx.session, case.id, case.lead_department, lead=True)
     for department in co:
-        ctx.session.add(CaseTask(case_id=case.id, department=department, lead=False))
+        _add_task(ctx.session, case.id, department, lead=False)
     if "limits" in data:
         case.sla_limits = data["limits"]
     if "urgency" in data:
@@ -148,7 +164,7 @@ def _summon(ctx: EffectContext) -> dict[str, Any]:
     present = task_departments(ctx.session, ctx.case.id or 0)
     added = [d for d in ctx.data["departments"] if d not in present]
     for department in added:
-        ctx.session.add(CaseTask(case_id=ctx.case.id, department=department, lead=False))
+        _add_task(ctx.session, ctx.case.id or 0, department, lead=False)
     return {"added": added}
 
 
@@ -185,5 +201,9 @@ def apply_effects(ctx: EffectContext, action: str) -> dict[str, Any]:
     return effect(ctx) if effect else {}
 
 
+_DEPARTMENTS = select(TASKS.c.department).where(TASKS.c.case_id == bindparam("case_id"))
+
+
 def task_departments(session: Session, case_id: int) -> set[str]:
-    return set(session.exec(select(CaseTask.department).where(CaseTask.case_id == case_id)))
+    rowbuffer.flush(session, TASKS)  # a task added in this transaction counts
+    return set(session.connection().execute(_DEPARTMENTS, {"case_id": case_id}).scalars())

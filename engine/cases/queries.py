@@ -46,7 +46,7 @@ def co_handlers(session: Session, case_ids: list[int]) -> dict[int, list[str]]:
             col(CaseTask.case_id).in_(case_ids),
             CaseTask.lead == False,  # noqa: E712
         )
-        for case_id, department in session.exec(query):
+        for case_id, department in session.connection().execute(query):
             found[case_id].append(department)
     return found
 

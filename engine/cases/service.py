@@ -16,14 +16,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Update, bindparam, update
+from sqlalchemy import Connection, Update, bindparam, insert, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 from transitions import MachineError
 
-from engine import access
-from engine.audit import new_event
+from engine import access, rowbuffer
+from engine.audit import NewEvent, new_event
 from engine.cases.effects import EffectContext, apply_effects, task_departments
 from engine.cases.fields import clean_fields
 from engine.cases.models import Case, CaseCreate, CaseEvent, Urgency
@@ -60,18 +60,29 @@ MUTABLE = (
 )
 
 
+CASE_TABLE = Case.__table__  # type: ignore[attr-defined]
+EVENT_TABLE = CaseEvent.__table__  # type: ignore[attr-defined]
+# The columns of a new case row (all but the id, which the database assigns).
+_CASE_COLUMNS = tuple(c.name for c in CASE_TABLE.columns if c.name != "id")
+
+
 def _versioned_update() -> Update:
     """UPDATE case SET … WHERE id = :id_ AND version = :seen, built once (statement cache)."""
-    columns = Case.__table__.c  # type: ignore[attr-defined]
+    columns = CASE_TABLE.c
     names = (*MUTABLE, "version", "audit_head", "updated_at")
     return (
-        update(Case)
+        update(CASE_TABLE)
         .where(columns.id == bindparam("id_"), columns.version == bindparam("seen"))
         .values({name: bindparam(f"new_{name}", type_=columns[name].type) for name in names})
     )
 
 
 _VERSIONED_UPDATE = _versioned_update()
+_BY_ID = select(CASE_TABLE).where(CASE_TABLE.c.id == bindparam("case_id"))
+_BY_EXTERNAL_ID = select(CASE_TABLE.c.id).where(
+    CASE_TABLE.c.channel == bindparam("channel"),
+    CASE_TABLE.c.external_id == bindparam("external_id"),
+)
 # SQLite has one writer: threads of one process take turns here instead of busy-waiting on
 # the database lock (other processes still wait on SQLite's busy timeout).
 _SQLITE_WRITER = threading.RLock()
@@ -83,7 +94,7 @@ class Change:
 
     session: Session
     case: Case
-    event: CaseEvent
+    event: NewEvent
     principal: Principal
     data: dict[str, Any]
     now: datetime
@@ -136,6 +147,7 @@ class CaseService:
         writer = _SQLITE_WRITER if self.db.dialect.name == "sqlite" else nullcontext()
         with writer, new_session(self.db) as session, session.begin():
             yield session
+            rowbuffer.flush(session)  # here, so a conflict in it rolls the transaction back
 
     # ---------------------------------------------------------------- intake
 
@@ -183,10 +195,9 @@ class CaseService:
 
     @staticmethod
     def _find_external(session: Session, data: CaseCreate) -> Case | None:
-        query = select(Case).where(
-            Case.channel == data.channel, Case.external_id == data.external_id
-        )
-        return session.exec(query).first()
+        params = {"channel": data.channel, "external_id": data.external_id}
+        found = session.connection().execute(_BY_EXTERNAL_ID, params).scalar()  # mostly none
+        return session.get(Case, found) if found is not None else None
 
     def _check_intake(self, data: CaseCreate, city: CityDirectory) -> str:
         """Validate against the city; return the owning unit."""
@@ -227,9 +238,11 @@ class CaseService:
                 "updated_at": now,
             }
         )
-        session.add(case)
-        session.flush()
+        row = {name: getattr(case, name) for name in _CASE_COLUMNS}
+        inserted = session.connection().execute(insert(CASE_TABLE), row)
+        case.id = inserted.inserted_primary_key[0]
         assert case.id is not None
+        rowbuffer.buffer(session).unwritten.add(case.id)
         event = new_event(
             case_id=case.id,
             seq=1,
@@ -242,10 +255,9 @@ class CaseService:
             data={"channel": case.channel, "external_id": case.external_id},
             prev_hash="",
         )
-        session.add(event)
+        rowbuffer.add(session, EVENT_TABLE, event.row())
+        self._keep(session, case)
         case.audit_head = event.hash
-        session.flush()
-        session.expunge(case)
         follow_ups = list(self._run_hooks(session, case, event, principal, {}, now, city))
         if then:
             follow_ups.extend(then)
@@ -285,12 +297,13 @@ class CaseService:
     def _load_visible(
         self, session: Session, principal: Principal, case_id: int, city: CityDirectory
     ) -> Case:
-        case = session.get(Case, case_id)
+        # A plain (detached) Case from one row: the write path never needs the ORM's tracking.
+        row = session.connection().execute(_BY_ID, {"case_id": case_id}).mappings().first()
+        case = Case.model_validate(row) if row is not None else None
         # Only a handler's view depends on the case's tasks: others skip the query.
         tasks = task_departments(session, case_id) if principal.role is Role.handler else set()
         if case is None or not access.can_see(principal, case, tasks, city):
             raise NotFound(f"case {case_id} not found")
-        session.expunge(case)
         return case
 
     def _apply(
@@ -336,7 +349,7 @@ class CaseService:
         from_state: str,
         data: dict[str, Any],
         now: datetime,
-    ) -> CaseEvent:
+    ) -> NewEvent:
         assert case.id is not None
         version = case.version + 1
         event = new_event(
@@ -351,23 +364,38 @@ class CaseService:
             data=data,
             prev_hash=case.audit_head,
         )
-        params = {f"new_{name}": getattr(case, name) for name in MUTABLE}
-        params |= {"new_version": version, "new_audit_head": event.hash, "new_updated_at": now}
-        result = session.execute(_VERSIONED_UPDATE, params | {"id_": case.id, "seen": case.version})
-        if result.rowcount != 1:
-            raise Conflict(
-                f"case {case.id} was changed by someone else; reload it and try again",
-                {"case_id": case.id},
-            )
-        session.add(event)
+        self._keep(session, case)
+        rowbuffer.add(session, EVENT_TABLE, event.row())
         case.version, case.audit_head, case.updated_at = version, event.hash, now
         return event
+
+    @staticmethod
+    def _keep(session: Session, case: Case) -> None:
+        """Write the case row once, when the transaction's rows go out: one versioned UPDATE
+        from the version read (``seen``) to the latest, however many steps came between."""
+        seen = case.version
+
+        def write(connection: Connection) -> None:
+            params = {f"new_{name}": getattr(case, name) for name in MUTABLE}
+            params |= {
+                "new_version": case.version,
+                "new_audit_head": case.audit_head,
+                "new_updated_at": case.updated_at,
+            }
+            result = connection.execute(_VERSIONED_UPDATE, params | {"id_": case.id, "seen": seen})
+            if result.rowcount != 1:
+                raise Conflict(
+                    f"case {case.id} was changed by someone else; reload it and try again",
+                    {"case_id": case.id},
+                )
+
+        rowbuffer.keep(session, ("case", case.id), CASE_TABLE, write)
 
     def _run_hooks(
         self,
         session: Session,
         case: Case,
-        event: CaseEvent,
+        event: NewEvent,
         principal: Principal,
         data: dict[str, Any],
         now: datetime,

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from engine import rowbuffer
 from engine.cases.service import Change, FollowUp
 from engine.city.directory import CityDirectory
 from engine.dispatch.centers import return_center
@@ -34,6 +35,8 @@ from engine.rules import Decision, RuleTable
 from engine.rules.matcher import decide
 
 REGISTERED = "registered"
+RECORDS = DispatchDecisionRecord.__table__  # type: ignore[attr-defined]
+_record = rowbuffer.columns_of(RECORDS)
 
 
 class DispatchHook:
@@ -65,25 +68,24 @@ class DispatchHook:
             if routed is not None:
                 action, data, decision, inp = routed
         assert case.id is not None
-        change.session.add(
-            DispatchDecisionRecord(
-                case_id=case.id,
-                at=change.now,
-                rules_version=table.version,
-                rule_id=decision.rule_id if decision else None,
-                action=action,
-                department=data.get("department") or (decision.department if decision else None),
-                queue_unit=data.get("queue_unit"),
-                reason=data.get("reason"),
-                input=input_to_json(inp),
-                source=data.get("source", "rule"),
-                model_version=data.get("model_version"),
-                router_target=data.get("router_target"),
-                confidence=data.get("confidence"),
-                threshold=data.get("threshold"),
-                candidates=data.get("suggestions"),
-            )
-        )
+        record = {
+            "case_id": case.id,
+            "at": change.now,
+            "rules_version": table.version,
+            "rule_id": decision.rule_id if decision else None,
+            "action": action,
+            "department": data.get("department") or (decision.department if decision else None),
+            "queue_unit": data.get("queue_unit"),
+            "reason": data.get("reason"),
+            "input": input_to_json(inp),
+            "source": data.get("source", "rule"),
+            "model_version": data.get("model_version"),
+            "router_target": data.get("router_target"),
+            "confidence": data.get("confidence"),
+            "threshold": data.get("threshold"),
+            "candidates": data.get("suggestions"),
+        }
+        rowbuffer.add(change.session, RECORDS, _record(record))  # written with the case's rows
         return (FollowUp(action, data),)
 
 

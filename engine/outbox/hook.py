@@ -19,9 +19,13 @@ from typing import Any
 
 from sqlmodel import col, select
 
+from engine import rowbuffer
 from engine.cases.models import Case
 from engine.cases.service import Change, FollowUp
 from engine.outbox.models import OutboxMessage
+
+TABLE = OutboxMessage.__table__  # type: ignore[attr-defined]
+_row = rowbuffer.columns_of(TABLE)
 
 HOTLINE = "hotline"
 # Action → what the hotline system is told about its ticket.
@@ -78,19 +82,18 @@ class OutboxHook:
         for n, message in enumerate(outgoing, 1):
             message_id = f"gf-{case.id}-{event.seq}-{n}"
             body = {"message_id": message_id, "type": message.kind, **message.body}
-            change.session.add(
-                OutboxMessage(
-                    message_id=message_id,
-                    case_id=int(body.get("case_id", case.id)),
-                    event_seq=event.seq,
-                    destination=message.destination,
-                    url=message.url,
-                    kind=message.kind,
-                    body=dumps(body),
-                    next_attempt_at=change.now,
-                    created_at=change.now,
-                )
-            )
+            row = {
+                "message_id": message_id,
+                "case_id": int(body.get("case_id", case.id)),
+                "event_seq": event.seq,
+                "destination": message.destination,
+                "url": message.url,
+                "kind": message.kind,
+                "body": dumps(body),
+                "next_attempt_at": change.now,
+                "created_at": change.now,
+            }
+            rowbuffer.add(change.session, TABLE, _row(row))
         return ()
 
 

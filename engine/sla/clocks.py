@@ -10,62 +10,25 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlmodel import Session, col, select
-
 from engine.calendar import WorkCalendar
-from engine.durations import Duration, deadline, elapsed_fraction, extend, stage_seconds_between
+from engine.durations import Duration, elapsed_fraction, extend, stage_seconds_between
 from engine.sla.models import SlaClock
+from engine.sla.runs import ClockRun
 
 Light = Literal["green", "yellow", "red"]
+Clock = SlaClock | ClockRun  # a stored row, or a run inside a case transaction
 
 
-def open_clocks(session: Session, case_id: int) -> list[SlaClock]:
-    """The case's clocks that have not stopped (running or paused)."""
-    query = select(SlaClock).where(
-        SlaClock.case_id == case_id,
-        col(SlaClock.stopped_at).is_(None),
-    )
-    return list(session.exec(query))
-
-
-def case_clocks(session: Session, case_id: int) -> list[SlaClock]:
-    """Every clock of the case, every generation (a handful per case)."""
-    return list(session.exec(select(SlaClock).where(SlaClock.case_id == case_id)))
-
-
-def start_clock(
-    session: Session,
-    case_id: int,
-    stage: str,
-    limit: Duration,
-    now: datetime,
-    calendar: WorkCalendar,
-    generation: int,
-) -> SlaClock:
-    """Generation ``generation`` of ``stage``'s clock, due ``limit`` after ``now``."""
-    clock = SlaClock(
-        case_id=case_id,
-        stage=stage,
-        generation=generation,
-        limit=str(limit),
-        kind=limit.kind,
-        started_at=now,
-        due_at=deadline(now, limit, calendar),
-    )
-    session.add(clock)
-    return clock
-
-
-def stop_clock(clock: SlaClock, now: datetime) -> None:
+def stop_clock(clock: Clock, now: datetime) -> None:
     clock.stopped_at = now
 
 
-def pause_clock(clock: SlaClock, now: datetime) -> None:
+def pause_clock(clock: Clock, now: datetime) -> None:
     if clock.paused_at is None:
         clock.paused_at = now
 
 
-def resume_clock(clock: SlaClock, now: datetime, calendar: WorkCalendar) -> float:
+def resume_clock(clock: Clock, now: datetime, calendar: WorkCalendar) -> float:
     """End a pause: the deadline moves by the paused time. Returns the paused seconds."""
     if clock.paused_at is None:
         return 0.0
@@ -76,7 +39,7 @@ def resume_clock(clock: SlaClock, now: datetime, calendar: WorkCalendar) -> floa
     return paused
 
 
-def extend_clock(clock: SlaClock, duration: Duration, calendar: WorkCalendar) -> None:
+def extend_clock(clock: Clock, duration: Duration, calendar: WorkCalendar) -> None:
     """An approved extension: the deadline moves by ``duration``."""
     clock.due_at = extend(clock.due_at, duration, calendar)
     clock.extensions = [*clock.extensions, str(duration)]
@@ -91,7 +54,7 @@ def shift(at: datetime, seconds: float, calendar: WorkCalendar, kind: str) -> da
     return at + timedelta(seconds=seconds)
 
 
-def measured_at(clock: SlaClock, now: datetime) -> datetime:
+def measured_at(clock: Clock, now: datetime) -> datetime:
     """The instant a clock's reading refers to: frozen while paused and once stopped."""
     candidates = [now]
     if clock.paused_at is not None:
@@ -101,7 +64,7 @@ def measured_at(clock: SlaClock, now: datetime) -> datetime:
     return min(candidates)
 
 
-def fraction(clock: SlaClock, now: datetime, calendar: WorkCalendar) -> float:
+def fraction(clock: Clock, now: datetime, calendar: WorkCalendar) -> float:
     """Share of the limit used: 0.0 at the start, 1.0 at the deadline (not capped)."""
     at = measured_at(clock, now)
     return elapsed_fraction(
@@ -120,7 +83,7 @@ def light(share: float, yellow_at: float) -> Light:
     return "yellow" if share >= yellow_at else "green"
 
 
-def overdue_seconds(clock: SlaClock, now: datetime, calendar: WorkCalendar) -> float:
+def overdue_seconds(clock: Clock, now: datetime, calendar: WorkCalendar) -> float:
     """Time past the deadline in the clock's measure; 0.0 while not overdue."""
     at = measured_at(clock, now)
     return (
@@ -128,7 +91,7 @@ def overdue_seconds(clock: SlaClock, now: datetime, calendar: WorkCalendar) -> f
     )
 
 
-def yellow_point(clock: SlaClock, calendar: WorkCalendar, yellow_at: float) -> datetime:
+def yellow_point(clock: Clock, calendar: WorkCalendar, yellow_at: float) -> datetime:
     """The instant the clock reaches ``yellow_at`` of its limit, if it keeps running."""
     total = (
         stage_seconds_between(clock.started_at, clock.due_at, calendar, clock.kind)

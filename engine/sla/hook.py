@@ -15,10 +15,10 @@ from engine.calendar import WorkCalendar
 from engine.cases.service import Change, FollowUp
 from engine.cases.workflow import Workflow
 from engine.durations import parse_duration
-from engine.sla import clocks
+from engine.sla import clocks, runs
 from engine.sla.calendars import CityCalendars
 from engine.sla.limits import SlaSettings, stage_limit
-from engine.sla.models import SlaClock
+from engine.sla.runs import ClockRun
 from engine.timers.plan import drop_pending, plan_clock
 
 
@@ -45,9 +45,9 @@ class SlaHook:
         # A new lead department gets its own time for the stage.
         restart = "from_department" in event.data
         calendar: WorkCalendar | None = None
-        current: SlaClock | None = None
-        runs = clocks.case_clocks(session, case_id)
-        for clock in (c for c in runs if c.stopped_at is None):
+        current: ClockRun | None = None
+        every = runs.case_runs(session, case_id)
+        for clock in [c for c in every if c.stopped_at is None]:
             calendar = calendar or self.calendars.get(session, change.now)
             if clock.stage == after.stage and not restart:
                 current = clock
@@ -60,12 +60,12 @@ class SlaHook:
             else:
                 clocks.stop_clock(clock, change.now)
                 drop_pending(session, case_id, clock.stage, "stage ended")
-            session.add(clock)
+            runs.save(session, clock)
         if after.stage is not None and current is None:
             calendar = calendar or self.calendars.get(session, change.now)
             limit = stage_limit(change.case, after.stage, change.city, SlaSettings.of(change.city))
-            generation = 1 + max((c.generation for c in runs if c.stage == after.stage), default=0)
-            clock = clocks.start_clock(
+            generation = 1 + max((c.generation for c in every if c.stage == after.stage), default=0)
+            clock = runs.start(
                 session, case_id, after.stage, limit, change.now, calendar, generation
             )
             self._plan(change, clock, calendar, "started")
@@ -76,14 +76,14 @@ class SlaHook:
         if stage is None or duration is None:
             return
         assert change.case.id is not None
-        for clock in clocks.open_clocks(change.session, change.case.id):
+        for clock in runs.open_runs(change.session, change.case.id):
             if clock.stage == stage and clock.paused_at is None:
                 calendar = self.calendars.get(change.session, change.now)
                 clocks.extend_clock(clock, parse_duration(duration), calendar)
-                change.session.add(clock)
+                runs.save(change.session, clock)
                 self._plan(change, clock, calendar, "extended")
 
-    def _plan(self, change: Change, clock: SlaClock, calendar: WorkCalendar, reason: str) -> None:
+    def _plan(self, change: Change, clock: ClockRun, calendar: WorkCalendar, reason: str) -> None:
         city = change.city
         plan_clock(
             change.session,

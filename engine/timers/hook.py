@@ -18,8 +18,8 @@ from engine.cases.service import Change, FollowUp
 from engine.cases.workflow import Workflow
 from engine.errors import Conflict, Forbidden, InvalidInput
 from engine.sla.calendars import CityCalendars
-from engine.sla.clocks import open_clocks
 from engine.sla.limits import SlaSettings
+from engine.sla.runs import open_runs
 from engine.timers.models import Timer, TimerKind, TimerStatus
 from engine.timers.plan import drop_pending, plan_escalation
 from engine.users.models import Role
@@ -70,7 +70,7 @@ class TimerHook:
         if case.supervision_unit == city.root:
             drop_pending(change.session, case.id, stage, "city supervises", [TimerKind.escalate])
             return
-        for clock in open_clocks(change.session, case.id):
+        for clock in open_runs(change.session, case.id):
             breached = clock.paused_at is None and clock.due_at <= change.now
             if clock.stage == stage and breached:
                 calendar = self.calendars.get(change.session, change.now)

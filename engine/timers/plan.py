@@ -12,15 +12,28 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlmodel import Session, select
 
+from engine import rowbuffer
 from engine.calendar import WorkCalendar
 from engine.durations import extend
-from engine.sla.clocks import yellow_point
+from engine.sla.clocks import Clock, yellow_point
 from engine.sla.limits import SlaSettings
-from engine.sla.models import SlaClock
 from engine.timers.models import Timer, TimerKind, TimerStatus
+
+TABLE = Timer.__table__  # type: ignore[attr-defined]
+_row = rowbuffer.columns_of(TABLE)
+_DROP_PENDING = (
+    update(TABLE)
+    .where(
+        TABLE.c.case_id == bindparam("of_case"),
+        TABLE.c.stage == bindparam("of_stage"),
+        TABLE.c.status == TimerStatus.pending,
+        TABLE.c.kind.in_(bindparam("of_kinds", expanding=True)),
+    )
+    .values(status=TimerStatus.dropped, outcome=bindparam("reason"))
+)
 
 
 def drop_pending(
@@ -30,20 +43,24 @@ def drop_pending(
     reason: str,
     kinds: Iterable[TimerKind] = tuple(TimerKind),
 ) -> None:
-    table = Timer.__table__.c  # type: ignore[attr-defined]
-    session.execute(
-        update(Timer.__table__)  # type: ignore[arg-type]
-        .where(
-            table.case_id == case_id,
-            table.stage == stage,
-            table.status == TimerStatus.pending,
-            table.kind.in_(list(kinds)),
-        )
-        .values(status=TimerStatus.dropped, outcome=reason)
+    """Drop the stage's pending timers: those of this transaction are never written, and
+    the stored ones are marked dropped with the reason (a case new in this transaction has
+    none, so no statement at all)."""
+    kinds = list(kinds)
+    rowbuffer.discard(
+        session,
+        TABLE,
+        lambda row: row["case_id"] == case_id and row["stage"] == stage and row["kind"] in kinds,
     )
+    if rowbuffer.is_unwritten(session, case_id):
+        return
+    # On the connection: the rows it may touch are stored ones (this case's waiting timers
+    # of the stage were just dropped above), so the buffer need not be written first.
+    params = {"of_case": case_id, "of_stage": stage, "of_kinds": kinds, "reason": reason}
+    session.connection().execute(_DROP_PENDING, params)
 
 
-def _fired(session: Session, clock: SlaClock) -> set[TimerKind]:
+def _fired(session: Session, clock: Clock) -> set[TimerKind]:
     query = select(Timer.kind).where(
         Timer.case_id == clock.case_id,
         Timer.stage == clock.stage,
@@ -53,22 +70,21 @@ def _fired(session: Session, clock: SlaClock) -> set[TimerKind]:
     return set(session.exec(query))
 
 
-def _add(session: Session, clock: SlaClock, kind: TimerKind, due: datetime, now: datetime) -> None:
-    session.add(
-        Timer(
-            case_id=clock.case_id,
-            kind=kind,
-            stage=clock.stage,
-            generation=clock.generation,
-            due_at=due,
-            created_at=now,
-        )
-    )
+def _add(session: Session, clock: Clock, kind: TimerKind, due: datetime, now: datetime) -> None:
+    row = {
+        "case_id": clock.case_id,
+        "kind": kind,
+        "stage": clock.stage,
+        "generation": clock.generation,
+        "due_at": due,
+        "created_at": now,
+    }
+    rowbuffer.add(session, TABLE, _row(row))
 
 
 def plan_clock(
     session: Session,
-    clock: SlaClock,
+    clock: Clock,
     now: datetime,
     calendar: WorkCalendar,
     settings: SlaSettings,
@@ -94,7 +110,7 @@ def plan_clock(
 
 def plan_escalation(
     session: Session,
-    clock: SlaClock,
+    clock: Clock,
     now: datetime,
     calendar: WorkCalendar,
     settings: SlaSettings,
