@@ -88,10 +88,18 @@ class Workflow:
     fields: dict[str, FieldSpec]
     transitions: list[TransitionSpec]
     machine: Machine = field(repr=False)
+    # The workflow never changes once built: answers per state are worked out once.
+    _triggers: dict[str, list[str]] = field(default_factory=dict, repr=False, compare=False)
+    _specs: dict[tuple[str, str], list[TransitionSpec]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def actions_in(self, state: str) -> list[str]:
         """Every action possible in ``state`` regardless of role, in definition order."""
-        return self.machine.get_triggers(state)
+        found = self._triggers.get(state)
+        if found is None:
+            found = self._triggers[state] = self.machine.get_triggers(state)
+        return list(found)
 
     def actions_for(self, state: str, role: Role) -> list[str]:
         return [
@@ -101,7 +109,11 @@ class Workflow:
         ]
 
     def specs(self, action: str, state: str) -> list[TransitionSpec]:
-        return [t for t in self.transitions if t.action == action and state in t.sources]
+        found = self._specs.get((action, state))
+        if found is None:
+            found = [t for t in self.transitions if t.action == action and state in t.sources]
+            self._specs[action, state] = found
+        return list(found)
 
     def fire(self, state: str, action: str, data: dict[str, Any]) -> TransitionSpec:
         """Fire ``action`` from ``state``; return the transition taken.
