@@ -19,7 +19,7 @@ MAX_ID = 2**31 - 1  # id columns are 32-bit integers on PostgreSQL
 RowId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
-def get_ctx(request: Request) -> AppContext:
+async def get_ctx(request: Request) -> AppContext:
     return request.app.state.ctx
 
 
@@ -35,12 +35,19 @@ DbSession = Annotated[Session, Depends(get_session)]
 
 
 def get_principal(request: Request, ctx: Ctx) -> Principal:
+    """The caller of this request, looked up once per request (the app-wide authorization
+    and the route both ask)."""
+    known = getattr(request.state, "principal", None)
+    if known is not None:
+        return known
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("send 'Authorization: Bearer <token>'")
     with new_session(ctx.db) as session:
-        return principal_for_token(session, token.strip(), ctx.clock.now())
+        principal = principal_for_token(session, token.strip(), ctx.clock.now())
+    request.state.principal = principal
+    return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]

@@ -13,6 +13,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from engine.city.directory import CityDirectory
@@ -115,19 +116,37 @@ def issue_token_row(
     return token, row
 
 
+_TOKENS, _USERS = ApiToken.__table__, User.__table__  # type: ignore[attr-defined]
+_TOKEN_LOOKUP = (
+    select(  # type: ignore[call-overload]
+        _TOKENS.c.id,
+        _TOKENS.c.label,
+        _TOKENS.c.role,
+        _TOKENS.c.scope,
+        _TOKENS.c.user_id,
+        _TOKENS.c.expires_at,
+        _TOKENS.c.revoked_at,
+        _USERS.c.username,
+        _USERS.c.active,
+    )
+    .select_from(_TOKENS.outerjoin(_USERS, _USERS.c.id == _TOKENS.c.user_id))
+    .where(_TOKENS.c.token_hash == bindparam("digest"))
+)
+
+
 def principal_for_token(session: Session, token: str, now: datetime) -> Principal:
-    row = session.exec(select(ApiToken).where(ApiToken.token_hash == _digest(token))).first()
+    """The caller a bearer token stands for: one indexed query (every API request asks)."""
+    row = session.connection().execute(_TOKEN_LOOKUP, {"digest": _digest(token)}).first()
     if row is None or row.revoked_at is not None:
         raise Unauthorized("invalid or revoked token")
     if row.expires_at is not None and row.expires_at <= now:
         raise Unauthorized("token expired")
     name = row.label or f"token-{row.id}"
     if row.user_id is not None:
-        user = session.get(User, row.user_id)
-        if user is None or not user.active:
+        if row.username is None or not row.active:
             raise Unauthorized("the token's user is disabled")
-        name = user.username
-    return Principal(name=name, role=row.role, scope=row.scope, user_id=row.user_id)
+        name = row.username
+    return Principal(name=name, role=Role(row.role), scope=row.scope, user_id=row.user_id)
 
 
 def list_tokens(session: Session) -> list[ApiToken]:
