@@ -31,16 +31,17 @@ from web.context import AppContext, build_context
 from web.limits import BodyLimit, IntakeRateLimit
 from web.pages import setup as pages
 
+# Matched in this order, so the busiest (intake, case actions) come first.
 ROUTERS = [
+    intake,
+    cases,
     health,
     metrics,
     auth,
-    cases,
     admin_users,
     sla,
     calendar,
     incidents,
-    intake,
     attachments,
     outbox,
     open311,

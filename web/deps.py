@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from engine.db import new_session
 from engine.errors import Forbidden, Unauthorized
@@ -26,7 +27,8 @@ async def get_ctx(request: Request) -> AppContext:
 Ctx = Annotated[AppContext, Depends(get_ctx)]
 
 
-def get_session(ctx: Ctx) -> Iterator[Session]:
+async def get_session(ctx: Ctx) -> AsyncIterator[Session]:
+    """A session for the request (async: making and closing one needs no thread)."""
     with new_session(ctx.db) as session:
         yield session
 
@@ -34,26 +36,29 @@ def get_session(ctx: Ctx) -> Iterator[Session]:
 DbSession = Annotated[Session, Depends(get_session)]
 
 
-def get_principal(request: Request, ctx: Ctx) -> Principal:
+async def get_principal(request: Request, ctx: Ctx) -> Principal:
     """The caller of this request, looked up once per request (the app-wide authorization
-    and the route both ask)."""
+    and the route both ask) in a worker thread, as it reads the database."""
     known = getattr(request.state, "principal", None)
-    if known is not None:
-        return known
+    if known is None:
+        known = await run_in_threadpool(principal_of, request, ctx)
+        request.state.principal = known
+    return known
+
+
+def principal_of(request: Request, ctx: AppContext) -> Principal:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("send 'Authorization: Bearer <token>'")
     with new_session(ctx.db) as session:
-        principal = principal_for_token(session, token.strip(), ctx.clock.now())
-    request.state.principal = principal
-    return principal
+        return principal_for_token(session, token.strip(), ctx.clock.now())
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 
 
-def require_admin(principal: CurrentPrincipal) -> Principal:
+async def require_admin(principal: CurrentPrincipal) -> Principal:
     if principal.role is not Role.admin:
         raise Forbidden("administrators only")
     return principal

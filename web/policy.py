@@ -92,7 +92,7 @@ ROUTES: dict[tuple[str, str], frozenset[Role] | None] = {
 OPEN311_FILERS = frozenset({OP, D, A})
 
 
-def authorize(request: Request) -> None:
+async def authorize(request: Request) -> None:
     """The app-wide dependency: the caller's role must be listed for the matched route."""
     route = request.scope.get("route")
     path = getattr(route, "path", None)
@@ -104,6 +104,6 @@ def authorize(request: Request) -> None:
     roles = ROUTES[key]
     if roles is PUBLIC:
         return
-    principal = get_principal(request, request.app.state.ctx)
+    principal = await get_principal(request, request.app.state.ctx)
     if principal.role not in roles:
         raise Forbidden(f"role '{principal.role}' may not {request.method} {path}")
