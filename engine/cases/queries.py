@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 from sqlmodel import Session, SQLModel, col, select
 
 from engine import access
@@ -39,14 +39,18 @@ def departments_of(session: Session, case_id: int) -> set[str]:
     return set(session.exec(select(CaseTask.department).where(CaseTask.case_id == case_id)))
 
 
+_TASKS = CaseTask.__table__  # type: ignore[attr-defined]
+_CO_HANDLERS = select(_TASKS.c.case_id, _TASKS.c.department).where(
+    _TASKS.c.case_id.in_(bindparam("case_ids", expanding=True)),
+    _TASKS.c.lead == False,  # noqa: E712
+)
+
+
 def co_handlers(session: Session, case_ids: list[int]) -> dict[int, list[str]]:
     found: dict[int, list[str]] = defaultdict(list)
     if case_ids:
-        query = select(CaseTask.case_id, CaseTask.department).where(
-            col(CaseTask.case_id).in_(case_ids),
-            CaseTask.lead == False,  # noqa: E712
-        )
-        for case_id, department in session.connection().execute(query):
+        rows = session.connection().execute(_CO_HANDLERS, {"case_ids": case_ids})
+        for case_id, department in rows:
             found[case_id].append(department)
     return found
 

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import update
-from sqlmodel import col
+from sqlalchemy import bindparam, update
 
 from engine.cases.service import Change, FollowUp
 from engine.cases.workflow import Workflow
@@ -23,6 +22,22 @@ from engine.sla.runs import open_runs
 from engine.timers.models import Timer, TimerKind, TimerStatus
 from engine.timers.plan import drop_pending, plan_escalation
 from engine.users.models import Role
+
+TABLE = Timer.__table__  # type: ignore[attr-defined]
+_MARK_FIRED = (
+    update(TABLE)
+    .where(
+        TABLE.c.id == bindparam("timer_id"),
+        TABLE.c.case_id == bindparam("of_case"),
+        TABLE.c.status == TimerStatus.pending,
+    )
+    .values(
+        status=TimerStatus.fired,
+        fired_at=bindparam("now"),
+        lease_until=None,
+        outcome=bindparam("outcome"),
+    )
+)
 
 
 class TimerHook:
@@ -43,22 +58,11 @@ class TimerHook:
             timer_id = int(change.data["timer"])
         except ValueError:
             raise InvalidInput("timer", "must be a timer id") from None
-        result = change.session.execute(
-            update(Timer)
-            .where(
-                col(Timer.id) == timer_id,
-                col(Timer.case_id) == change.case.id,
-                col(Timer.status) == TimerStatus.pending,
-            )
-            .values(
-                status=TimerStatus.fired,
-                fired_at=change.now,
-                lease_until=None,
-                outcome=f"{change.event.action} (event {change.event.seq})",
-            )
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
+        # A stored timer (it has an id): no need to write the transaction's waiting rows first.
+        params = {"timer_id": timer_id, "of_case": change.case.id, "now": change.now}
+        params["outcome"] = f"{change.event.action} (event {change.event.seq})"
+        result = change.session.connection().execute(_MARK_FIRED, params)
+        if result.rowcount != 1:
             raise Conflict(f"timer {timer_id} is no longer pending", {"timer": timer_id})
 
     def _next_step(self, change: Change) -> None:
