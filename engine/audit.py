@@ -9,25 +9,13 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from sqlmodel import Session, col, select
 
 from engine.cases.models import Case, CaseEvent
-
-
-class EventFields(Protocol):
-    case_id: int
-    seq: int
-    at: datetime
-    actor: str
-    actor_role: str
-    action: str
-    from_state: str | None
-    to_state: str | None
-    data: dict[str, Any]
 
 
 @dataclass
@@ -48,22 +36,13 @@ class NewEvent:
     hash: str = ""
 
     def row(self) -> dict[str, Any]:
-        return {
-            "case_id": self.case_id,
-            "seq": self.seq,
-            "at": self.at,
-            "actor": self.actor,
-            "actor_role": self.actor_role,
-            "action": self.action,
-            "from_state": self.from_state,
-            "to_state": self.to_state,
-            "data": self.data,
-            "prev_hash": self.prev_hash,
-            "hash": self.hash,
-        }
+        return {name: getattr(self, name) for name in _EVENT_FIELDS}
 
 
-def canonical(event: EventFields) -> str:
+_EVENT_FIELDS = tuple(f.name for f in fields(NewEvent))
+
+
+def canonical(event: CaseEvent | NewEvent) -> str:
     body: dict[str, Any] = {
         "case_id": event.case_id,
         "seq": event.seq,
@@ -78,7 +57,7 @@ def canonical(event: EventFields) -> str:
     return json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
 
 
-def event_hash(prev_hash: str, event: EventFields) -> str:
+def event_hash(prev_hash: str, event: CaseEvent | NewEvent) -> str:
     return hashlib.sha256((prev_hash + canonical(event)).encode("utf-8")).hexdigest()
 
 
