@@ -35,9 +35,11 @@ if str(ROOT) not in sys.path:
 
 import httpx  # noqa: E402
 
+from engine.city.directory import CityDirectory  # noqa: E402
 from engine.city.loader import read_city, store_city  # noqa: E402
 from engine.clock import SystemClock  # noqa: E402
 from engine.db import make_engine, new_session  # noqa: E402
+from engine.dispatch.store import LiveRules  # noqa: E402
 from engine.schema import upgrade_schema  # noqa: E402
 from engine.settings import Settings  # noqa: E402
 from engine.users.models import Role  # noqa: E402
@@ -59,10 +61,13 @@ def city_db(directory: Path, name: str) -> tuple[str, str]:
     url = f"sqlite:///{directory / name}"
     db = make_engine(url)
     upgrade_schema(db)
+    files, now = read_city(CITY), SystemClock().now()
     with new_session(db) as session, session.begin():
-        store_city(session, read_city(CITY))
+        store_city(session, files)
+        # Auto-dispatch, as the issue asks: the demo rule table active, as `gridflow init` does.
+        LiveRules().activate(session, files.rules_text, CityDirectory.load(session), "bench", now)
         token = issue_token(
-            session, role=Role.operator, scope="00", now=SystemClock().now(),
+            session, role=Role.operator, scope="00", now=now,
             ttl=timedelta(days=1), label="bench",
         )  # fmt: skip
     db.dispose()
