@@ -34,6 +34,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
+from sqlalchemy import text  # noqa: E402
 
 from engine.city.directory import CityDirectory  # noqa: E402
 from engine.city.loader import read_city, store_city  # noqa: E402
@@ -90,6 +91,12 @@ async def run_modes(client, headers, make_rows, args) -> dict[str, Any]:
     return out
 
 
+def states(db) -> dict[str, int]:
+    with new_session(db) as session:
+        rows = session.execute(text('SELECT state, count(*) FROM "case" GROUP BY state'))
+        return dict(rows.all())
+
+
 async def in_process(args, directory: Path, make_rows) -> dict[str, Any]:
     from web.app import create_app
     from web.context import build_context
@@ -105,6 +112,7 @@ async def in_process(args, directory: Path, make_rows) -> dict[str, Any]:
     async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
         result = await run_modes(client, headers, make_rows, args)
         result["hooks"] = [type(h).__name__ for h in ctx.cases.hooks]
+        result["states"] = states(ctx.db)  # auto-dispatch: mostly assigned, some queued
         result["storm"] = await storm(client, headers, ctx, args.storm)
     ctx.db.dispose()
     return result
