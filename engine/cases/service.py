@@ -4,7 +4,8 @@ Every change runs in one database transaction that checks the action (state, rol
 fields), updates the case row under an optimistic version check, appends the audit event
 (hash-chained), and lets hooks add their rows (timers, outbox, dispatch) in that same
 transaction. A hook may ask for follow-up system actions (e.g. dispatch after register),
-which run in the same transaction and write their own events.
+which run in the same transaction and write their own events. The rows of all those steps
+are written together before the commit (engine.rowbuffer, engine.cases.rows).
 """
 
 from __future__ import annotations
@@ -16,17 +17,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, Update, bindparam, insert, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session
 from transitions import MachineError
 
 from engine import access, rowbuffer
 from engine.audit import NewEvent, new_event
+from engine.cases import rows
 from engine.cases.effects import EffectContext, apply_effects, task_departments
 from engine.cases.fields import clean_fields
-from engine.cases.models import Case, CaseCreate, CaseEvent, Urgency
+from engine.cases.models import Case, CaseCreate, Urgency
 from engine.cases.workflow import Workflow
 from engine.city.directory import CityDirectory
 from engine.clock import Clock
@@ -35,54 +36,6 @@ from engine.errors import ActionNotAllowed, Conflict, Forbidden, InvalidInput, N
 from engine.users.models import SYSTEM, Principal, Role
 
 MAX_FOLLOW_UPS = 8
-# The columns an action may change; all are written by the one versioned UPDATE.
-MUTABLE = (
-    "state",
-    "urgency",
-    "owning_unit",
-    "lead_department",
-    "resolution",
-    "rework_count",
-    "merged_into",
-    "pending_extension",
-    "closed_at",
-    "category",
-    "sla_limits",
-    "supervision_unit",
-    "card",
-    "alert_count",
-    "latest_snapshot",
-    "duplicate_of",
-    "dispatch_rule",
-    "rules_version",
-    "dispatch_source",
-    "dispatch_queue",
-)
-
-
-CASE_TABLE = Case.__table__  # type: ignore[attr-defined]
-EVENT_TABLE = CaseEvent.__table__  # type: ignore[attr-defined]
-# The columns of a new case row (all but the id, which the database assigns).
-_CASE_COLUMNS = tuple(c.name for c in CASE_TABLE.columns if c.name != "id")
-
-
-def _versioned_update() -> Update:
-    """UPDATE case SET … WHERE id = :id_ AND version = :seen, built once (statement cache)."""
-    columns = CASE_TABLE.c
-    names = (*MUTABLE, "version", "audit_head", "updated_at")
-    return (
-        update(CASE_TABLE)
-        .where(columns.id == bindparam("id_"), columns.version == bindparam("seen"))
-        .values({name: bindparam(f"new_{name}", type_=columns[name].type) for name in names})
-    )
-
-
-_VERSIONED_UPDATE = _versioned_update()
-_BY_ID = select(CASE_TABLE).where(CASE_TABLE.c.id == bindparam("case_id"))
-_BY_EXTERNAL_ID = select(CASE_TABLE.c.id).where(
-    CASE_TABLE.c.channel == bindparam("channel"),
-    CASE_TABLE.c.external_id == bindparam("external_id"),
-)
 # SQLite has one writer: threads of one process take turns here instead of busy-waiting on
 # the database lock (other processes still wait on SQLite's busy timeout).
 _SQLITE_WRITER = threading.RLock()
@@ -196,7 +149,7 @@ class CaseService:
     @staticmethod
     def _find_external(session: Session, data: CaseCreate) -> Case | None:
         params = {"channel": data.channel, "external_id": data.external_id}
-        found = session.connection().execute(_BY_EXTERNAL_ID, params).scalar()  # mostly none
+        found = session.connection().execute(rows.BY_EXTERNAL_ID, params).scalar()  # mostly none
         return session.get(Case, found) if found is not None else None
 
     def _check_intake(self, data: CaseCreate, city: CityDirectory) -> str:
@@ -238,9 +191,7 @@ class CaseService:
                 "updated_at": now,
             }
         )
-        row = {name: getattr(case, name) for name in _CASE_COLUMNS}
-        inserted = session.connection().execute(insert(CASE_TABLE), row)
-        case.id = inserted.inserted_primary_key[0]
+        case.id = rows.insert_case(session, case)
         assert case.id is not None
         rowbuffer.buffer(session).unwritten.add(case.id)
         event = new_event(
@@ -255,8 +206,8 @@ class CaseService:
             data={"channel": case.channel, "external_id": case.external_id},
             prev_hash="",
         )
-        rowbuffer.add(session, EVENT_TABLE, event.row())
-        self._keep(session, case)
+        rowbuffer.add(session, rows.EVENTS, event.row())
+        rows.keep_case(session, case)
         case.audit_head = event.hash
         follow_ups = list(self._run_hooks(session, case, event, principal, {}, now, city))
         if then:
@@ -297,9 +248,7 @@ class CaseService:
     def _load_visible(
         self, session: Session, principal: Principal, case_id: int, city: CityDirectory
     ) -> Case:
-        # A plain (detached) Case from one row: the write path never needs the ORM's tracking.
-        row = session.connection().execute(_BY_ID, {"case_id": case_id}).mappings().first()
-        case = Case.model_validate(row) if row is not None else None
+        case = rows.load_case(session, case_id)
         # Only a handler's view depends on the case's tasks: others skip the query.
         tasks = task_departments(session, case_id) if principal.role is Role.handler else set()
         if case is None or not access.can_see(principal, case, tasks, city):
@@ -364,32 +313,10 @@ class CaseService:
             data=data,
             prev_hash=case.audit_head,
         )
-        self._keep(session, case)
-        rowbuffer.add(session, EVENT_TABLE, event.row())
+        rows.keep_case(session, case)
+        rowbuffer.add(session, rows.EVENTS, event.row())
         case.version, case.audit_head, case.updated_at = version, event.hash, now
         return event
-
-    @staticmethod
-    def _keep(session: Session, case: Case) -> None:
-        """Write the case row once, when the transaction's rows go out: one versioned UPDATE
-        from the version read (``seen``) to the latest, however many steps came between."""
-        seen = case.version
-
-        def write(connection: Connection) -> None:
-            params = {f"new_{name}": getattr(case, name) for name in MUTABLE}
-            params |= {
-                "new_version": case.version,
-                "new_audit_head": case.audit_head,
-                "new_updated_at": case.updated_at,
-            }
-            result = connection.execute(_VERSIONED_UPDATE, params | {"id_": case.id, "seen": seen})
-            if result.rowcount != 1:
-                raise Conflict(
-                    f"case {case.id} was changed by someone else; reload it and try again",
-                    {"case_id": case.id},
-                )
-
-        rowbuffer.keep(session, ("case", case.id), CASE_TABLE, write)
 
     def _run_hooks(
         self,
