@@ -59,7 +59,11 @@ def main() -> None:
     began = time.perf_counter()
 
     def progress(done: float, _: dict[str, int]) -> None:
-        marks.append((done, time.perf_counter() - began))
+        wall = time.perf_counter() - began
+        if int(done * args.days) > int(marks[-1][0] * args.days if marks else 0):
+            # A line per simulated day on stderr: long runs show where they are.
+            print(f"day {int(done * args.days)}/{args.days} at {wall:.0f} s", file=sys.stderr)
+        marks.append((done, wall))
 
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="gridflow-bench-sim-") as scratch:
