@@ -120,6 +120,23 @@ def test_below_the_threshold_the_case_is_queued_with_the_top_3(make_ctx, tmp_pat
     assert decision.confidence == pytest.approx(confidence, abs=1e-4)
 
 
+def test_an_unsure_router_sends_an_automatic_default_row_to_a_person(make_ctx, tmp_path):
+    """The default row is no confident answer even when it dispatches by itself: below the
+    threshold the case waits in the city's queue with the router's top 3."""
+    store = save_demo_models(tmp_path / "models")
+    confidence = TextRouter.load(store).predict(GARBAGE).confidence
+    ctx = make_ctx(router_threshold=min(1.0, confidence + 0.005))
+    activate(ctx, '[[rule]]\nid = "default"\ndefault = true\ndepartment = "CG-00"\n')
+    case_id = file_hotline(ctx, GARBAGE, category=None)
+
+    case = case_row(ctx, case_id)
+    assert (case.state, case.lead_department, case.dispatch_queue) == ("dispatching", None, "00")
+    event = system_step(ctx, case_id)
+    assert event.action == "queue" and len(event.data["suggestions"]) == 3
+    assert "would dispatch to CG-00 by default" in event.data["reason"]
+    assert record(ctx, case_id).action == "queue"
+
+
 def test_a_rule_decision_never_consults_the_router(routed):
     ctx, _ = routed
     stub = hook(ctx).router = NeverAsked()

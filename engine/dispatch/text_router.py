@@ -17,9 +17,10 @@ When asked, the router's best guess is held to the threshold (``Settings.router_
   the only place that maps a category to a department, so a category guess never invents
   a department of its own.
 * below it (or when the guess cannot be applied: a department the city no longer has, a
-  location outside every grid), the rules' plan stands (usually the manual queue of the
-  default row or of the matched row) and the router's top 3 go with it as suggestions, with
-  a reason naming its best guess and confidence against the threshold.
+  location outside every grid), the case goes to a person: the manual queue the rules' plan
+  names (of the default row or the matched row), or the city's command center when the
+  default row would dispatch automatically; the router's top 3 go with it as suggestions,
+  with a reason naming its best guess and confidence against the threshold.
 
 Either way the follow-up's data (the audit event) carries ``source = "router"``,
 ``model_version``, ``router_target``, ``confidence``, ``threshold`` and ``suggestions``, and
@@ -110,10 +111,16 @@ def consult(
             why = f"{answer.reason}, but the rules leave category {answer.label} to a person "
             why += f"(rule {row})"
     action, data = plan(decision, table, change)
+    if action == "dispatch":
+        # An automatic default row is no confident answer either: a person decides, with
+        # the router's suggestions and the row's department named in the reason.
+        department = data.get("department")
+        data = {k: v for k, v in data.items() if k in ("rules_version", "source", "rule")}
+        data |= {"queue": "city", "queue_unit": city.root}
+        data["reason"] = f"rule {data.get('rule')} would dispatch to {department} by default"
     data |= facts
-    if action == "queue":
-        data["reason"] = f"{data['reason']}; {why}"[:MAX_REASON]
-    return Routed(action, data, decision, inp)
+    data["reason"] = f"{data['reason']}; {why}"[:MAX_REASON]
+    return Routed("queue", data, decision, inp)
 
 
 def _facts(answer: RouteDecision) -> dict[str, Any]:
