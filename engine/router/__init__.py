@@ -13,6 +13,8 @@ Public API (the dispatch hook and pages call these):
 - :class:`ComplaintGenerator` (synthetic labelled complaints, for tests and the simulator).
 """
 
+from typing import TYPE_CHECKING, Any
+
 from engine.router.feed import LabelledText, closed_case_labels
 from engine.router.importer import LabelledFile, read_labelled
 from engine.router.live import LiveRouter, Suggestion
@@ -23,7 +25,22 @@ from engine.router.routing import DEFAULT_THRESHOLD, RouteDecision, route
 from engine.router.store import ModelInfo, ModelIntegrityError, ModelStore
 from engine.router.synthetic import Complaint, ComplaintGenerator
 from engine.router.text import case_text
-from engine.router.training import TrainingConfig, TrainingResult, train_target
+
+if TYPE_CHECKING:
+    from engine.router.training import TrainingConfig, TrainingResult, train_target
+
+# Training needs scikit-learn, a second or two to import: loaded on first use, so serving,
+# dispatching and the CLI's other commands start without it.
+_TRAINING = ("TrainingConfig", "TrainingResult", "train_target")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _TRAINING:
+        from engine.router import training
+
+        return getattr(training, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "DEFAULT_THRESHOLD",
