@@ -145,6 +145,6 @@ def _before_commit(session: Session) -> None:
 
 @event.listens_for(Session, "after_commit")
 @event.listens_for(Session, "after_rollback")
-def _forget(session: Session) -> None:
+def forget(session: Session) -> None:
     """A transaction's buffer and cache end with it."""
     session.info.pop(KEY, None)

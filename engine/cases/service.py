@@ -27,6 +27,7 @@ from engine.audit import NewEvent, new_event
 from engine.cases import rows
 from engine.cases.effects import EffectContext, apply_effects, task_departments
 from engine.cases.fields import clean_fields
+from engine.cases.group import StepGroup
 from engine.cases.models import Case, CaseCreate, Urgency
 from engine.cases.workflow import Workflow
 from engine.city.directory import CityDirectory
@@ -90,6 +91,7 @@ class CaseService:
         self._city = city
         self.hooks = list(hooks)
         self.locator = locator
+        self._group: StepGroup | None = None
 
     @property
     def city(self) -> CityDirectory:
@@ -97,10 +99,32 @@ class CaseService:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
+        group = self._group
+        if group is not None and group.takes():
+            with group.step() as session:
+                yield session
+            return
         writer = _SQLITE_WRITER if self.db.dialect.name == "sqlite" else nullcontext()
         with writer, new_session(self.db) as session, session.begin():
             yield session
             rowbuffer.flush(session)  # here, so a conflict in it rolls the transaction back
+
+    @contextmanager
+    def grouped(self, size: int) -> Iterator[StepGroup]:
+        """This thread's steps share a transaction, ``size`` at a time (engine.cases.group:
+        for a driver that can replay its steps, such as the simulator)."""
+        if self._group is not None:
+            raise RuntimeError("the case service already has a step group open")
+        writer = _SQLITE_WRITER if self.db.dialect.name == "sqlite" else nullcontext()
+        with writer:
+            group = self._group = StepGroup(self.db, size)
+            ok = False
+            try:
+                yield group
+                ok = True
+            finally:
+                self._group = None
+                group.close(commit=ok)
 
     # ---------------------------------------------------------------- intake
 
@@ -143,14 +167,14 @@ class CaseService:
     def _existing(self, data: CaseCreate) -> Case | None:
         if data.external_id is None:
             return None
-        with new_session(self.db) as session:
+        with self.transaction() as session:  # a group's own session sees its steps
             return self._find_external(session, data)
 
     @staticmethod
     def _find_external(session: Session, data: CaseCreate) -> Case | None:
         params = {"channel": data.channel, "external_id": data.external_id}
         found = session.connection().execute(rows.BY_EXTERNAL_ID, params).scalar()  # mostly none
-        return session.get(Case, found) if found is not None else None
+        return rows.load_case(session, found) if found is not None else None
 
     def _check_intake(self, data: CaseCreate, city: CityDirectory) -> str:
         """Validate against the city; return the owning unit."""

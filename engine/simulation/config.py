@@ -60,6 +60,7 @@ class SimulationConfig:
     capacity: dict[str, int] = field(default_factory=dict)  # department → cases worked at once
     rules_text: str | None = None  # another dispatch rule table (None: the city's own)
     sweep_minutes: int = 15  # the timer sweep's tick, in simulated minutes
+    steps_per_commit: int = 200  # people's steps share a transaction (engine.cases.group)
 
     def __post_init__(self) -> None:
         if self.days < 1 or self.events_per_day < 1:
@@ -70,3 +71,5 @@ class SimulationConfig:
             raise ValueError("capacity: at least one case at a time per department")
         if self.sweep_minutes < 1:
             raise ValueError("sweep_minutes must be at least 1")
+        if self.steps_per_commit < 1:
+            raise ValueError("steps_per_commit must be at least 1")

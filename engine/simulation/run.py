@@ -123,22 +123,26 @@ def run(
         stats.arrivals[item.channel] += 1
     tick = timedelta(minutes=config.sweep_minutes)
 
-    def sweep(_world: World, now: datetime) -> None:
-        stats.timers_fired += env.sweeper.sweep(now).fired
-        stats.sweeps += 1
-        if now + tick < end:
-            world.at(now + tick, sweep)
-
-    world.at(start, sweep)
     wall, cpu, done, total = time.perf_counter(), time.process_time(), 0, len(items)
     span = (end - start).total_seconds()
-    while (when := world.next_time()) is not None and when < end:
-        when, step, args = world.pop()
-        env.clock.set(when)
-        step(world, when, *args)
-        done += 1
-        if on_progress is not None and done % PROGRESS_EVERY == 0:
-            on_progress((when - start).total_seconds() / span, {"cases": len(world.known)})
+    # People's steps share transactions; the sweep (its own transactions) follows a commit.
+    with env.cases.grouped(config.steps_per_commit) as group:
+
+        def sweep(_world: World, now: datetime) -> None:
+            with group.paused():
+                stats.timers_fired += env.sweeper.sweep(now).fired
+            stats.sweeps += 1
+            if now + tick < end:
+                world.at(now + tick, sweep)
+
+        world.at(start, sweep)
+        while (when := world.next_time()) is not None and when < end:
+            when, step, args = world.pop()
+            env.clock.set(when)
+            step(world, when, *args)
+            done += 1
+            if on_progress is not None and done % PROGRESS_EVERY == 0:
+                on_progress((when - start).total_seconds() / span, {"cases": len(world.known)})
     if env.clock.now() < end:
         env.clock.set(end)
     if on_progress is not None:
