@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import event, func, select
 
 from engine import rowbuffer
+from engine.cases import rows
 from engine.cases.models import CaseCreate, CaseEvent
 from engine.db import new_session
 from engine.errors import InvalidInput
@@ -85,10 +86,10 @@ def test_timers_dropped_in_their_own_transaction_are_never_written(ctx):
     case = report(ctx, GAS_LEAK)
     with new_session(ctx.db) as session:
         query = select(TIMERS.c.stage, TIMERS.c.status).where(TIMERS.c.case_id == case.id)
-        rows = session.execute(query).all()
-    assert rows, "the running stage has its timers"
-    assert {status for _, status in rows} == {TimerStatus.pending}
-    assert len({stage for stage, _ in rows}) == 1
+        found = session.execute(query).all()
+    assert found, "the running stage has its timers"
+    assert {status for _, status in found} == {TimerStatus.pending}
+    assert len({stage for stage, _ in found}) == 1
 
 
 def test_a_failed_action_writes_nothing_it_buffered(ctx):
@@ -108,3 +109,39 @@ def _counts(ctx, case_id: int) -> tuple[int, int]:
             select(func.count()).select_from(TIMERS).where(TIMERS.c.case_id == case_id)
         ).scalar()
     return events, timers
+
+
+def test_the_case_update_sets_only_the_columns_that_changed(ctx):
+    case = report(ctx)
+    sets: list[str] = []
+
+    def record(conn, cursor, statement, params, context, executemany):
+        if statement.startswith('UPDATE "case"'):
+            sets.append(statement.split(" SET ")[1].split(" WHERE ")[0])
+
+    event.listen(ctx.db, "before_cursor_execute", record)
+    try:
+        ctx.cases.act(OPERATOR, case.id, "note", {"note": "来电补充：晚上八点后不亮"})
+        department = next(iter(ctx.city.departments))
+        ctx.cases.act(DISPATCHER, case.id, "dispatch", {"department": department})
+    finally:
+        event.remove(ctx.db, "before_cursor_execute", record)
+    note, dispatch = (set(part.split("=")[0] for part in clause.split(", ")) for clause in sets)
+    assert note == {"version", "audit_head", "updated_at"}  # a note changes no case field
+    assert {"state", "lead_department"} <= dispatch
+    assert "category" not in dispatch
+
+
+def test_a_field_changed_back_after_a_write_is_written_again(ctx):
+    """The UPDATE compares with the row as last written in the transaction, not as read."""
+    case = report(ctx)
+    with ctx.cases.transaction() as session:
+        loaded = rows.load_case(session, case.id)
+        rows.keep_case(session, loaded)
+        loaded.card, loaded.version = "yellow", loaded.version + 1
+        rowbuffer.flush(session)  # written: card yellow
+        rows.keep_case(session, loaded)
+        loaded.card, loaded.version = None, loaded.version + 1
+    with new_session(ctx.db) as session:
+        again = rows.load_case(session, case.id)
+    assert again.card is None and again.version == case.version + 2

@@ -7,6 +7,9 @@ out (engine.rowbuffer): from the version read to the latest, however many steps 
 
 from __future__ import annotations
 
+import copy
+from typing import Any
+
 from sqlalchemy import Connection, Update, bindparam, insert, select, update
 from sqlmodel import Session
 
@@ -16,7 +19,7 @@ from engine.errors import Conflict
 
 CASES = Case.__table__  # type: ignore[attr-defined]
 EVENTS = CaseEvent.__table__  # type: ignore[attr-defined]
-# The columns an action may change; all are written by the one versioned UPDATE.
+# The columns an action may change; the one versioned UPDATE writes those that did.
 MUTABLE = (
     "state",
     "urgency",
@@ -43,18 +46,34 @@ MUTABLE = (
 _NEW_CASE = tuple(c.name for c in CASES.columns if c.name != "id")
 
 
-def _versioned_update() -> Update:
-    """UPDATE case SET … WHERE id = :id_ AND version = :seen, built once (statement cache)."""
-    columns = CASES.c
-    names = (*MUTABLE, "version", "audit_head", "updated_at")
-    return (
-        update(CASES)
-        .where(columns.id == bindparam("id_"), columns.version == bindparam("seen"))
-        .values({name: bindparam(f"new_{name}", type_=columns[name].type) for name in names})
-    )
+_ALWAYS = ("version", "audit_head", "updated_at")
+_UPDATES: dict[tuple[str, ...], Update] = {}
 
 
-_VERSIONED_UPDATE = _versioned_update()
+def _versioned_update(changed: tuple[str, ...]) -> Update:
+    """UPDATE case SET <changed> … WHERE id = :id_ AND version = :seen, built once per set of
+    changed columns (a handful: the statement cache keeps each compiled)."""
+    found = _UPDATES.get(changed)
+    if found is None:
+        columns = CASES.c
+        names = (*changed, *_ALWAYS)
+        found = _UPDATES[changed] = (
+            update(CASES)
+            .where(columns.id == bindparam("id_"), columns.version == bindparam("seen"))
+            .values({name: bindparam(f"new_{name}", type_=columns[name].type) for name in names})
+        )
+    return found
+
+
+def _snapshot(case: Case) -> dict[str, Any]:
+    """The mutable columns' values, JSON ones copied (an action may change them in place)."""
+    return {name: _copy(getattr(case, name)) for name in MUTABLE}
+
+
+def _copy(value: Any) -> Any:
+    return copy.deepcopy(value) if isinstance(value, dict | list) else value
+
+
 _BY_ID = select(CASES).where(CASES.c.id == bindparam("case_id"))
 BY_EXTERNAL_ID = select(CASES.c.id).where(
     CASES.c.channel == bindparam("channel"),
@@ -65,31 +84,43 @@ BY_EXTERNAL_ID = select(CASES.c.id).where(
 def insert_case(session: Session, case: Case) -> int:
     """Insert a new case row now; return its id."""
     row = {name: getattr(case, name) for name in _NEW_CASE}
-    return session.connection().execute(insert(CASES), row).inserted_primary_key[0]
+    case_id = session.connection().execute(insert(CASES), row).inserted_primary_key[0]
+    rowbuffer.buffer(session).cache[("case-row", case_id)] = _snapshot(case)
+    return case_id
 
 
 def load_case(session: Session, case_id: int) -> Case | None:
     """A plain (detached) Case from its row: the write path needs none of the ORM's tracking."""
     row = session.connection().execute(_BY_ID, {"case_id": case_id}).mappings().first()
-    return Case.model_validate(row) if row is not None else None
+    if row is None:
+        return None
+    case = Case.model_validate(row)
+    _remember(session, case)
+    return case
+
+
+def _remember(session: Session, case: Case) -> None:
+    """Note the row as the database has it now: the UPDATE then writes what changed since."""
+    rowbuffer.buffer(session).cache[("case-row", case.id)] = _snapshot(case)
 
 
 def keep_case(session: Session, case: Case) -> None:
     """Write ``case`` when the transaction's rows go out, if nobody changed it meanwhile."""
-    seen = case.version
+    seen, cache = case.version, rowbuffer.buffer(session).cache
 
     def write(connection: Connection) -> None:
-        params = {f"new_{name}": getattr(case, name) for name in MUTABLE}
-        params |= {
-            "new_version": case.version,
-            "new_audit_head": case.audit_head,
-            "new_updated_at": case.updated_at,
-        }
-        result = connection.execute(_VERSIONED_UPDATE, params | {"id_": case.id, "seen": seen})
+        before = cache.get(("case-row", case.id))
+        changed = MUTABLE
+        if before is not None:
+            changed = tuple(name for name in MUTABLE if getattr(case, name) != before[name])
+        params = {f"new_{name}": getattr(case, name) for name in (*changed, *_ALWAYS)}
+        params |= {"id_": case.id, "seen": seen}
+        result = connection.execute(_versioned_update(changed), params)
         if result.rowcount != 1:
             raise Conflict(
                 f"case {case.id} was changed by someone else; reload it and try again",
                 {"case_id": case.id},
             )
+        _remember(session, case)
 
     rowbuffer.keep(session, ("case", case.id), CASES, write)
