@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 
 from engine import rowbuffer
 from engine.cases.models import Case, CaseTask
+from engine.city.directory import CityDirectory
 from engine.city.models import Department, Unit
 from engine.dispatch.effects import co_report, record_dispatch, record_queue, require_co_reports
 from engine.errors import Conflict, InvalidInput
@@ -31,6 +32,13 @@ class EffectContext:
     data: dict[str, Any]
     now: datetime
     principal: Principal | None = None  # who acts (None: not known to the caller)
+    city: CityDirectory | None = None  # the units' tiers and parents (None: read the table)
+
+    def unit(self, code: str) -> Unit | None:
+        """A unit of the city, from the loaded directory when there is one."""
+        if self.city is not None:
+            return self.city.units.get(code)
+        return self.session.get(Unit, code)
 
 
 Effect = Callable[[EffectContext], dict[str, Any]]
@@ -122,9 +130,7 @@ def _escalate(ctx: EffectContext) -> dict[str, Any]:
     """督办: a command center supervises the case; the card never gets milder."""
     case, data = ctx.case, ctx.data
 
-    def unit(code: str) -> Unit | None:
-        return ctx.session.get(Unit, code)
-
+    unit = ctx.unit
     previous = case.supervision_unit
     target = data.get("unit") or _supervisor_for(ctx, unit, data.get("tier"))
     found = unit(target)

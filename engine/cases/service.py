@@ -303,7 +303,7 @@ class CaseService:
             field = specs[0].requires[0] if specs[0].requires else action
             raise InvalidInput(field, str(exc)) from exc
         now = self.clock.now()
-        facts = apply_effects(EffectContext(session, case, clean, now, principal), action)
+        facts = apply_effects(EffectContext(session, case, clean, now, principal, city), action)
         case.state = spec.dest or state
         if spec.rework:
             case.rework_count += 1

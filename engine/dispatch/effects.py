@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sqlmodel import col, select
 
 from engine.cases.models import CaseTask
-from engine.city.models import Department, Unit
+from engine.city.models import Department
 from engine.dispatch.centers import (
     COMMAND_TIERS,
     UnitLookup,
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 
 def _unit(ctx: EffectContext) -> UnitLookup:
-    return lambda code: ctx.session.get(Unit, code)
+    return ctx.unit
 
 
 def _by_person(ctx: EffectContext) -> bool:
