@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlmodel import Session, col, select
+from sqlalchemy import bindparam, select, true
+from sqlmodel import Session
 
 from engine.cases.models import Case
 from engine.cases.service import Change, FollowUp
@@ -23,6 +24,12 @@ from engine.errors import InvalidInput
 from engine.review.models import ReviewCheck
 from engine.review.requirements import Requirements, ReviewSettings, requirements
 
+CHECKS_TABLE = ReviewCheck.__table__  # type: ignore[attr-defined]
+_SETTLED = select(CHECKS_TABLE.c.kind).where(
+    CHECKS_TABLE.c.case_id == bindparam("case_id"),
+    CHECKS_TABLE.c.round == bindparam("round"),
+    CHECKS_TABLE.c.settles == true(),
+)
 RESOLVED = "resolved"
 CHECKS = ("verify", "callback")
 LABELS = {"verify": "核查通过", "callback": "回访完成"}
@@ -96,12 +103,9 @@ class ReviewHook:
 
 def settled_kinds(session: Session, case: Case, latest: ReviewCheck | None = None) -> set[str]:
     """The kinds of check that have settled in the case's current round."""
-    query = select(ReviewCheck.kind).where(
-        ReviewCheck.case_id == case.id,
-        ReviewCheck.round == case.rework_count,
-        col(ReviewCheck.settles),
-    )
-    kinds = set(session.exec(query))
+    session.flush()  # checks added in this transaction (a Core query does not autoflush)
+    params = {"case_id": case.id, "round": case.rework_count}
+    kinds = set(session.connection().execute(_SETTLED, params).scalars())
     if latest is not None and latest.settles and latest.round == case.rework_count:
         kinds.add(latest.kind)
     return kinds
