@@ -24,12 +24,13 @@ from engine.errors import InvalidInput, NotFound
 from engine.sla.models import CalendarOverride
 
 Fingerprint = tuple[int, datetime | None]
-# How long (clock time) a case transaction trusts the cached calendar without a look.
-RECHECK = timedelta(seconds=30)
 
 
 class CityCalendars:
     """Hands out the current :class:`WorkCalendar` of the city."""
+
+    # How long (clock time) a case transaction trusts the cached calendar without a look.
+    RECHECK = timedelta(seconds=30)
 
     def __init__(self, db: Engine, city: Callable[[], CityDirectory]) -> None:
         self.db, self._city = db, city
@@ -45,7 +46,8 @@ class CityCalendars:
         anyway (:meth:`invalidate`), edits by another process within ``RECHECK``.
         """
         city, cached, checked = self._city(), self._cached, self._checked_at
-        fresh = now is not None and checked is not None and timedelta(0) <= now - checked < RECHECK
+        fresh = now is not None and checked is not None
+        fresh = fresh and timedelta(0) <= now - checked < self.RECHECK  # type: ignore[operator]
         if fresh and cached is not None and cached[0] is city:
             return cached[2]
         if session is None:

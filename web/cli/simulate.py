@@ -12,7 +12,7 @@ import argparse
 import json
 import tempfile
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from rich.console import Console
@@ -64,6 +64,9 @@ def simulate_once(
     files = read_city(city_dir)
     clock = VirtualClock(horizon(config, str(files.settings.get("timezone", TZ)))[0])
     ctx = build_context(Settings(database_url=url, city_dir=city_dir), clock)
+    # The run's database is its own: no other process edits its rules or calendar, so the
+    # caches need not look for such edits every few simulated seconds.
+    ctx.rules.POLL = ctx.calendars.RECHECK = timedelta(days=366)
     try:
         with new_session(ctx.db) as session, session.begin():
             store_city(session, files)
