@@ -25,9 +25,7 @@ from engine.router import (
     evaluate,
     read_labelled,
     route,
-    train_target,
 )
-from engine.router.training import TrainingConfig, training_metadata
 from engine.settings import get_settings
 
 
@@ -62,6 +60,9 @@ def _from_db(target: str) -> tuple[list[str], list[str], dict[str, Any]]:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    # scikit-learn takes a second or two to import: only the training command pays for it.
+    from engine.router.training import TrainingConfig, train_target, training_metadata
+
     if bool(args.from_db) == bool(args.file):
         raise InvalidInput("source", "give exactly one of --from-db or --file")
     targets = ["category", "department"] if args.target == "both" else [args.target]
