@@ -56,24 +56,26 @@ class StepGroup:
     def step(self) -> Iterator[Session]:
         """One step under a savepoint: released (its rows written) when the step succeeds;
         rolled back on an error, with every trace of the step in the session dropped.
-        A plain SAVEPOINT on the connection, not the ORM's nested transaction: the write path
-        keeps its rows in the row buffer, and the ORM's bookkeeping cost more than a commit."""
+        A plain SAVEPOINT on the driver's connection, not the ORM's nested transaction: the
+        write path keeps its rows in the row buffer, and the ORM's bookkeeping cost more than
+        the commit saved."""
         if self._outer is None:
             self._begin()
         session = self.session
-        connection = session.connection()
-        connection.exec_driver_sql("SAVEPOINT step")
+        cursor = session.connection().connection.cursor()  # the driver's: no statement cache
+        cursor.execute("SAVEPOINT step")
         try:
             yield session
             rowbuffer.flush(session)  # inside the savepoint, so a conflict rolls it back
             session.flush()
         except BaseException:
-            connection.exec_driver_sql("ROLLBACK TO SAVEPOINT step")
-            connection.exec_driver_sql("RELEASE SAVEPOINT step")
+            cursor.execute("ROLLBACK TO SAVEPOINT step")
+            cursor.execute("RELEASE SAVEPOINT step")
             raise
         else:
-            connection.exec_driver_sql("RELEASE SAVEPOINT step")
+            cursor.execute("RELEASE SAVEPOINT step")
         finally:
+            cursor.close()
             # Each step starts as in a transaction of its own: no cached clocks, no objects
             # loaded by an earlier step (the write path changes rows behind the ORM's back).
             rowbuffer.forget(session)

@@ -7,7 +7,6 @@ out (engine.rowbuffer): from the version read to the latest, however many steps 
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from sqlalchemy import Connection, Update, bindparam, insert, select, update
@@ -71,7 +70,11 @@ def _snapshot(case: Case) -> dict[str, Any]:
 
 
 def _copy(value: Any) -> Any:
-    return copy.deepcopy(value) if isinstance(value, dict | list) else value
+    if isinstance(value, dict):
+        return {key: _copy(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copy(item) for item in value]
+    return value
 
 
 _BY_ID = select(CASES).where(CASES.c.id == bindparam("case_id"))
