@@ -139,7 +139,8 @@ class CaseService:
         """
         try:
             with self.transaction() as session:
-                return self._intake_one(session, principal, data, self.city, then)
+                # A repeat is rare: the unique key on (channel, external_id) finds it.
+                return self._intake_one(session, principal, data, self.city, then, look=False)
         except IntegrityError:
             existing = self._existing(data)
             if existing is None:
@@ -196,8 +197,10 @@ class CaseService:
         data: CaseCreate,
         city: CityDirectory,
         then: Sequence[FollowUp] = (),
+        look: bool = True,
     ) -> IntakeResult:
-        if data.external_id is not None:
+        """``look``: look for the external id first (a batch, whose repeats are common)."""
+        if look and data.external_id is not None:
             existing = self._find_external(session, data)
             if existing is not None:
                 return IntakeResult(existing, created=False)
