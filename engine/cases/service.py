@@ -105,9 +105,18 @@ class CaseService:
                 yield session
             return
         writer = _SQLITE_WRITER if self.db.dialect.name == "sqlite" else nullcontext()
-        with writer, new_session(self.db) as session, session.begin():
-            yield session
-            rowbuffer.flush(session)  # here, so a conflict in it rolls the transaction back
+        with new_session(self.db) as session:
+            # The connection first, the writer's turn second: whoever holds the turn never
+            # waits on the connection pool, which other threads may have drained meanwhile.
+            session.connection()
+            with writer:
+                try:
+                    yield session
+                    rowbuffer.flush(session)  # here, so a conflict in it rolls back
+                    session.commit()
+                except BaseException:
+                    session.rollback()
+                    raise
 
     @contextmanager
     def grouped(self, size: int) -> Iterator[StepGroup]:
