@@ -57,6 +57,10 @@ def make_engine(url: str) -> Engine:
         kwargs["poolclass"] = StaticPool
     else:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        # A file connection costs the server nothing, so a thread never waits for one: under
+        # a burst, request threads queue for the one writer's turn (engine.cases.service),
+        # not on the pool, whose 30 s timeout would turn the burst into 500s.
+        kwargs |= {"pool_size": 8, "max_overflow": -1}
     engine = create_engine(url, **kwargs)
     event.listen(engine, "connect", _sqlite_pragmas)
     return engine
