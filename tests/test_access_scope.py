@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
+from engine.cases.models import CaseCreate
+from engine.errors import Forbidden, NotFound
+from engine.users.models import Principal, Role
+
 
 async def test_dispatcher_sees_only_its_subtree(api):
     in_0101 = await api.file(grid_code="01010101")
@@ -45,3 +51,28 @@ async def test_co_handler_sees_case_but_cannot_take_lead_actions(api):
     co = api.auth("handler", "CG-0101")
     assert (await api.client.get(f"/api/v1/cases/{case['id']}", headers=co)).status_code == 200
     assert (await api.act(case["id"], "accept", "handler", "CG-0101")).status_code == 403
+
+
+def test_a_handler_acts_on_the_cases_its_department_holds_a_task_on(ctx):
+    """The lead department (always a task holder) and co-handlers find the case; another
+    department, or a former lead after a redispatch, does not."""
+    operator = Principal(name="op", role=Role.operator, scope="00")
+    dispatcher = Principal(name="d", role=Role.dispatcher, scope="00")
+
+    def handler(department: str) -> Principal:
+        return Principal(name=f"h-{department}", role=Role.handler, scope=department)
+
+    report = CaseCreate(channel="hotline", description="井盖缺失", grid_code="01010101")
+    case = ctx.cases.intake(operator, report).case
+    data = {"department": "HW-01", "co_handlers": ["CG-0101"]}
+    ctx.cases.act(dispatcher, case.id, "dispatch", data)
+    assert ctx.cases.act(handler("HW-01"), case.id, "accept", {}).state == "in_progress"
+    with pytest.raises(Forbidden):  # found through its task, but resolving is the lead's
+        ctx.cases.act(handler("CG-0101"), case.id, "resolve", {"result": "已处理"})
+    with pytest.raises(NotFound):
+        ctx.cases.act(handler("SJ-01"), case.id, "note", {"note": "看看"})
+    ctx.cases.act(handler("HW-01"), case.id, "return", {"reason": "非本单位职责"})
+    ctx.cases.act(dispatcher, case.id, "redispatch", {"department": "CG-01"})
+    with pytest.raises(NotFound):
+        ctx.cases.act(handler("HW-01"), case.id, "note", {"note": "还在吗"})
+    assert ctx.cases.act(handler("CG-01"), case.id, "accept", {}).state == "in_progress"

@@ -285,9 +285,15 @@ class CaseService:
         self, session: Session, principal: Principal, case_id: int, city: CityDirectory
     ) -> Case:
         case = rows.load_case(session, case_id)
-        # Only a handler's view depends on the case's tasks: others skip the query.
-        tasks = task_departments(session, case_id) if principal.role is Role.handler else set()
-        if case is None or not access.can_see(principal, case, tasks, city):
+        if case is None:
+            raise NotFound(f"case {case_id} not found")
+        # Only a handler's view depends on the case's tasks, and the lead department always
+        # holds one (a dispatch writes the lead's task with it): only others need the query.
+        tasks: set[str] = set()
+        if principal.role is Role.handler:
+            lead = case.lead_department
+            tasks = {lead} if lead == principal.scope else task_departments(session, case_id)
+        if not access.can_see(principal, case, tasks, city):
             raise NotFound(f"case {case_id} not found")
         return case
 
