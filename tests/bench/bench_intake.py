@@ -168,8 +168,7 @@ async def real_server(args, directory: Path, make_rows) -> dict[str, Any]:
         "GRIDFLOW_OUTBOX_POLL_SECONDS": "0",
     }
     command = [sys.executable, "-m", "uvicorn", "web.app:create_app", "--factory",
-               "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
-               "--workers", str(args.workers)]  # fmt: skip
+               "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]  # fmt: skip
     server = subprocess.Popen(command, cwd=ROOT, env=env)
     base = f"http://127.0.0.1:{port}"
     limits = httpx.Limits(max_connections=8, max_keepalive_connections=8)
@@ -189,7 +188,7 @@ async def real_server(args, directory: Path, make_rows) -> dict[str, Any]:
     finally:
         server.terminate()
         server.wait(timeout=10)
-    return result | {"max_connections": 8, "workers": args.workers}
+    return result | {"max_connections": 8}
 
 
 def raw_sqlite(directory: Path, rows: list[dict], size: int) -> dict[str, Any]:
@@ -249,7 +248,6 @@ async def main() -> None:
     parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument("--storm", type=int, default=10000, help="video alerts in the storm")
     parser.add_argument("--no-server", action="store_true", help="skip the uvicorn run")
-    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     args = parser.parse_args()
 
     from engine.city.loader import read_city as read
