@@ -22,6 +22,8 @@ from sqlalchemy import Connection, Table, event, insert
 from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.sql.util import find_tables
 
+from engine.prepared import Prepared
+
 KEY = "gridflow.rows"
 
 Row = dict[str, Any] | Callable[[], dict[str, Any]]  # a callable row is read when written
@@ -51,17 +53,17 @@ class RowBuffer:
             if rows:  # a writer may have dropped every row of a table (an empty list would
                 # insert one row of defaults)
                 rows = [row() if callable(row) else row for row in rows]
-                connection.execute(_insert(table), rows)
+                _insert(table, tuple(rows[0])).many(connection, rows)
 
 
-_INSERTS: dict[Table, Any] = {}
+_INSERTS: dict[tuple[Table, tuple[str, ...]], Prepared] = {}
 
 
-def _insert(table: Table) -> Any:
-    """One INSERT statement per table, built once (its cache key is then computed once)."""
-    found = _INSERTS.get(table)
+def _insert(table: Table, keys: tuple[str, ...]) -> Prepared:
+    """One INSERT statement per table and set of columns, built once."""
+    found = _INSERTS.get((table, keys))
     if found is None:
-        found = _INSERTS[table] = insert(table)
+        found = _INSERTS[table, keys] = Prepared(insert(table), keys=keys)
     return found
 
 

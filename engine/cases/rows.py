@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Update, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlmodel import Session
 
 from engine import rowbuffer
 from engine.cases.models import Case, CaseEvent
 from engine.errors import Conflict
+from engine.prepared import Prepared
+from engine.records import from_row
 
 CASES = Case.__table__  # type: ignore[attr-defined]
 EVENTS = CaseEvent.__table__  # type: ignore[attr-defined]
@@ -46,17 +48,17 @@ _NEW_CASE = tuple(c.name for c in CASES.columns if c.name != "id")
 
 
 _ALWAYS = ("version", "audit_head", "updated_at")
-_UPDATES: dict[tuple[str, ...], Update] = {}
+_UPDATES: dict[tuple[str, ...], Prepared] = {}
 
 
-def _versioned_update(changed: tuple[str, ...]) -> Update:
+def _versioned_update(changed: tuple[str, ...]) -> Prepared:
     """UPDATE case SET <changed> … WHERE id = :id_ AND version = :seen, built once per set of
-    changed columns (a handful: the statement cache keeps each compiled)."""
+    changed columns (a handful)."""
     found = _UPDATES.get(changed)
     if found is None:
         columns = CASES.c
         names = (*changed, *_ALWAYS)
-        found = _UPDATES[changed] = (
+        found = _UPDATES[changed] = Prepared(
             update(CASES)
             .where(columns.id == bindparam("id_"), columns.version == bindparam("seen"))
             .values({name: bindparam(f"new_{name}", type_=columns[name].type) for name in names})
@@ -77,7 +79,9 @@ def _copy(value: Any) -> Any:
     return value
 
 
-_BY_ID = select(CASES).where(CASES.c.id == bindparam("case_id"))
+_BY_ID = Prepared(select(CASES).where(CASES.c.id == bindparam("case_id")))
+_INSERT = Prepared(insert(CASES).returning(CASES.c.id), keys=_NEW_CASE)
+_case_of_row = from_row(Case)
 BY_EXTERNAL_ID = select(CASES.c.id).where(
     CASES.c.channel == bindparam("channel"),
     CASES.c.external_id == bindparam("external_id"),
@@ -87,17 +91,17 @@ BY_EXTERNAL_ID = select(CASES.c.id).where(
 def insert_case(session: Session, case: Case) -> int:
     """Insert a new case row now; return its id."""
     row = {name: getattr(case, name) for name in _NEW_CASE}
-    case_id = session.connection().execute(insert(CASES), row).inserted_primary_key[0]
+    case_id = _INSERT.first(session.connection(), row)["id"]  # type: ignore[index]
     rowbuffer.buffer(session).cache[("case-row", case_id)] = _snapshot(case)
     return case_id
 
 
 def load_case(session: Session, case_id: int) -> Case | None:
     """A plain (detached) Case from its row: the write path needs none of the ORM's tracking."""
-    row = session.connection().execute(_BY_ID, {"case_id": case_id}).mappings().first()
+    row = _BY_ID.first(session.connection(), {"case_id": case_id})
     if row is None:
         return None
-    case = Case.model_validate(row)
+    case = _case_of_row(row)
     _remember(session, case)
     return case
 
@@ -118,8 +122,7 @@ def keep_case(session: Session, case: Case) -> None:
             changed = tuple(name for name in MUTABLE if getattr(case, name) != before[name])
         params = {f"new_{name}": getattr(case, name) for name in (*changed, *_ALWAYS)}
         params |= {"id_": case.id, "seen": seen}
-        result = connection.execute(_versioned_update(changed), params)
-        if result.rowcount != 1:
+        if _versioned_update(changed).rowcount(connection, params) != 1:
             raise Conflict(
                 f"case {case.id} was changed by someone else; reload it and try again",
                 {"case_id": case.id},
