@@ -13,8 +13,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import bindparam, false
 from sqlmodel import col, select
 
+from engine import rowbuffer
 from engine.cases.models import CaseTask
 from engine.city.models import Department
 from engine.dispatch.centers import (
@@ -25,10 +27,13 @@ from engine.dispatch.centers import (
     return_center,
 )
 from engine.errors import Conflict, Forbidden, InvalidInput
+from engine.prepared import Prepared
 from engine.users.models import Role
 
 if TYPE_CHECKING:
     from engine.cases.effects import EffectContext
+
+TASKS = CaseTask.__table__  # type: ignore[attr-defined]
 
 
 def _unit(ctx: EffectContext) -> UnitLookup:
@@ -105,9 +110,20 @@ def co_report(ctx: EffectContext) -> dict[str, Any]:
     return {"department": department, "pending_co_handlers": pending}
 
 
+_PENDING_CO_HANDLERS = Prepared(
+    select(TASKS.c.department)
+    .where(
+        TASKS.c.case_id == bindparam("case_id"), TASKS.c.lead == false(), TASKS.c.done == false()
+    )
+    .order_by(TASKS.c.id)
+)
+
+
 def require_co_reports(ctx: EffectContext) -> None:
     """The lead may resolve only once every co-handler has reported (co_report)."""
-    pending = [t.department for t in _tasks(ctx) if not t.lead and not t.done]
+    rowbuffer.flush(ctx.session, TASKS)  # tasks given in this transaction
+    found = _PENDING_CO_HANDLERS.all(ctx.session.connection(), {"case_id": ctx.case.id})
+    pending = [row["department"] for row in found]
     if pending:
         raise Conflict(
             f"case {ctx.case.id} cannot be resolved yet: co-handler(s) {', '.join(pending)} "

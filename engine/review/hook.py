@@ -13,23 +13,29 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import bindparam, select, true
 from sqlmodel import Session
 
+from engine import rowbuffer
 from engine.cases.models import Case
 from engine.cases.service import Change, FollowUp
 from engine.cases.workflow import Workflow
 from engine.errors import InvalidInput
+from engine.prepared import Prepared
 from engine.review.models import ReviewCheck
 from engine.review.requirements import Requirements, ReviewSettings, requirements
 
 CHECKS_TABLE = ReviewCheck.__table__  # type: ignore[attr-defined]
-_SETTLED = select(CHECKS_TABLE.c.kind).where(
-    CHECKS_TABLE.c.case_id == bindparam("case_id"),
-    CHECKS_TABLE.c.round == bindparam("round"),
-    CHECKS_TABLE.c.settles == true(),
+_SETTLED = Prepared(
+    select(CHECKS_TABLE.c.kind).where(
+        CHECKS_TABLE.c.case_id == bindparam("case_id"),
+        CHECKS_TABLE.c.round == bindparam("round"),
+        CHECKS_TABLE.c.settles == true(),
+    )
 )
+_check_row = rowbuffer.columns_of(CHECKS_TABLE)
 RESOLVED = "resolved"
 CHECKS = ("verify", "callback")
 LABELS = {"verify": "核查通过", "callback": "回访完成"}
@@ -51,17 +57,18 @@ class ReviewHook:
         settings = ReviewSettings.of(change.city.settings)
         needed = requirements(case, change.city, settings)
         check = self._record(change, needed)
-        if event.action == "callback" and not check.settles:
+        if event.action == "callback" and not check["settles"]:
             return (FollowUp("rework", {"reason": "回访不满意，返工重办"}),)
         if case.state != RESOLVED:
             return ()
-        settled = settled_kinds(change.session, case, check)
+        settled = settled_kinds(change.session, case)
         if all(kind in settled for kind in needed.kinds):
             reason = "，".join(LABELS[k] for k in needed.kinds) + "，结案"
             return (FollowUp("close", {"reason": reason}),)
         return ()
 
-    def _record(self, change: Change, needed: Requirements) -> ReviewCheck:
+    def _record(self, change: Change, needed: Requirements) -> dict[str, Any]:
+        """The check's row, written with the case's rows (engine.rowbuffer)."""
         event, case, data = change.event, change.case, change.data
         assert case.id is not None
         photos = len(data.get("photos", []))
@@ -69,43 +76,36 @@ class ReviewHook:
             spec.rework and spec.dest == event.to_state
             for spec in self.workflow.specs(event.action, event.from_state or "")
         )
+        check: dict[str, Any] = {"case_id": case.id, "event_seq": event.seq, "photos": photos}
         if event.action == "verify":
             passed = bool(data["passed"])
             if passed and needed.photos and not photos:
                 raise InvalidInput("photos", "a passing 核查 needs at least one on-site photo")
-            check = ReviewCheck(
-                case_id=case.id,
-                event_seq=event.seq,
-                kind="verify",
-                passed=passed,
-                settles=passed,
-                photos=photos,
-            )
+            check |= {"kind": "verify", "passed": passed, "settles": passed}
         else:
             passed = data["satisfaction"] in ("satisfied", "basic")
             fault = data.get("fault") if not passed else None
-            check = ReviewCheck(
-                case_id=case.id,
-                event_seq=event.seq,
-                kind="callback",
-                passed=passed,
-                settles=passed or fault == "other",
-                satisfaction=data["satisfaction"],
-                resolved_state=data.get("resolved_state"),
-                fault=None if passed else (fault or "department"),
-                photos=photos,
-            )
-        check.round = case.rework_count - (1 if rework else 0)
-        check.department, check.actor, check.at = case.lead_department, event.actor, change.now
-        change.session.add(check)
-        return check
+            check |= {
+                "kind": "callback",
+                "passed": passed,
+                "settles": passed or fault == "other",
+                "satisfaction": data["satisfaction"],
+                "resolved_state": data.get("resolved_state"),
+                "fault": None if passed else (fault or "department"),
+            }
+        check |= {
+            "round": case.rework_count - (1 if rework else 0),
+            "department": case.lead_department,
+            "actor": event.actor,
+            "at": change.now,
+        }
+        row = _check_row(check)
+        rowbuffer.add(change.session, CHECKS_TABLE, row)
+        return row
 
 
-def settled_kinds(session: Session, case: Case, latest: ReviewCheck | None = None) -> set[str]:
+def settled_kinds(session: Session, case: Case) -> set[str]:
     """The kinds of check that have settled in the case's current round."""
-    session.flush()  # checks added in this transaction (a Core query does not autoflush)
+    rowbuffer.flush(session, CHECKS_TABLE)  # checks recorded in this transaction
     params = {"case_id": case.id, "round": case.rework_count}
-    kinds = set(session.connection().execute(_SETTLED, params).scalars())
-    if latest is not None and latest.settles and latest.round == case.rework_count:
-        kinds.add(latest.kind)
-    return kinds
+    return {row["kind"] for row in _SETTLED.all(session.connection(), params)}

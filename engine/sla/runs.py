@@ -19,12 +19,13 @@ from sqlmodel import Session
 from engine import rowbuffer
 from engine.calendar import WorkCalendar
 from engine.durations import Duration, deadline
+from engine.prepared import Prepared
 from engine.sla.models import SlaClock
 
 TABLE = SlaClock.__table__  # type: ignore[attr-defined]
 _FIELDS = tuple(c.name for c in TABLE.columns if c.name != "id")
 _CHANGING = ("due_at", "paused_at", "paused_seconds", "extensions", "stopped_at")
-_UPDATE = (
+_UPDATE = Prepared(
     update(TABLE)
     .where(
         TABLE.c.case_id == bindparam("key_case"),
@@ -33,8 +34,8 @@ _UPDATE = (
     )
     .values({name: bindparam(f"new_{name}", type_=TABLE.c[name].type) for name in _CHANGING})
 )
-_OF_CASE = select(*(TABLE.c[name] for name in _FIELDS)).where(
-    TABLE.c.case_id == bindparam("case_id")
+_OF_CASE = Prepared(
+    select(*(TABLE.c[name] for name in _FIELDS)).where(TABLE.c.case_id == bindparam("case_id"))
 )
 
 
@@ -70,7 +71,7 @@ def case_runs(session: Session, case_id: int) -> list[ClockRun]:
         else:
             # On the connection: this case's clocks are all stored (a clock of this
             # transaction is only ever started after this read, into this cache).
-            rows = session.connection().execute(_OF_CASE, {"case_id": case_id}).mappings()
+            rows = _OF_CASE.all(session.connection(), {"case_id": case_id})
             runs = [ClockRun(**row) for row in rows]
         cache[key] = runs
     return runs
@@ -113,11 +114,12 @@ def save(session: Session, run: ClockRun) -> None:
 
     def write(connection: Connection) -> None:
         values = {f"new_{name}": getattr(run, name) for name in _CHANGING}
-        connection.execute(
-            _UPDATE,
-            values
-            | {"key_case": run.case_id, "key_stage": run.stage, "key_generation": run.generation},
-        )
+        values |= {
+            "key_case": run.case_id,
+            "key_stage": run.stage,
+            "key_generation": run.generation,
+        }
+        _UPDATE.rowcount(connection, values)
 
     key = ("sla_clock", run.case_id, run.stage, run.generation)
     rowbuffer.keep(session, key, TABLE, write)

@@ -12,28 +12,37 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, literal, update
 from sqlmodel import Session, select
 
 from engine import rowbuffer
 from engine.calendar import WorkCalendar
 from engine.durations import extend
+from engine.prepared import Prepared
 from engine.sla.clocks import Clock, yellow_point
 from engine.sla.limits import SlaSettings
 from engine.timers.models import Timer, TimerKind, TimerStatus
 
 TABLE = Timer.__table__  # type: ignore[attr-defined]
 _row = rowbuffer.columns_of(TABLE)
-_DROP_PENDING = (
-    update(TABLE)
-    .where(
-        TABLE.c.case_id == bindparam("of_case"),
-        TABLE.c.stage == bindparam("of_stage"),
-        TABLE.c.status == TimerStatus.pending,
-        TABLE.c.kind.in_(bindparam("of_kinds", expanding=True)),
-    )
-    .values(status=TimerStatus.dropped, outcome=bindparam("reason"))
-)
+_DROPS: dict[tuple[TimerKind, ...], Prepared] = {}
+
+
+def _drop_pending(kinds: tuple[TimerKind, ...]) -> Prepared:
+    """UPDATE timer SET status = dropped … for these kinds, built once per set of kinds."""
+    found = _DROPS.get(kinds)
+    if found is None:
+        found = _DROPS[kinds] = Prepared(
+            update(TABLE)
+            .where(
+                TABLE.c.case_id == bindparam("of_case"),
+                TABLE.c.stage == bindparam("of_stage"),
+                TABLE.c.status == TimerStatus.pending,
+                TABLE.c.kind.in_([literal(kind.value) for kind in kinds]),
+            )
+            .values(status=TimerStatus.dropped, outcome=bindparam("reason"))
+        )
+    return found
 
 
 def drop_pending(
@@ -46,7 +55,7 @@ def drop_pending(
     """Drop the stage's pending timers: those of this transaction are never written, and
     the stored ones are marked dropped with the reason (a case new in this transaction has
     none, so no statement at all)."""
-    kinds = list(kinds)
+    kinds = tuple(kinds)
     rowbuffer.discard(
         session,
         TABLE,
@@ -56,8 +65,8 @@ def drop_pending(
         return
     # On the connection: the rows it may touch are stored ones (this case's waiting timers
     # of the stage were just dropped above), so the buffer need not be written first.
-    params = {"of_case": case_id, "of_stage": stage, "of_kinds": kinds, "reason": reason}
-    session.connection().execute(_DROP_PENDING, params)
+    params = {"of_case": case_id, "of_stage": stage, "reason": reason}
+    _drop_pending(kinds).rowcount(session.connection(), params)
 
 
 def _fired(session: Session, clock: Clock) -> set[TimerKind]:
