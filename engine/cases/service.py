@@ -34,12 +34,14 @@ from engine.city.directory import CityDirectory
 from engine.clock import Clock
 from engine.db import new_session
 from engine.errors import ActionNotAllowed, Conflict, Forbidden, InvalidInput, NotFound
+from engine.records import from_valid
 from engine.users.models import SYSTEM, Principal, Role
 
 MAX_FOLLOW_UPS = 8
 # SQLite has one writer: threads of one process take turns here instead of busy-waiting on
 # the database lock (other processes still wait on SQLite's busy timeout).
 _SQLITE_WRITER = threading.RLock()
+_new_case = from_valid(Case)  # of a CaseCreate's fields (validated) and the service's own
 
 
 @dataclass
@@ -217,7 +219,7 @@ class CaseService:
         category = city.categories.get(data.category) if data.category else None
         urgency = data.urgency or Urgency(category.default_urgency if category else "normal")
         now = self.clock.now()
-        case = Case.model_validate(
+        case = _new_case(
             data.model_dump(exclude={"urgency"})
             | {
                 "urgency": urgency,
