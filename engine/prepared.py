@@ -8,8 +8,9 @@ parameters go through the same bind processors, its result columns through the s
 processors, and a driver error comes back as SQLAlchemy's exception (an ``IntegrityError``
 stays one). Listeners of the engine's ``before_cursor_execute`` and ``after_cursor_execute``
 events still see each statement (with no execution context). What it gives up is what the
-write path does not use: expanding ``IN`` lists, the engine's echo log, and the ORM's autoflush
-(the row buffer flushes itself).
+write path does not use: expanding ``IN`` lists, Python column defaults (an INSERT names every
+column it writes: ``rowbuffer.columns_of``), the engine's echo log, and the ORM's autoflush (the
+row buffer flushes itself).
 
 It runs on the connection's current transaction, as ``connection.execute`` would.
 """
@@ -90,6 +91,7 @@ class Prepared:
     def many(self, connection: Connection, rows: list[dict[str, Any]]) -> None:
         """Run once per row, as one executemany."""
         form = self._form(connection.dialect)
+        _begin(connection)
         cursor = connection.connection.cursor()
         try:
             bound = [form.bind(row) for row in rows]
@@ -124,6 +126,7 @@ class Prepared:
 
     def _run(self, connection: Connection, params: dict[str, Any]) -> Any:
         form = self._form(connection.dialect)
+        _begin(connection)
         cursor = connection.connection.cursor()
         bound = form.bind(params)
         try:
@@ -167,6 +170,11 @@ class Prepared:
         processors = compiled._bind_processors
         named = compiled.bind_names  # BindParameter → its name in the SQL
         names = compiled.positiontup if compiled.positional else list(dict.fromkeys(named.values()))
+        if compiled.isinsert and self.keys is not None:
+            # Core would compute the Python default of a column left out; this would bind NULL.
+            missing = [c.name for c in compiled.insert_prefetch if c.name not in self.keys]
+            if missing:
+                raise ValueError(f"a prepared INSERT needs a value for {', '.join(missing)}")
         constants = {
             name: bind.effective_value for bind, name in named.items() if not bind.required
         }
@@ -178,3 +186,10 @@ class Prepared:
             constants=constants,
             columns=columns,
         )
+
+
+def _begin(connection: Connection) -> None:
+    """Begin a transaction if none is open, as ``connection.execute`` would (its ``commit()``
+    then keeps what was written)."""
+    if not connection.in_transaction():
+        connection.begin()

@@ -32,7 +32,8 @@ def _enum_of(annotation: Any) -> type[Enum] | None:
 
 
 def from_row(model: type[M]) -> Callable[[dict[str, Any]], M]:
-    """A function making a detached ``model`` object of a full row of its table."""
+    """A function making a transient ``model`` object (in no session) of a full row of its
+    table."""
     manager = model._sa_class_manager  # type: ignore[attr-defined]
     enums = {
         name: enum

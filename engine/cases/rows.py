@@ -97,7 +97,8 @@ def insert_case(session: Session, case: Case) -> int:
 
 
 def load_case(session: Session, case_id: int) -> Case | None:
-    """A plain (detached) Case from its row: the write path needs none of the ORM's tracking."""
+    """A Case in no session (transient) from its row: the write path needs none of the ORM's
+    tracking."""
     row = _BY_ID.first(session.connection(), {"case_id": case_id})
     if row is None:
         return None
