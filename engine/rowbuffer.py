@@ -30,9 +30,36 @@ Row = dict[str, Any] | Callable[[], dict[str, Any]]  # a callable row is read wh
 Write = Callable[[Connection], None]
 
 
+class Waiting:
+    """A table's waiting rows in the order they came, found by case too: dropping one case's
+    rows (``discard``) looks at that case's rows only, not at every row of a large batch."""
+
+    def __init__(self) -> None:
+        self.rows: dict[int, Row] = {}  # by arrival number (dicts keep insertion order)
+        self.by_case: dict[Any, list[int]] = {}
+        self.count = 0
+
+    def add(self, row: Row) -> None:
+        number = self.count = self.count + 1
+        self.rows[number] = row
+        if not callable(row):
+            self.by_case.setdefault(row.get("case_id"), []).append(number)
+
+    def discard(self, case_id: int, unwanted: Callable[[dict[str, Any]], bool]) -> None:
+        numbers, rows = self.by_case.get(case_id), self.rows
+        if numbers:
+            keep = []
+            for number in numbers:
+                if unwanted(rows[number]):  # type: ignore[arg-type]
+                    del rows[number]
+                else:
+                    keep.append(number)
+            numbers[:] = keep
+
+
 class RowBuffer:
     def __init__(self) -> None:
-        self.inserts: dict[Table, list[Row]] = {}
+        self.inserts: dict[Table, Waiting] = {}
         self.writes: dict[Hashable, tuple[Table, Write]] = {}
         # Cases this transaction inserted and none of whose buffered rows were written yet:
         # nothing of theirs is in the database to update (see ``is_unwritten``).
@@ -40,7 +67,7 @@ class RowBuffer:
         self.cache: dict[Hashable, Any] = {}  # per-transaction state of the writers
 
     def tables(self) -> set[Table]:
-        waiting = (table for table, rows in self.inserts.items() if rows)
+        waiting = (table for table, found in self.inserts.items() if found.rows)
         return {*waiting, *(table for table, _ in self.writes.values())}
 
     def flush(self, connection: Connection) -> None:
@@ -49,10 +76,9 @@ class RowBuffer:
         self.unwritten.clear()
         for _, write in writes.values():
             write(connection)
-        for table, rows in inserts.items():
-            if rows:  # a writer may have dropped every row of a table (an empty list would
-                # insert one row of defaults)
-                rows = [row() if callable(row) else row for row in rows]
+        for table, waiting in inserts.items():
+            if waiting.rows:  # a writer may have dropped every row of a table
+                rows = [row() if callable(row) else row for row in waiting.rows.values()]
                 _insert(table, tuple(rows[0])).many(connection, rows)
 
 
@@ -76,14 +102,21 @@ def buffer(session: Session) -> RowBuffer:
 
 def add(session: Session, table: Table, row: Row) -> None:
     """Insert ``row`` into ``table`` with the buffer (all rows of a table share their keys)."""
-    buffer(session).inserts.setdefault(table, []).append(row)
+    inserts = buffer(session).inserts
+    waiting = inserts.get(table)
+    if waiting is None:
+        waiting = inserts[table] = Waiting()
+    waiting.add(row)
 
 
-def discard(session: Session, table: Table, unwanted: Callable[[dict[str, Any]], bool]) -> None:
-    """Forget the waiting rows of ``table`` that ``unwanted`` picks: never written at all."""
-    rows = buffer(session).inserts.get(table)
-    if rows:
-        rows[:] = [row for row in rows if callable(row) or not unwanted(row)]
+def discard(
+    session: Session, table: Table, case_id: int, unwanted: Callable[[dict[str, Any]], bool]
+) -> None:
+    """Forget the waiting rows of case ``case_id`` in ``table`` that ``unwanted`` picks: never
+    written at all (a row given as a callable is never dropped)."""
+    waiting = buffer(session).inserts.get(table)
+    if waiting is not None:
+        waiting.discard(case_id, unwanted)
 
 
 def keep(session: Session, key: Hashable, table: Table, write: Write) -> None:

@@ -92,6 +92,36 @@ def test_timers_dropped_in_their_own_transaction_are_never_written(ctx):
     assert len({stage for stage, _ in found}) == 1
 
 
+def test_a_batch_keeps_each_case_s_timers_when_another_case_drops_its_own(ctx):
+    """In one batch transaction every case starts and drops dispatch-stage timers: each
+    case's drop takes only its own waiting rows, and what stays is written in arrival order."""
+    activate(ctx)
+    tickets = [CaseCreate(channel="hotline", description=GAS_LEAK, grid_code="01010101")] * 3
+    cases = [result.case for result in ctx.cases.intake_batch(OPERATOR, tickets)]
+    with new_session(ctx.db) as session:
+        query = select(TIMERS.c.case_id, TIMERS.c.stage, TIMERS.c.status).order_by(TIMERS.c.id)
+        found = session.execute(query.where(TIMERS.c.case_id.in_([c.id for c in cases]))).all()
+    assert [case_id for case_id, _, _ in found] == sorted(case_id for case_id, _, _ in found)
+    assert {case_id for case_id, _, _ in found} == {c.id for c in cases}
+    assert {(stage, status) for _, stage, status in found} == {("accept", TimerStatus.pending)}
+
+
+def test_discard_takes_only_the_picked_rows_of_that_case(ctx):
+    case = report(ctx)
+    with pytest.raises(Rollback), ctx.cases.transaction() as session:
+        now = ctx.clock.now()
+        for case_id, kind in ((case.id, "yellow"), (case.id + 1, "yellow"), (case.id, "red")):
+            row = {"case_id": case_id, "stage": "t", "kind": kind, "due_at": now}
+            rowbuffer.add(session, TIMERS, row)
+        rowbuffer.discard(session, TIMERS, case.id, lambda row: row["kind"] == "yellow")
+        waiting = rowbuffer.buffer(session).inserts[TIMERS].rows.values()
+        assert [(row["case_id"], row["kind"]) for row in waiting] == [
+            (case.id + 1, "yellow"),
+            (case.id, "red"),
+        ]
+        raise Rollback
+
+
 def test_a_failed_action_writes_nothing_it_buffered(ctx):
     case = report(ctx)
     before = _counts(ctx, case.id)

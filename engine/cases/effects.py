@@ -52,7 +52,7 @@ def _add_task(session: Session, case_id: int, department: str, lead: bool) -> No
 
 def _replace_tasks(session: Session, case_id: int) -> None:
     """Forget the case's tasks: those waiting to be written, and the stored ones."""
-    rowbuffer.discard(session, TASKS, lambda row: row["case_id"] == case_id)
+    rowbuffer.discard(session, TASKS, case_id, lambda row: True)
     if not rowbuffer.is_unwritten(session, case_id):
         session.execute(delete(TASKS).where(TASKS.c.case_id == case_id))
 

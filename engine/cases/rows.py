@@ -82,9 +82,11 @@ def _copy(value: Any) -> Any:
 _BY_ID = Prepared(select(CASES).where(CASES.c.id == bindparam("case_id")))
 _INSERT = Prepared(insert(CASES).returning(CASES.c.id), keys=_NEW_CASE)
 _case_of_row = from_row(Case)
-BY_EXTERNAL_ID = select(CASES.c.id).where(
-    CASES.c.channel == bindparam("channel"),
-    CASES.c.external_id == bindparam("external_id"),
+BY_EXTERNAL_ID = Prepared(
+    select(CASES.c.id).where(
+        CASES.c.channel == bindparam("channel"),
+        CASES.c.external_id == bindparam("external_id"),
+    )
 )
 
 

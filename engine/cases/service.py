@@ -185,8 +185,8 @@ class CaseService:
     @staticmethod
     def _find_external(session: Session, data: CaseCreate) -> Case | None:
         params = {"channel": data.channel, "external_id": data.external_id}
-        found = session.connection().execute(rows.BY_EXTERNAL_ID, params).scalar()  # mostly none
-        return rows.load_case(session, found) if found is not None else None
+        found = rows.BY_EXTERNAL_ID.first(session.connection(), params)  # mostly none
+        return rows.load_case(session, found["id"]) if found is not None else None
 
     def _check_intake(self, data: CaseCreate, city: CityDirectory) -> str:
         """Validate against the city; return the owning unit."""

@@ -57,9 +57,7 @@ def drop_pending(
     none, so no statement at all)."""
     kinds = tuple(kinds)
     rowbuffer.discard(
-        session,
-        TABLE,
-        lambda row: row["case_id"] == case_id and row["stage"] == stage and row["kind"] in kinds,
+        session, TABLE, case_id, lambda row: row["stage"] == stage and row["kind"] in kinds
     )
     if rowbuffer.is_unwritten(session, case_id):
         return
