@@ -12,6 +12,7 @@ from engine import access
 from engine.cases.models import Case, CaseEvent, CasePublic, CaseTask
 from engine.city.directory import CityDirectory
 from engine.errors import NotFound
+from engine.prepared import Prepared
 from engine.users.models import Principal
 
 
@@ -43,6 +44,11 @@ _TASKS = CaseTask.__table__  # type: ignore[attr-defined]
 _CO_HANDLERS = select(_TASKS.c.case_id, _TASKS.c.department).where(
     _TASKS.c.case_id.in_(bindparam("case_ids", expanding=True)),
     _TASKS.c.lead == False,  # noqa: E712
+)
+_CO_HANDLERS_OF_ONE = Prepared(
+    select(_TASKS.c.department)
+    .where(_TASKS.c.case_id == bindparam("case_id"), _TASKS.c.lead == False)  # noqa: E712
+    .order_by(_TASKS.c.id)
 )
 
 
@@ -105,5 +111,8 @@ def public_view(
 ) -> CasePublic:
     """``present`` with the case's co-handlers read from its tasks."""
     assert case.id is not None
-    co = co_handlers(session, [case.id]).get(case.id, []) if case.lead_department else []
+    co = []
+    if case.lead_department:
+        found = _CO_HANDLERS_OF_ONE.all(session.connection(), {"case_id": case.id})
+        co = [row["department"] for row in found]
     return present(case, principal, co, allowed)

@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 
 from engine.city.directory import CityDirectory
 from engine.errors import InvalidInput, NotFound, Unauthorized
+from engine.prepared import Prepared
 from engine.users import lockout
 from engine.users.models import ApiToken, Principal, Role, User, UserCreate
 
@@ -117,7 +118,7 @@ def issue_token_row(
 
 
 _TOKENS, _USERS = ApiToken.__table__, User.__table__  # type: ignore[attr-defined]
-_TOKEN_LOOKUP = (
+_TOKEN_LOOKUP = Prepared(
     select(  # type: ignore[call-overload]
         _TOKENS.c.id,
         _TOKENS.c.label,
@@ -136,17 +137,17 @@ _TOKEN_LOOKUP = (
 
 def principal_for_token(session: Session, token: str, now: datetime) -> Principal:
     """The caller a bearer token stands for: one indexed query (every API request asks)."""
-    row = session.connection().execute(_TOKEN_LOOKUP, {"digest": _digest(token)}).first()
-    if row is None or row.revoked_at is not None:
+    row = _TOKEN_LOOKUP.first(session.connection(), {"digest": _digest(token)})
+    if row is None or row["revoked_at"] is not None:
         raise Unauthorized("invalid or revoked token")
-    if row.expires_at is not None and row.expires_at <= now:
+    if row["expires_at"] is not None and row["expires_at"] <= now:
         raise Unauthorized("token expired")
-    name = row.label or f"token-{row.id}"
-    if row.user_id is not None:
-        if row.username is None or not row.active:
+    name = row["label"] or f"token-{row['id']}"
+    if row["user_id"] is not None:
+        if row["username"] is None or not row["active"]:
             raise Unauthorized("the token's user is disabled")
-        name = row.username
-    return Principal(name=name, role=Role(row.role), scope=row.scope, user_id=row.user_id)
+        name = row["username"]
+    return Principal(name=name, role=Role(row["role"]), scope=row["scope"], user_id=row["user_id"])
 
 
 def list_tokens(session: Session) -> list[ApiToken]:
