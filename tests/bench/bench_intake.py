@@ -5,8 +5,10 @@ Files realistic 12345 tickets (Chinese text, random categories and grids) throug
 ASGITransport) and against a real uvicorn on 127.0.0.1 with a bounded client (at most 8
 connections). Each mode reports cases/s and p50/p99 latency, plus an open-loop run paced at
 200 requests/s. The same rows are inserted with raw sqlite3 (one transaction per row, and
-in batches) so the API's cost shows as a ratio. An alert storm posts many AI video alerts for
-one camera at once and checks they make one case. Prints one JSON object.
+in batches) so the API's cost shows as a ratio, and the same client runs against the route
+with nothing behind it (noop_app: FastAPI parsing the same body) to show the framework's own
+ceiling on this machine. An alert storm posts many AI video alerts for one camera at once
+and checks they make one case. Prints one JSON object.
 
 Run: ``python tests/bench/bench_intake.py`` (``--help`` for sizes). The load average is
 reported: on a shared machine other work skews every figure.
@@ -160,15 +162,38 @@ def free_port() -> int:
 
 async def real_server(args, directory: Path, make_rows) -> dict[str, Any]:
     url, token = city_db(directory, "uvicorn.db")
-    port = free_port()
     env = os.environ | {
         "GRIDFLOW_DATABASE_URL": url,
         "GRIDFLOW_CITY_DIR": str(CITY),
         "GRIDFLOW_INTAKE_RATE_PER_SECOND": "0",
         "GRIDFLOW_OUTBOX_POLL_SECONDS": "0",
     }
-    command = [sys.executable, "-m", "uvicorn", "web.app:create_app", "--factory",
-               "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]  # fmt: skip
+    headers = {"Authorization": f"Bearer {token}"}
+
+    async def modes(client: httpx.AsyncClient) -> dict[str, Any]:
+        return await run_modes(client, headers, make_rows, args)
+
+    return await against_uvicorn(["web.app:create_app", "--factory"], env, modes)
+
+
+async def framework_ceiling(args, make_rows) -> dict[str, Any]:
+    """The same client against the intake route with nothing behind it (noop_app)."""
+
+    async def modes(client: httpx.AsyncClient) -> dict[str, Any]:
+        return {
+            "single_sequential": await sequential(client, {}, make_rows("nseq", args.single)),
+            "single_concurrent": await concurrent(client, {}, make_rows("ncon", args.single), 8),
+        }
+
+    return await against_uvicorn(["tests.bench.noop_app:app"], dict(os.environ), modes)
+
+
+async def against_uvicorn(app: list[str], env: dict[str, str], modes) -> dict[str, Any]:
+    """Serve ``app`` with uvicorn in a process of its own; run ``modes`` with a client of at
+    most 8 connections."""
+    port = free_port()
+    command = [sys.executable, "-m", "uvicorn", *app, "--host", "127.0.0.1", "--port", str(port),
+               "--log-level", "warning", "--no-access-log"]  # fmt: skip
     server = subprocess.Popen(command, cwd=ROOT, env=env)
     base = f"http://127.0.0.1:{port}"
     limits = httpx.Limits(max_connections=8, max_keepalive_connections=8)
@@ -183,8 +208,7 @@ async def real_server(args, directory: Path, make_rows) -> dict[str, Any]:
                 await asyncio.sleep(0.05)
             else:
                 raise RuntimeError("uvicorn did not come up")
-            headers = {"Authorization": f"Bearer {token}"}
-            result = await run_modes(client, headers, make_rows, args)
+            result = await modes(client)
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -273,6 +297,7 @@ async def main() -> None:
         result["in_process"] = await in_process(args, directory, make_rows)
         if not args.no_server:
             result["uvicorn"] = await real_server(args, directory, make_rows)
+            result["framework_ceiling"] = await framework_ceiling(args, make_rows)
         result["raw_sqlite"] = raw_sqlite(directory, make_rows("raw", args.single), args.batch_size)
         result["ratios_in_process"] = ratios(result["in_process"], result["raw_sqlite"])
         if "uvicorn" in result:
