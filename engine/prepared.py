@@ -5,12 +5,14 @@ own (cache key, execution context, result wrapping): a quarter of a case step's 
 there. A ``Prepared`` statement is still written as a Core statement, so the SQL and the
 type conversions stay SQLAlchemy's for every dialect: it is compiled once per dialect, its
 parameters go through the same bind processors, its result columns through the same result
-processors, and a driver error comes back as SQLAlchemy's exception (an ``IntegrityError``
-stays one). Listeners of the engine's ``before_cursor_execute`` and ``after_cursor_execute``
-events still see each statement (with no execution context). What it gives up is what the
-write path does not use: expanding ``IN`` lists, Python column defaults (an INSERT names every
-column it writes: ``rowbuffer.columns_of``), the engine's echo log, and the ORM's autoflush (the
-row buffer flushes itself).
+processors, and an error goes through the connection's own handling (an ``IntegrityError``
+stays one, a lost connection is invalidated). Listeners of the engine's
+``before_cursor_execute`` and ``after_cursor_execute`` events still see each statement (with
+no execution context). What it gives up is what the write path does not use: expanding
+``IN`` lists, Python column defaults (an INSERT names every column it writes:
+``rowbuffer.columns_of``; an UPDATE of a column with ``onupdate`` is refused), the engine's
+echo log, and the ORM's autoflush (the row buffer flushes itself; a caller whose ORM objects
+changed flushes the session first).
 
 It runs on the connection's current transaction, as ``connection.execute`` would.
 """
@@ -21,7 +23,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, exc
+from sqlalchemy import Connection
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
 
@@ -34,7 +36,8 @@ class _Form:
 
     sql: str
     positional: bool
-    binds: tuple[tuple[str, Processor], ...]  # parameter names in order, with converters
+    # Parameters in order: the caller's name, the name in the SQL (escaped), the converter.
+    binds: tuple[tuple[str, str, Processor], ...]
     constants: dict[str, Any]  # the values the statement was written with (``x == 3``)
     columns: tuple[tuple[str, Any], ...]  # result column keys, with their types
     readers: tuple[tuple[str, Processor], ...] | None = None  # … and converters, once known
@@ -45,11 +48,11 @@ class _Form:
         if self.positional:
             return tuple(
                 params[name] if convert is None else convert(params[name])
-                for name, convert in self.binds
+                for name, _, convert in self.binds
             )
         return {
-            name: params[name] if convert is None else convert(params[name])
-            for name, convert in self.binds
+            key: params[name] if convert is None else convert(params[name])
+            for name, key, convert in self.binds
         }
 
     def rows(
@@ -78,7 +81,7 @@ class Prepared:
     def __init__(self, statement: ClauseElement, keys: Iterable[str] | None = None) -> None:
         self.statement = statement
         self.keys = None if keys is None else list(keys)
-        self._forms: dict[str, _Form] = {}
+        self._forms: dict[tuple[str, str], _Form] = {}
 
     def rowcount(self, connection: Connection, params: dict[str, Any]) -> int:
         """Run once; the number of rows it changed."""
@@ -94,8 +97,7 @@ class Prepared:
         _begin(connection)
         cursor = connection.connection.cursor()
         try:
-            bound = [form.bind(row) for row in rows]
-            self._guard(connection, cursor, form, bound, many=True)
+            self._guard(connection, cursor, form, rows, many=True)
         finally:
             cursor.close()
 
@@ -128,37 +130,40 @@ class Prepared:
         form = self._form(connection.dialect)
         _begin(connection)
         cursor = connection.connection.cursor()
-        bound = form.bind(params)
         try:
-            self._guard(connection, cursor, form, bound, many=False)
+            self._guard(connection, cursor, form, params, many=False)
         except BaseException:
             cursor.close()
             raise
         return cursor
 
     @staticmethod
-    def _guard(connection: Connection, cursor: Any, form: _Form, bound: Any, many: bool) -> None:
-        """Run on ``cursor``, telling the engine's statement listeners, if it has any."""
-        dialect, sql = connection.dialect, form.sql
-        heard = connection._has_events or connection.engine._has_events
-        if heard:
-            connection.dispatch.before_cursor_execute(connection, cursor, sql, bound, None, many)
+    def _guard(connection: Connection, cursor: Any, form: _Form, params: Any, many: bool) -> None:
+        """Bind ``params`` and run on ``cursor``, telling the engine's statement listeners, if
+        it has any. An error goes through the connection's own handling, as in Core: wrapped
+        as SQLAlchemy's exception, and a lost connection invalidated."""
+        sql, bound = form.sql, params
         try:
+            bound = [form.bind(row) for row in params] if many else form.bind(params)
+            heard = connection._has_events or connection.engine._has_events
+            if heard:
+                connection.dispatch.before_cursor_execute(
+                    connection, cursor, sql, bound, None, many
+                )
             if many:
                 cursor.executemany(sql, bound)
             else:
                 cursor.execute(sql, bound)
-        except dialect.loaded_dbapi.Error as error:
-            raise exc.DBAPIError.instance(
-                sql, bound, error, dialect.loaded_dbapi.Error, dialect=dialect
-            ) from error
-        if heard:
-            connection.dispatch.after_cursor_execute(connection, cursor, sql, bound, None, many)
+            if heard:
+                connection.dispatch.after_cursor_execute(connection, cursor, sql, bound, None, many)
+        except BaseException as error:
+            connection._handle_dbapi_exception(error, sql, bound, cursor, None)
 
     def _form(self, dialect: Dialect) -> _Form:
-        form = self._forms.get(dialect.name)
+        kind = (dialect.name, dialect.driver)
+        form = self._forms.get(kind)
         if form is None:
-            form = self._forms[dialect.name] = self._compile(dialect)
+            form = self._forms[kind] = self._compile(dialect)
         return form
 
     def _compile(self, dialect: Dialect) -> _Form:
@@ -168,13 +173,17 @@ class Prepared:
         if any(bind.expanding for bind in compiled.binds.values()):
             raise ValueError("a prepared statement takes no expanding IN parameters")
         processors = compiled._bind_processors
-        named = compiled.bind_names  # BindParameter → its name in the SQL
+        named = compiled.bind_names  # BindParameter → its name
         names = compiled.positiontup if compiled.positional else list(dict.fromkeys(named.values()))
+        escaped = compiled.escaped_bind_names or {}  # name → as the SQL spells it
         if compiled.isinsert and self.keys is not None:
             # Core would compute the Python default of a column left out; this would bind NULL.
             missing = [c.name for c in compiled.insert_prefetch if c.name not in self.keys]
             if missing:
                 raise ValueError(f"a prepared INSERT needs a value for {', '.join(missing)}")
+        if compiled.isupdate and compiled.update_prefetch:
+            computed = ", ".join(c.name for c in compiled.update_prefetch)
+            raise ValueError(f"a prepared UPDATE does not compute the onupdate of {computed}")
         constants = {
             name: bind.effective_value for bind, name in named.items() if not bind.required
         }
@@ -182,7 +191,7 @@ class Prepared:
         return _Form(
             sql=compiled.string,
             positional=compiled.positional,
-            binds=tuple((name, processors.get(name)) for name in names),
+            binds=tuple((name, escaped.get(name, name), processors.get(name)) for name in names),
             constants=constants,
             columns=columns,
         )

@@ -73,6 +73,8 @@ def from_valid(model: type[M]) -> Callable[[dict[str, Any]], M]:
                 raise ValueError(f"{model.__name__}.{name} is required")
             else:
                 row[name] = info.get_default(call_default_factory=True)
-        return build(row)
+        found = build(row)
+        object.__setattr__(found, "__pydantic_fields_set__", set(values) & fields.keys())
+        return found
 
     return make

@@ -3,7 +3,10 @@ the lead's resolve is refused (409, naming who has not reported) until all have.
 
 from __future__ import annotations
 
-from tests.dispatch_support import IN_01010101, activate, events
+from engine.cases.models import CaseCreate
+from engine.cases.service import FollowUp
+from engine.users.models import Principal, Role
+from tests.dispatch_support import IN_01010101, activate, events, trail
 
 LEAD, CO = "RQ-00", "YJ-00"  # the demo table's gas leak row: 燃气公司 leads, 应急管理局 assists
 
@@ -83,3 +86,21 @@ async def test_a_redispatch_gives_the_new_co_handlers_fresh_tasks(api, ctx):
         {"department": CO, "lead": False, "done": False},
         {"department": "XF-00", "lead": False, "done": False},
     ]
+
+
+def test_a_co_report_and_the_lead_s_resolve_may_share_one_transaction(ctx):
+    """The resolve's check sees the co_report just made in the same transaction (its task
+    change is still in the session, not yet in the database)."""
+    activate(ctx)
+    lead = Principal(name="lead", role=Role.handler, scope=LEAD)
+    co = Principal(name="co", role=Role.handler, scope=CO)
+    data = CaseCreate(channel="hotline", description="楼道燃气泄漏，味道很大", **IN_01010101)
+    then = [
+        FollowUp("register", {}),
+        FollowUp("accept", {}, by=lead),
+        FollowUp("co_report", {"result": "已疏散"}, by=co),
+        FollowUp("resolve", {"result": "已关阀"}, by=lead),
+    ]
+    case = ctx.cases.intake(Principal(name="op", role=Role.operator, scope="00"), data, then).case
+    assert [action for action, _ in trail(ctx, case.id)][-2:] == ["co_report", "resolve"]
+    assert case.state in ("resolved", "closed")

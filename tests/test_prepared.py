@@ -1,8 +1,9 @@
 """Prepared statements (engine.prepared) on the suite's backend: values go through the
 columns' bind and result processors (aware UTC times, JSON), constants written into the
-statement are bound, a versioned UPDATE counts its rows, driver errors become SQLAlchemy's,
-expanding IN lists are refused, statement listeners hear each statement, and the writes
-belong to the connection's transaction."""
+statement are bound, a versioned UPDATE counts its rows, errors are reported as Core reports
+them, names the SQL escapes are bound, expanding IN lists and computed defaults are refused,
+statement listeners hear each statement, and the writes belong to the connection's
+transaction."""
 
 from __future__ import annotations
 
@@ -10,8 +11,20 @@ from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import bindparam, event, insert, literal, select, text, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    Table,
+    bindparam,
+    event,
+    insert,
+    literal,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.exc import IntegrityError, StatementError
 
 from engine.cases.models import Case, CaseEvent, Channel, Urgency
 from engine.db import new_session
@@ -202,3 +215,32 @@ def test_a_write_on_a_connection_without_a_transaction_is_committed(ctx):
         conn.commit()
     with ctx.db.connect() as conn:
         assert STATE_OF.first(conn, {"case_id": case_id}) is not None
+
+
+def test_a_value_its_converter_refuses_is_a_statement_error(session):
+    """A naive datetime is refused by the UTC column's converter: reported as Core would,
+    naming the statement, and the session can still roll back."""
+    conn = session.connection()
+    case_id = add_case(conn)
+    naive = AT.replace(tzinfo=None)
+    with pytest.raises(StatementError, match="naive datetime"):
+        Prepared(insert(EVENTS), keys=list(event_row(case_id, 1))).many(
+            conn, [event_row(case_id, 1, at=naive)]
+        )
+    session.rollback()
+    assert STATE_OF.first(session.connection(), {"case_id": case_id}) is None
+
+
+def test_a_parameter_name_the_sql_must_escape_is_bound(session):
+    found = Prepared(select(bindparam("n(1)", type_=Integer).label("v"))).first(
+        session.connection(), {"n(1)": 7}
+    )
+    assert found == {"v": 7}
+
+
+def test_an_update_of_a_column_with_onupdate_is_refused(ctx):
+    table = Table("t", MetaData(), Column("id", Integer, primary_key=True))
+    table.append_column(Column("n", Integer, onupdate=lambda: 1))
+    statement = update(table).where(table.c.id == bindparam("i")).values(id=bindparam("j"))
+    with ctx.db.connect() as conn, pytest.raises(ValueError, match="onupdate of n"):
+        Prepared(statement).rowcount(conn, {"i": 1, "j": 2})

@@ -41,9 +41,13 @@ def departments_of(session: Session, case_id: int) -> set[str]:
 
 
 _TASKS = CaseTask.__table__  # type: ignore[attr-defined]
-_CO_HANDLERS = select(_TASKS.c.case_id, _TASKS.c.department).where(
-    _TASKS.c.case_id.in_(bindparam("case_ids", expanding=True)),
-    _TASKS.c.lead == False,  # noqa: E712
+_CO_HANDLERS = (
+    select(_TASKS.c.case_id, _TASKS.c.department)
+    .where(
+        _TASKS.c.case_id.in_(bindparam("case_ids", expanding=True)),
+        _TASKS.c.lead == False,  # noqa: E712
+    )
+    .order_by(_TASKS.c.id)
 )
 _CO_HANDLERS_OF_ONE = Prepared(
     select(_TASKS.c.department)

@@ -121,7 +121,10 @@ _PENDING_CO_HANDLERS = Prepared(
 
 def require_co_reports(ctx: EffectContext) -> None:
     """The lead may resolve only once every co-handler has reported (co_report)."""
-    rowbuffer.flush(ctx.session, TASKS)  # tasks given in this transaction
+    # Tasks given in this transaction wait in the row buffer; a co_report earlier in it
+    # changed its task through the ORM.
+    rowbuffer.flush(ctx.session, TASKS)
+    ctx.session.flush()
     found = _PENDING_CO_HANDLERS.all(ctx.session.connection(), {"case_id": ctx.case.id})
     pending = [row["department"] for row in found]
     if pending:

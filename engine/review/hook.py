@@ -105,7 +105,9 @@ class ReviewHook:
 
 
 def settled_kinds(session: Session, case: Case) -> set[str]:
-    """The kinds of check that have settled in the case's current round."""
+    """The kinds of check that have settled in the case's current round. Writes the
+    transaction's waiting rows first if checks are among them (the case's UPDATE too: a
+    version conflict may surface here rather than at commit)."""
     rowbuffer.flush(session, CHECKS_TABLE)  # checks recorded in this transaction
     params = {"case_id": case.id, "round": case.rework_count}
     return {row["kind"] for row in _SETTLED.all(session.connection(), params)}

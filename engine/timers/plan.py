@@ -56,6 +56,8 @@ def drop_pending(
     the stored ones are marked dropped with the reason (a case new in this transaction has
     none, so no statement at all)."""
     kinds = tuple(kinds)
+    if not kinds:
+        return
     rowbuffer.discard(
         session, TABLE, case_id, lambda row: row["stage"] == stage and row["kind"] in kinds
     )
