@@ -6,6 +6,7 @@ naive and aware datetimes and PostgreSQL and SQLite agree.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -32,17 +33,23 @@ class UTCDateTime(TypeDecorator[datetime]):
         return None if value is None else value.replace(tzinfo=UTC)
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.close()
+def _sqlite_pragmas(durable: bool) -> Callable[[Any, Any], None]:
+    def set_pragmas(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA synchronous={'NORMAL' if durable else 'OFF'}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    return set_pragmas
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, durable: bool = True) -> Engine:
     """Create the engine for ``url``; SQLite files get WAL and their folder is created.
+
+    ``durable=False`` is for a scratch database thrown away after one run (the simulator's
+    own): SQLite then skips the fsyncs that make a commit survive a power cut.
 
     Every table model is registered first (engine.tables), so whatever a process does next
     sees the complete, portable metadata.
@@ -62,7 +69,7 @@ def make_engine(url: str) -> Engine:
         # not on the pool, whose 30 s timeout would turn the burst into 500s.
         kwargs |= {"pool_size": 8, "max_overflow": -1}
     engine = create_engine(url, **kwargs)
-    event.listen(engine, "connect", _sqlite_pragmas)
+    event.listen(engine, "connect", _sqlite_pragmas(durable))
     return engine
 
 

@@ -211,3 +211,37 @@ def test_the_same_seed_gives_the_same_run(monkeypatch, capsys, tmp_path):
         run_part = {k: v for k, v in out["run"].items() if k not in timing}
         runs.append((run_part, out["states"], out["kpis"]["total"], out["breaches_by_stage"]))
     assert runs[0] == runs[1]
+
+
+def test_only_a_scratch_database_skips_the_fsyncs(tmp_path, monkeypatch):
+    """A database the simulator deletes after its run commits without fsync; one the user
+    named with --db, like every other database, keeps SQLite's durable setting."""
+    from engine.db import make_engine
+    from web.cli import main
+    from web.cli import simulate as cli
+
+    def synchronous(durable: bool) -> int:
+        db = make_engine(f"sqlite:///{tmp_path / f'{durable}.db'}", durable)
+        try:
+            with db.connect() as conn:
+                return conn.exec_driver_sql("PRAGMA synchronous").scalar()
+        finally:
+            db.dispose()
+
+    assert (synchronous(True), synchronous(False)) == (1, 0)  # NORMAL, OFF
+
+    class Stop(Exception):
+        pass
+
+    seen: list[bool] = []
+
+    def build_context(settings, clock, durable: bool):
+        seen.append(durable)
+        raise Stop
+
+    monkeypatch.setattr(cli, "build_context", build_context)
+    monkeypatch.setenv("GRIDFLOW_CITY_DIR", str(DEMO_CITY))
+    for extra in ([], ["--db", f"sqlite:///{tmp_path / 'kept.db'}"]):
+        with pytest.raises(Stop):
+            main(["simulate", "--days", "1", "--events-per-day", "10", *extra])
+    assert seen == [False, True]

@@ -118,8 +118,11 @@ class AppContext:
         self._city = None
 
 
-def build_context(settings: Settings, clock: Clock | None = None) -> AppContext:
-    db = make_engine(settings.database_url)
+def build_context(
+    settings: Settings, clock: Clock | None = None, durable: bool = True
+) -> AppContext:
+    """``durable=False``: the database is a scratch one (engine.db.make_engine)."""
+    db = make_engine(settings.database_url, durable)
     upgrade_schema(db)
     if clock is None:
         clock = FileClock(settings.clock_file) if settings.clock_file else SystemClock()

@@ -68,9 +68,8 @@ def main() -> None:
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="gridflow-bench-sim-") as scratch:
         total_began = time.perf_counter()
-        report = cli.simulate_once(
-            config, CITY, f"sqlite:///{Path(scratch) / 'sim.db'}", None, "bench", None, progress
-        )
+        url = f"sqlite:///{Path(scratch) / 'sim.db'}"
+        report = cli.simulate_once(config, CITY, url, None, "bench", None, progress, scratch=True)
         total = time.perf_counter() - total_began
         size = (Path(scratch) / "sim.db").stat().st_size
     per_day = []

@@ -58,12 +58,15 @@ def simulate_once(
     label: str,
     console: Console | None,
     on_progress: Progress | None = None,
+    scratch: bool = False,
 ) -> SimulationReport:
     """One run on a fresh database at ``url``; ``capacity`` None: sized to the workload the
-    active rule table sends each department."""
+    active rule table sends each department. ``scratch``: the database is deleted after the
+    run, so its commits need not survive a power cut (no fsync)."""
     files = read_city(city_dir)
     clock = VirtualClock(horizon(config, str(files.settings.get("timezone", TZ)))[0])
-    ctx = build_context(Settings(database_url=url, city_dir=city_dir), clock)
+    settings = Settings(database_url=url, city_dir=city_dir)
+    ctx = build_context(settings, clock, durable=not scratch)
     # The run's database is its own: no other process edits its rules or calendar, so the
     # caches need not look for such edits every few simulated seconds.
     ctx.rules.POLL = ctx.calendars.RECHECK = timedelta(days=366)
@@ -125,7 +128,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     console = None if args.quiet or args.json else Console(stderr=True)
     with tempfile.TemporaryDirectory(prefix="gridflow-sim-") as scratch:
         url = args.db or f"sqlite:///{Path(scratch) / 'a.db'}"
-        first = simulate_once(config, city_dir, url, None, "A", console)
+        first = simulate_once(config, city_dir, url, None, "A", console, scratch=not args.db)
         if not compare:
             _emit(args, first, None)
             return 0
@@ -135,7 +138,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             capacity=config.capacity | _capacity(args.vs_capacity),
         )
         url_b = f"sqlite:///{Path(scratch) / 'b.db'}"
-        second = simulate_once(variant, city_dir, url_b, first.stats.capacity, "B", console)
+        capacity = first.stats.capacity
+        second = simulate_once(variant, city_dir, url_b, capacity, "B", console, scratch=True)
     _emit(args, first, second)
     return 0
 
