@@ -13,8 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, false
-from sqlmodel import col, select
+from sqlalchemy import bindparam, select, true, update
 
 from engine import rowbuffer
 from engine.cases.models import CaseTask
@@ -87,46 +86,40 @@ def record_queue(ctx: EffectContext) -> dict[str, Any]:
     return {"dispatch_source": case.dispatch_source, "dispatch_queue": target}
 
 
-def _tasks(ctx: EffectContext) -> list[CaseTask]:
-    query = select(CaseTask).where(CaseTask.case_id == ctx.case.id).order_by(col(CaseTask.id))
-    return list(ctx.session.exec(query))
+_TASKS_OF = Prepared(
+    select(TASKS.c.id, TASKS.c.department, TASKS.c.lead, TASKS.c.done)
+    .where(TASKS.c.case_id == bindparam("case_id"))
+    .order_by(TASKS.c.id)
+)
+_REPORTED = Prepared(update(TASKS).where(TASKS.c.id == bindparam("task_id")).values(done=true()))
+
+
+def _tasks(ctx: EffectContext) -> list[dict[str, Any]]:
+    """The case's tasks as stored, with those given in this transaction written first."""
+    rowbuffer.flush(ctx.session, TASKS)
+    return _TASKS_OF.all(ctx.session.connection(), {"case_id": ctx.case.id})
 
 
 def co_report(ctx: EffectContext) -> dict[str, Any]:
     """协办反馈: the acting handler's co-handler task is done."""
     department = ctx.principal.scope if ctx.principal is not None else None
     tasks = _tasks(ctx)
-    mine = next((t for t in tasks if t.department == department and not t.lead), None)
+    mine = next((t for t in tasks if t["department"] == department and not t["lead"]), None)
     if mine is None:
-        co = [t.department for t in tasks if not t.lead]
+        co = [t["department"] for t in tasks if not t["lead"]]
         raise Forbidden(
             f"'co_report' is for the co-handlers of case {ctx.case.id} ({', '.join(co) or 'none'})"
         )
-    if mine.done:
+    if mine["done"]:
         raise Conflict(f"{department} has already reported on case {ctx.case.id}")
-    mine.done = True
-    ctx.session.add(mine)
-    pending = [t.department for t in tasks if not t.lead and not t.done]
+    _REPORTED.rowcount(ctx.session.connection(), {"task_id": mine["id"]})
+    pending = [t["department"] for t in tasks if not (t["lead"] or t["done"] or t is mine)]
     return {"department": department, "pending_co_handlers": pending}
-
-
-_PENDING_CO_HANDLERS = Prepared(
-    select(TASKS.c.department)
-    .where(
-        TASKS.c.case_id == bindparam("case_id"), TASKS.c.lead == false(), TASKS.c.done == false()
-    )
-    .order_by(TASKS.c.id)
-)
 
 
 def require_co_reports(ctx: EffectContext) -> None:
     """The lead may resolve only once every co-handler has reported (co_report)."""
-    # Tasks given in this transaction wait in the row buffer; a co_report earlier in it
-    # changed its task through the ORM.
-    rowbuffer.flush(ctx.session, TASKS)
-    ctx.session.flush()
-    found = _PENDING_CO_HANDLERS.all(ctx.session.connection(), {"case_id": ctx.case.id})
-    pending = [row["department"] for row in found]
+    pending = [t["department"] for t in _tasks(ctx) if not (t["lead"] or t["done"])]
     if pending:
         raise Conflict(
             f"case {ctx.case.id} cannot be resolved yet: co-handler(s) {', '.join(pending)} "
