@@ -119,6 +119,14 @@ def discard(
         waiting.discard(case_id, unwanted)
 
 
+def waiting(session: Session, table: Table, case_id: int) -> list[dict[str, Any]]:
+    """The rows of case ``case_id`` waiting to be inserted into ``table`` (callables aside)."""
+    found = buffer(session).inserts.get(table)
+    if found is None:
+        return []
+    return [found.rows[number] for number in found.by_case.get(case_id, ())]  # type: ignore[misc]
+
+
 def keep(session: Session, key: Hashable, table: Table, write: Write) -> None:
     """Run ``write`` when the buffer is written; one per key until then (the first stays)."""
     writes = buffer(session).writes

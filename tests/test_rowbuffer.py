@@ -119,6 +119,8 @@ def test_discard_takes_only_the_picked_rows_of_that_case(ctx):
             (case.id + 1, "yellow"),
             (case.id, "red"),
         ]
+        assert [row["kind"] for row in rowbuffer.waiting(session, TIMERS, case.id)] == ["red"]
+        assert rowbuffer.waiting(session, EVENTS, case.id + 1) == []
         raise Rollback
 
 

@@ -105,9 +105,12 @@ class ReviewHook:
 
 
 def settled_kinds(session: Session, case: Case) -> set[str]:
-    """The kinds of check that have settled in the case's current round. Writes the
-    transaction's waiting rows first if checks are among them (the case's UPDATE too: a
-    version conflict may surface here rather than at commit)."""
-    rowbuffer.flush(session, CHECKS_TABLE)  # checks recorded in this transaction
+    """The kinds of check that have settled in the case's current round: those stored and
+    those this transaction recorded (still waiting in the row buffer)."""
+    assert case.id is not None
     params = {"case_id": case.id, "round": case.rework_count}
-    return {row["kind"] for row in _SETTLED.all(session.connection(), params)}
+    stored = {row["kind"] for row in _SETTLED.all(session.connection(), params)}
+    recorded = rowbuffer.waiting(session, CHECKS_TABLE, case.id)
+    return stored | {
+        c["kind"] for c in recorded if c["settles"] and c["round"] == case.rework_count
+    }
