@@ -93,13 +93,7 @@ class Prepared:
 
     def many(self, connection: Connection, rows: list[dict[str, Any]]) -> None:
         """Run once per row, as one executemany."""
-        form = self._form(connection.dialect)
-        _begin(connection)
-        cursor = connection.connection.cursor()
-        try:
-            self._guard(connection, cursor, form, rows, many=True)
-        finally:
-            cursor.close()
+        self._run(connection, rows, many=True).close()
 
     def first(self, connection: Connection, params: dict[str, Any]) -> dict[str, Any] | None:
         """The first result row as a dict of column key → value, or None."""
@@ -126,12 +120,14 @@ class Prepared:
         finally:
             cursor.close()
 
-    def _run(self, connection: Connection, params: dict[str, Any]) -> Any:
+    def _run(self, connection: Connection, params: Any, many: bool = False) -> Any:
+        """The driver's cursor after running the statement (the caller closes it)."""
         form = self._form(connection.dialect)
-        _begin(connection)
+        if not connection.in_transaction():
+            connection.begin()  # as ``connection.execute`` would: its commit() keeps this
         cursor = connection.connection.cursor()
         try:
-            self._guard(connection, cursor, form, params, many=False)
+            self._guard(connection, cursor, form, params, many)
         except BaseException:
             cursor.close()
             raise
@@ -195,10 +191,3 @@ class Prepared:
             constants=constants,
             columns=columns,
         )
-
-
-def _begin(connection: Connection) -> None:
-    """Begin a transaction if none is open, as ``connection.execute`` would (its ``commit()``
-    then keeps what was written)."""
-    if not connection.in_transaction():
-        connection.begin()
