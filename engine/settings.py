@@ -14,6 +14,8 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite:///var/gridflow.db"
     city_dir: Path = Path("examples/demo_city")
+    # Where this instance keeps what is not in the database: keys/ (secrets, mode 0600).
+    instance_dir: Path = Path("var")
     secret_key: str = "insecure-development-key-set-GRIDFLOW_SECRET_KEY"
     max_batch_size: int = 1000
     max_page_size: int = 200

