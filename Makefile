@@ -7,7 +7,7 @@ PORT   ?= 8000
 export GRIDFLOW_DATABASE_URL ?= sqlite:///var/gridflow.db
 export GRIDFLOW_CITY_DIR ?= examples/demo_city
 
-.PHONY: run test install system-deps lint unit unit-pg bench clean
+.PHONY: run test check install system-deps lint unit unit-browser unit-pg bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -48,14 +48,26 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
-unit: install system-deps
-	$(BIN)/python -m pytest -q
+# Test tiers (markers in pyproject.toml, given in tests/conftest.py): `browser` needs Chromium,
+# `slow` spawns processes, fuzzes or simulates, `postgres` runs only in the PostgreSQL pass.
+FAST := not browser and not slow
+
+# The quick loop: lint and the fast SQLite tier; no root, no system packages.
+check: lint
+	$(BIN)/python -m pytest -q -m "$(FAST)"
+
+# Every SQLite test but the browser ones: needs nothing beyond the venv.
+unit: install
+	$(BIN)/python -m pytest -q -m "not browser"
+
+unit-browser: install system-deps
+	$(BIN)/python -m pytest -q -m browser
 
 # The same suite on PostgreSQL: a throw-away server in a temporary directory (tests/pg_server.py).
 unit-pg: install system-deps
 	GRIDFLOW_TEST_DB=postgresql $(BIN)/python -m pytest -q
 
-test: lint unit unit-pg
+test: lint unit unit-browser unit-pg
 
 bench: install
 	for b in tests/bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b; done

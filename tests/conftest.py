@@ -25,6 +25,31 @@ DEMO_CITY = Path(__file__).resolve().parents[1] / "examples" / "demo_city"
 START = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 
 
+# Test tiers (markers registered in pyproject.toml), given here in one place by file or test:
+# `browser` drives Chromium; `slow` spawns processes, fuzzes or simulates; `postgres` needs
+# several processes on one PostgreSQL database and is skipped in the SQLite pass.
+# `make check` runs what is neither browser nor slow, on SQLite.
+TIERS: dict[str, tuple[str, ...]] = {
+    "browser/": ("browser",),
+    "test_crash_safety.py": ("slow",),
+    "test_fuzz_api.py": ("slow",),
+    "test_multiprocess.py": ("slow", "postgres"),
+    "test_simulation.py": ("slow",),
+    "test_step_group.py::test_a_simulation_is_the_same_with_and_without_grouping": ("slow",),
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        nodeid = item.nodeid.removeprefix("tests/")
+        for prefix, markers in TIERS.items():
+            if nodeid.startswith(prefix):
+                for marker in markers:
+                    item.add_marker(marker)
+        if item.get_closest_marker("postgres") and backends.BACKEND != "postgresql":
+            item.add_marker(pytest.mark.skip(reason="runs in the PostgreSQL pass"))
+
+
 @pytest.fixture
 def clock() -> VirtualClock:
     return VirtualClock(START)
