@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from adapters.hotline import HotlineTicket
 from engine.cases.service import CaseService
-from engine.errors import InvalidInput
+from engine.errors import Forbidden, InvalidInput
 from engine.users.models import Principal
 
 HEADERS = {
@@ -143,7 +143,7 @@ def _file(
 ) -> None:
     try:
         results = cases.intake_batch(principal, [t.to_case() for _, t in rows])
-    except InvalidInput:
+    except (InvalidInput, Forbidden):
         results = None  # one bad row spoils the chunk: file its rows one by one
     if results is not None:
         for result in results:
@@ -153,7 +153,7 @@ def _file(
         for number, ticket in rows:
             try:
                 result = cases.intake(principal, ticket.to_case())
-            except InvalidInput as exc:
+            except (InvalidInput, Forbidden) as exc:
                 detail = exc.details[0]
                 report.errors.append(
                     RowError(number, ticket.ticket_no, detail["field"], detail["reason"])

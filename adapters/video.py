@@ -162,6 +162,9 @@ class VideoIntake:
             raise InvalidInput("event_type", f"unknown event type {alert.event_type!r}")
         if (alert.lat is None) != (alert.lng is None):
             raise InvalidInput("lat" if alert.lat is None else "lng", "lat and lng come together")
+        # The platform's token must cover the camera's place, also for an alert counted
+        # into an open case (that step is the system's): refused before anything is written.
+        cases.filing_unit(principal, self._case(alert, camera, event, 1))
         with self._lock((camera.id, event.type)):
             return self._ingest(cases, principal, alert, camera, event)
 

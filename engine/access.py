@@ -31,6 +31,17 @@ def can_see(principal: Principal, case: Case, departments: set[str], city: CityD
     return city.is_within(case.owning_unit, principal.scope)
 
 
+def may_file_at(principal: Principal, unit: str, city: CityDirectory) -> bool:
+    """Whether ``principal`` may file a case owned by ``unit``: a unit role within its
+    subtree (a grid worker's grid or community, a dispatcher's command center, a gateway
+    token scoped to the city), admins and the system anywhere, handlers nowhere."""
+    if principal.role in UNRESTRICTED:
+        return True
+    if principal.scope is None or principal.role is Role.handler:
+        return False
+    return city.is_within(unit, principal.scope)
+
+
 def can_act(principal: Principal, case: Case, action: str) -> bool:
     """The scope half of an action check, for a case the principal can already see."""
     if principal.role is Role.handler and action in LEAD_ONLY:

@@ -37,7 +37,7 @@ async def test_report_with_photo_and_location(pages):
     assert no_photo.status_code == 422 and "photos" in no_photo.text
     outside = await post(pages, "/grid/report", csrf, photo, category="06002",
                          description="别人的网格", **where(IN_02020203))  # fmt: skip
-    assert outside.status_code == 422 and "outside your area" in outside.text
+    assert outside.status_code == 403 and "outside your area" in outside.text
 
 
 async def test_checks_to_do_pass_with_a_photo(pages):

@@ -156,18 +156,22 @@ class CaseService:
             existing = self._existing(data)
             if existing is None:
                 raise
-            return IntakeResult(existing, created=False)
+            return IntakeResult(self._repeat(principal, existing), created=False)
 
     def intake_batch(self, principal: Principal, items: list[CaseCreate]) -> list[IntakeResult]:
         """All or nothing: every item is checked before any is written."""
         city = self.city
         for index, item in enumerate(items):
             try:
-                self._check_intake(item, city)
+                self.filing_unit(principal, item, city)
             except InvalidInput as exc:
                 raise InvalidInput(
                     f"items[{index}].{exc.details[0]['field']}", exc.details[0]["reason"]
                 ) from exc
+            except Forbidden as exc:
+                field = f"items[{index}].{exc.details[0]['field']}"
+                reason = exc.details[0]["reason"]
+                raise Forbidden(f"{field}: {reason}", [{"field": field, "reason": reason}]) from exc
         try:
             with self.transaction() as session:
                 return [self._intake_one(session, principal, item, city) for item in items]
@@ -187,6 +191,30 @@ class CaseService:
         params = {"channel": data.channel, "external_id": data.external_id}
         found = rows.BY_EXTERNAL_ID.first(session.connection(), params)  # mostly none
         return rows.load_case(session, found["id"]) if found is not None else None
+
+    def filing_unit(
+        self, principal: Principal, data: CaseCreate, city: CityDirectory | None = None
+    ) -> str:
+        """The unit a new case of ``data`` belongs to, once ``principal`` may file there:
+        a place outside the caller's scope is refused (Forbidden) before anything is written."""
+        city = city or self.city
+        unit = self._check_intake(data, city)
+        if access.may_file_at(principal, unit, city):
+            return unit
+        field = "grid_code" if data.grid_code is not None or data.lat is None else "lat"
+        where = "" if principal.scope is None else f" ({principal.scope})"
+        reason = f"the case would belong to {unit}, outside your area{where}"
+        if unit == city.root and data.grid_code is None:
+            reason += ": give grid_code, or lat/lng inside your area"
+        raise Forbidden(f"{field}: {reason}", [{"field": field, "reason": reason}])
+
+    def _repeat(self, principal: Principal, case: Case) -> Case:
+        """A repeat of ``(channel, external_id)`` answers with the first case only to a
+        caller who may see it; the key is taken either way, so that is a conflict."""
+        if access.can_see(principal, case, set(), self.city):
+            return case
+        reason = "already used by a case outside your area"
+        raise Conflict(f"external_id: {reason}", [{"field": "external_id", "reason": reason}])
 
     def _check_intake(self, data: CaseCreate, city: CityDirectory) -> str:
         """Validate against the city; return the owning unit."""
@@ -211,11 +239,11 @@ class CaseService:
         look: bool = True,
     ) -> IntakeResult:
         """``look``: look for the external id first (a batch, whose repeats are common)."""
+        unit = self.filing_unit(principal, data, city)
         if look and data.external_id is not None:
             existing = self._find_external(session, data)
             if existing is not None:
-                return IntakeResult(existing, created=False)
-        unit = self._check_intake(data, city)
+                return IntakeResult(self._repeat(principal, existing), created=False)
         category = city.categories.get(data.category) if data.category else None
         urgency = data.urgency or Urgency(category.default_urgency if category else "normal")
         now = self.clock.now()

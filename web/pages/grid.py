@@ -18,7 +18,7 @@ from web.deps import Ctx
 from web.pages import sessions
 from web.pages.forms import save_photos
 from web.pages.templating import PageUser
-from web.pages.views import error_text, page, require_role
+from web.pages.views import error_status, error_text, page, require_role
 
 router = APIRouter(include_in_schema=False)
 
@@ -85,6 +85,6 @@ async def report(request: Request, ctx: Ctx, user: PageUser) -> Response:
     except ValidationError as exc:
         text = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         return _grid_page(request, ctx, user, 422, form=form, error=text)
-    except GridflowError as exc:
-        return _grid_page(request, ctx, user, 422, form=form, error=error_text(exc))
+    except GridflowError as exc:  # nothing was written: outside the area is a 403
+        return _grid_page(request, ctx, user, error_status(exc), form=form, error=error_text(exc))
     return RedirectResponse(f"/grid?reported={result.case.id}", status_code=303)

@@ -26,7 +26,7 @@ from web.deps import Ctx
 from web.pages import sessions
 from web.pages.intake_support import likely_duplicates
 from web.pages.templating import PageUser
-from web.pages.views import error_text, page, require_role
+from web.pages.views import error_status, error_text, page, require_role
 
 router = APIRouter(include_in_schema=False)
 
@@ -132,8 +132,9 @@ async def intake(request: Request, ctx: Ctx, user: PageUser) -> Response:
             )  # fmt: skip
     try:
         result = await run_in_threadpool(ctx.cases.intake, principal, data)
-    except GridflowError as exc:
-        return _form_page(request, ctx, user, 422, form=form, error=error_text(exc))
+    except GridflowError as exc:  # nothing was written: outside the area is a 403
+        status = error_status(exc)
+        return _form_page(request, ctx, user, status, form=form, error=error_text(exc))
     return RedirectResponse(f"/cases/{result.case.id}?done=register", status_code=303)
 
 
