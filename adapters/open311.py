@@ -20,6 +20,7 @@ from engine.cases.models import Case, CaseCreate, Channel
 from engine.cases.service import CaseService, FollowUp, IntakeResult
 from engine.cases.workflow import Workflow
 from engine.city.directory import CityDirectory
+from engine.db import MAX_ID
 from engine.errors import InvalidInput, NotFound
 from engine.users.models import Principal
 
@@ -205,7 +206,7 @@ def find_requests(
     where = [col(Case.channel) == Channel.open311]
     ids = _list(query.get("service_request_id"))
     if ids:
-        if not all(i.isdigit() for i in ids):
+        if not all(_row_id(i) for i in ids):
             raise InvalidInput("service_request_id", "must be request ids separated by commas")
         where.append(col(Case.id).in_([int(i) for i in ids]))
     else:
@@ -239,10 +240,15 @@ def _status(session: Session, case: Case) -> str:
 
 
 def get_request(session: Session, request_id: str) -> Case:
-    case = session.get(Case, int(request_id)) if request_id.isdigit() else None
+    case = session.get(Case, int(request_id)) if _row_id(request_id) else None
     if case is None or case.channel != Channel.open311:
         raise NotFound(f"service request {request_id!r} not found")
     return case
+
+
+def _row_id(text: str) -> bool:
+    """Whether ``text`` is a number in the id columns' range (a larger one names nothing)."""
+    return text.isascii() and text.isdigit() and 0 < int(text) <= MAX_ID
 
 
 def _list(value: str | None) -> list[str]:

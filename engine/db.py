@@ -17,6 +17,9 @@ from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, create_engine
 
+# The largest row id: id columns are 32-bit integers on PostgreSQL.
+MAX_ID = 2**31 - 1
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     impl = DateTime

@@ -9,14 +9,13 @@ from fastapi import Depends, Path, Request
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from engine.db import new_session
+from engine.db import MAX_ID, new_session
 from engine.errors import Forbidden, Unauthorized
 from engine.users.models import Principal, Role
 from engine.users.service import principal_for_token
 from web.context import AppContext
 
 # Row ids in paths: positive and within the id columns' range, so a fuzzed id is a 422 or 404.
-MAX_ID = 2**31 - 1  # id columns are 32-bit integers on PostgreSQL
 RowId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from engine.cases.workflow import SLA_STAGES, FieldSpec, TransitionSpec
 from engine.city.directory import CityDirectory
+from engine.db import MAX_ID
 from engine.durations import parse_duration
 from engine.errors import InvalidInput
 
@@ -70,7 +71,7 @@ def _clean(spec: FieldSpec, value: Any, city: CityDirectory) -> Any:
             raise InvalidInput(name, "each reference at most 300 characters")
         return value
     if kind == "case":
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_ID:
             raise InvalidInput(name, "must be a case id")
         return value
     if kind == "duration":

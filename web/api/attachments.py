@@ -29,7 +29,12 @@ async def upload(request: Request, ctx: Ctx, principal: CurrentPrincipal) -> Att
     """multipart/form-data with one part ``file``; at most GRIDFLOW_MAX_ATTACHMENT_BYTES."""
     limit = ctx.settings.max_attachment_bytes
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit + MULTIPART_OVERHEAD:
+    if (
+        declared
+        and declared.isascii()
+        and declared.isdigit()
+        and int(declared) > limit + MULTIPART_OVERHEAD
+    ):
         raise TooLarge(f"file: at most {limit} bytes", {"limit": limit})
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise InvalidInput("file", "send multipart/form-data with a 'file' part")

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from engine.outbox import store
 from engine.outbox.models import OutboxPublic, OutboxStatus
-from web.deps import Admin, Ctx
+from web.deps import Admin, Ctx, RowId
 
 router = APIRouter(prefix="/api/v1/admin/outbox", tags=["admin"])
 
@@ -36,6 +36,6 @@ def list_outbox(
 
 
 @router.post("/{message_id}/redeliver", response_model=OutboxPublic)
-def redeliver(message_id: int, ctx: Ctx, admin: Admin) -> OutboxPublic:
+def redeliver(message_id: RowId, ctx: Ctx, admin: Admin) -> OutboxPublic:
     """Queue a dead (or delivered) message again with a fresh set of attempts."""
     return OutboxPublic.model_validate(store.redeliver(ctx.db, message_id, ctx.clock.now()))

@@ -62,7 +62,7 @@ async def take_action(
             ctx.cases.act(user.principal, case_id, action, {})  # raises "not allowed"
         fields = action_form(ctx.workflow, action, case.state).fields
         data = await read_action_data(form, fields, ctx.channels.attachments)
-        expected = int(version) if version.isdigit() else None
+        expected = int(version) if version.isascii() and version.isdigit() else None
         ctx.cases.act(user.principal, case_id, action, data, expected)
     except NotFound:
         return page(request, ctx, "cases/missing.html", user, 404, case_id=case_id)

@@ -14,6 +14,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from engine.attachments import AttachmentStore
 from engine.cases.workflow import Workflow
+from engine.db import MAX_ID
 from engine.errors import InvalidInput
 
 SYSTEM_FIELDS = {
@@ -90,7 +91,7 @@ def _typed(spec: FieldView, raw: str) -> object:
         return raw == "true"
     if spec.type == "case":
         digits = raw.lstrip("#")
-        if not digits.isdigit():
+        if not (digits.isascii() and digits.isdigit()) or not 0 < int(digits) <= MAX_ID:
             raise InvalidInput(spec.name, "a case number")
         return int(digits)
     return raw
