@@ -1,4 +1,4 @@
-"""The one clock of gridflow (DESIGN §5).
+"""The one clock of gridflow (docs/ARCHITECTURE.md#time).
 
 Nothing else reads the wall clock: services take a ``Clock``. Production uses ``SystemClock``;
 tests and the simulator use ``VirtualClock`` and jump ahead instead of waiting.

@@ -1,4 +1,5 @@
-"""Domain errors. The web layer maps each kind to its HTTP status and the DESIGN §10 shape."""
+"""Domain errors. The web layer maps each kind to its HTTP status and error shape
+(docs/ARCHITECTURE.md#contracts)."""
 
 from __future__ import annotations
 

@@ -1,10 +1,12 @@
-"""Point -> grid lookup over the city's grid polygons (DESIGN §7), with a shapely STRtree.
+"""Point -> grid lookup over the city's grid polygons, with a shapely STRtree.
 
 Input is ``grids.geojson``: a FeatureCollection in WGS84 with ``[lng, lat]`` coordinates,
 one ``Polygon`` or ``MultiPolygon`` feature per grid, ``properties.code`` = the grid's unit
 code. A point on the boundary of several grids (a shared edge or corner) goes to the
 smallest code, so the answer never depends on file or tree order. Walking from the grid up
 to community, street and district is the org tree's business, not this module's.
+
+See docs/ARCHITECTURE.md#dispatch.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
-"""The escalation ladder (DESIGN §6): a breach is supervised one tier above the department
+"""The escalation ladder: a breach is supervised one tier above the department
 (yellow card), then after the grace one tier higher (red card), up to the city; supervisors
-escalate by hand and a street summons departments (吹哨报到)."""
+escalate by hand and a street summons departments (吹哨报到).
+See docs/ARCHITECTURE.md#timers-and-escalation."""
 
 from __future__ import annotations
 

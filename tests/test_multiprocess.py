@@ -1,9 +1,11 @@
-"""Three server processes on one PostgreSQL database (DESIGN §6, §9).
+"""Three server processes on one PostgreSQL database.
 
 Many cases whose timers fall due together, racing actions on shared cases from several
 clients, one process SIGKILLed during the sweep. Afterwards: every timer fired once in effect
 (no doubled reminder or escalation), every outbox message reached the receiver (by message
 id), and no acknowledged write was lost. The processes share one virtual time (FileClock).
+
+See docs/ARCHITECTURE.md#timers-and-escalation, #storage.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from engine.users.service import issue_token
 
 pytestmark = pytest.mark.skipif(
     backends.BACKEND != "postgresql",
-    reason="several processes share one database on PostgreSQL (DESIGN §9): runs in that pass",
+    reason="several processes share one database on PostgreSQL: runs in that pass",
 )
 
 # CI runs 5,000 cases to stay within its time budget; GRIDFLOW_MP_CASES=20000 for the full run

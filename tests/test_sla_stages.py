@@ -1,4 +1,4 @@
-"""SLA stage clocks driven through the API on the working calendar (DESIGN §5)."""
+"""SLA stage clocks driven through the API on the working calendar (docs/ARCHITECTURE.md#time)."""
 
 from __future__ import annotations
 

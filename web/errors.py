@@ -1,4 +1,6 @@
-"""Every error leaves as ``{"error": {"code", "message", "details"}}`` (DESIGN §10)."""
+"""Every error leaves as ``{"error": {"code", "message", "details"}}``.
+
+See docs/ARCHITECTURE.md#contracts."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Drives the timer sweep inside the server process (DESIGN §6).
+"""Drives the timer sweep inside the server process (docs/ARCHITECTURE.md#timers-and-escalation).
 
 APScheduler 3 is only the alarm clock: a sweep every few seconds, brought forward to the next
 due time when that comes sooner, and a daily purge of finished timers. The timers themselves

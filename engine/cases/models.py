@@ -79,9 +79,9 @@ class Case(CaseBase, table=True):
     alert_count: int = 0  # repeated alerts merged into this case (video storms)
     latest_snapshot: str | None = Field(default=None, max_length=300)
     duplicate_of: int | None = Field(default=None)  # a likely duplicate of this open case
-    # Dispatch (DESIGN §7): the rule row and rule-table version that decided, who chose the
-    # department ("rule" | "person" | "router") and the command center whose manual queue
-    # has the case (a return goes back there).
+    # Dispatch (docs/ARCHITECTURE.md#dispatch): the rule row and rule-table version that
+    # decided, who chose the department ("rule" | "person" | "router") and the command
+    # center whose manual queue has the case (a return goes back there).
     dispatch_rule: str | None = Field(default=None, max_length=64)
     rules_version: str | None = Field(default=None, max_length=16)
     dispatch_source: str | None = Field(default=None, max_length=10)

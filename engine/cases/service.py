@@ -1,4 +1,4 @@
-"""The case service: the ONE write path for cases (DESIGN §3).
+"""The case service: the ONE write path for cases (docs/ARCHITECTURE.md#the-write-path).
 
 Every change runs in one database transaction that checks the action (state, role, scope,
 fields), updates the case row under an optimistic version check, appends the audit event

@@ -1,7 +1,9 @@
-"""Load a workflow definition (TOML) into ONE shared ``transitions.Machine`` (DESIGN §4).
+"""Load a workflow definition (TOML) into ONE shared ``transitions.Machine``.
 
 The machine has no registered models: events fire on a throw-away subject carrying the
 case's state, so the state lives in the database column and a case costs no memory here.
+
+See docs/ARCHITECTURE.md#the-workflow.
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
-"""Read a city configuration directory (DESIGN §8) and store it in the database.
+"""Read a city configuration directory and store it in the database.
 
 The directory is what a city's IT team edits; ``gridflow init`` loads it. Every problem is
 reported with the file, the row and the field, before anything is written.
+
+See docs/ARCHITECTURE.md#city-configuration.
 """
 
 from __future__ import annotations

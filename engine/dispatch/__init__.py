@@ -1,4 +1,4 @@
-"""Rule-based dispatch wired into the case service (DESIGN §7).
+"""Rule-based dispatch wired into the case service (docs/ARCHITECTURE.md#dispatch).
 
 * :mod:`engine.dispatch.models` — the stored rule tables and each case's decision record.
 * :mod:`engine.dispatch.store` — ``LiveRules``: the active table shared through the

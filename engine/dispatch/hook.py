@@ -1,4 +1,4 @@
-"""DispatchHook: a case entering ``registered`` is dispatched by the rule table (DESIGN §7).
+"""DispatchHook: a case entering ``registered`` is dispatched by the rule table.
 
 The first matching row decides. An automatic row becomes ``dispatch`` (lead, co-handlers,
 urgency, SLA limits); a manual row (``auto = false``) becomes ``queue`` to the command
@@ -14,6 +14,8 @@ the matched row does not dispatch) and a text router model is present, the route
 "router"``) or adds its top 3 as suggestions to the rules' plan. Its model version and
 confidence go in the audit event and the decision record. Without a model, or for a case a
 non-default row dispatched, the router is never called.
+
+See docs/ARCHITECTURE.md#dispatch.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The transactional outbox (DESIGN §3): messages for the outside world, written in the
+"""The transactional outbox: messages for the outside world, written in the
 case's own transaction by :class:`~engine.outbox.hook.OutboxHook`, delivered later by a
 worker (adapters/webhook.py) that claims them with a lease, retries with backoff and
 dead-letters what never gets through.
@@ -6,4 +6,6 @@ dead-letters what never gets through.
 * :mod:`engine.outbox.models` — the ``outbox`` table.
 * :mod:`engine.outbox.hook` — which change sends what to whom.
 * :mod:`engine.outbox.store` — claim, finish, list, redeliver.
+
+See docs/ARCHITECTURE.md#the-write-path.
 """

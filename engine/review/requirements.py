@@ -1,4 +1,4 @@
-"""Which checks a resolved case needs before it may close (DESIGN §4, resolved → closed).
+"""Which checks a resolved case needs before it may close (resolved → closed).
 
 * 核查 (``verify``): a grid worker checks the result on site, when the category's
   ``verification`` is ``grid`` or ``both``; a passing check needs at least one photo unless
@@ -9,6 +9,8 @@
   case nobody can be called back about (no phone, from a channel without callers: a grid
   worker's or a camera's report) gets an on-site check instead.
 * ``none`` (and no callback channel): the department's result closes the case.
+
+See docs/ARCHITECTURE.md#the-workflow.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Dispatch rules (DESIGN §7): the data model shared by the rule modules.
+"""Dispatch rules (docs/ARCHITECTURE.md#dispatch): the data model shared by the rule modules.
 
 Here: the vocabularies, a parsed row (:class:`Rule`) and file (:class:`RuleTable`), the
 input of a decision (:class:`DispatchInput`) and its outcome (:class:`Decision`,

@@ -1,4 +1,4 @@
-"""The ``rules.toml`` format (DESIGN §7): parsing and validation.
+"""The ``rules.toml`` format (docs/ARCHITECTURE.md#dispatch): parsing and validation.
 
 A table is a list of ``[[rule]]`` rows (plus an optional top-level ``version_note``); the
 FIRST row in file order whose conditions all hold decides, and the last row must be the

@@ -1,4 +1,4 @@
-"""SLA clocks (DESIGN §5): one clock per case and stage generation, on the working calendar.
+"""SLA clocks: one clock per case and stage generation, on the working calendar.
 
 * :mod:`engine.sla.models` — the ``sla_clock`` and ``calendar_override`` tables.
 * :mod:`engine.sla.calendars` — the city's :class:`~engine.calendar.WorkCalendar`, cached.
@@ -7,4 +7,6 @@
 * :mod:`engine.sla.hook` — :class:`~engine.sla.hook.SlaHook` keeps clocks in step with cases.
 * :mod:`engine.sla.views` — a case's stages as the API shows them; the supervision queue.
 * :mod:`engine.sla.ladder` — which command center supervises a case next.
+
+See docs/ARCHITECTURE.md#time.
 """

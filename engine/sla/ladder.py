@@ -1,9 +1,11 @@
-"""The escalation ladder (DESIGN §6): which command center supervises a case next.
+"""The escalation ladder: which command center supervises a case next.
 
 Command centers sit at the city, district and street tiers. A case is first supervised by
 the command center one tier above the unit that owns the late stage (the lead department's
 unit; without a department, the street of the case's area), then one tier higher at a time,
 up to the city.
+
+See docs/ARCHITECTURE.md#timers-and-escalation.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Durable timers (DESIGN §6): rows written in the case's transaction, fired by a sweeper.
+"""Durable timers: rows written in the case's transaction, fired by a sweeper.
 
 * :mod:`engine.timers.models` — the ``timer`` table.
 * :mod:`engine.timers.plan` — which timers a clock needs (yellow, red, the escalation step).
@@ -8,4 +8,6 @@
   that the server's scheduler (and tests, with a virtual clock) call with ``now``.
 * :mod:`engine.timers.hook` — :class:`~engine.timers.hook.TimerHook`: marks a timer fired in
   the transaction of its effect and schedules the next escalation step.
+
+See docs/ARCHITECTURE.md#timers-and-escalation.
 """

@@ -1,4 +1,4 @@
-"""Claiming due timers in batches under a lease (DESIGN §6).
+"""Claiming due timers in batches under a lease (docs/ARCHITECTURE.md#timers-and-escalation).
 
 One statement claims a batch: ``UPDATE timer SET lease_until = … WHERE id IN (SELECT id …
 ORDER BY due_at LIMIT n) RETURNING …``. SQLite has a single writer, so the statement alone is

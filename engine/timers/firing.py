@@ -1,4 +1,4 @@
-"""What a due timer does (DESIGN §6), as a system action through the case service.
+"""What a due timer does, as a system action through the case service.
 
 - yellow → ``remind`` the assignee that the stage's deadline is near;
 - red → ``escalate``: the command center one tier above the stage's owner supervises the
@@ -7,6 +7,8 @@
 
 Whether a timer is still wanted at all (its stage run is current and running) is decided
 before, by :func:`stale_reason`.
+
+See docs/ARCHITECTURE.md#timers-and-escalation.
 """
 
 from __future__ import annotations

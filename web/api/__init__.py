@@ -1,1 +1,1 @@
-"""REST API routers under /api/v1 (DESIGN §10)."""
+"""REST API routers under /api/v1 (docs/ARCHITECTURE.md#contracts)."""
