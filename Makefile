@@ -20,10 +20,17 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 install: $(VENV)/.installed
 
+# The demo city lives in an instance folder of its own (database, photos, models, keys), so
+# `make run` never touches the database GRIDFLOW_DATABASE_URL names.
+DEMO     := var/demo
+DEMO_ENV := GRIDFLOW_DATABASE_URL=sqlite:///$(DEMO)/demo.db GRIDFLOW_INSTANCE_DIR=$(DEMO) \
+	GRIDFLOW_ATTACHMENTS_DIR=$(DEMO)/attachments GRIDFLOW_MODELS_DIR=$(DEMO)/models \
+	GRIDFLOW_CITY_DIR=examples/demo_city
+
 run: install
-	mkdir -p var
-	$(BIN)/gridflow init --example demo_city
-	$(BIN)/gridflow serve --host $(HOST) --port $(PORT)
+	mkdir -p $(DEMO)
+	$(DEMO_ENV) $(BIN)/gridflow init --example demo_city
+	$(DEMO_ENV) $(BIN)/gridflow serve --host $(HOST) --port $(PORT)
 
 # Debian packages the full suite needs: PostgreSQL for the second pass of the tests, and
 # Chromium with CJK fonts for the browser tests (tests/browser; never `playwright install`).

@@ -15,10 +15,11 @@ clock.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import chinese_calendar
 
@@ -56,7 +57,7 @@ def _parse_window(text: str) -> tuple[int, int]:
     return start, end
 
 
-def _parse_windows(windows: Sequence[str]) -> tuple[tuple[int, int], ...]:
+def parse_windows(windows: Sequence[str]) -> tuple[tuple[int, int], ...]:
     if isinstance(windows, str):
         raise ValueError(f"work windows must be a list of 'HH:MM-HH:MM' strings, got {windows!r}")
     windows = tuple(windows)
@@ -72,7 +73,7 @@ def _parse_windows(windows: Sequence[str]) -> tuple[tuple[int, int], ...]:
     return parsed
 
 
-def _parse_overrides(overrides: Mapping[date | str, str] | None) -> dict[date, bool]:
+def parse_overrides(overrides: Mapping[date | str, str] | None) -> dict[date, bool]:
     result: dict[date, bool] = {}
     for key, value in (overrides or {}).items():
         if isinstance(key, datetime):
@@ -96,6 +97,69 @@ def _parse_overrides(overrides: Mapping[date | str, str] | None) -> dict[date, b
     return result
 
 
+# Places in China people write as a time zone; the whole country's zone is Asia/Shanghai.
+_CHINA_PLACES = frozenset(
+    [
+        "beijing",
+        "peking",
+        "guangzhou",
+        "shenzhen",
+        "hangzhou",
+        "nanjing",
+        "wuhan",
+        "chengdu",
+        "xian",
+        "tianjin",
+        "suzhou",
+        "changsha",
+        "zhengzhou",
+        "jinan",
+        "qingdao",
+        "shenyang",
+        "dalian",
+        "xiamen",
+        "fuzhou",
+        "hefei",
+        "kunming",
+        "nanning",
+        "changchun",
+        "taiyuan",
+        "shijiazhuang",
+        "lanzhou",
+        "xining",
+        "yinchuan",
+        "hohhot",
+        "guiyang",
+        "nanchang",
+        "haikou",
+        "lhasa",
+        "china",
+        "prc",
+    ]
+)
+
+
+def zone_named(name: object) -> ZoneInfo:
+    """The IANA time zone ``name``; an unknown name is a ValueError that suggests one."""
+    if isinstance(name, str) and name.strip():
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    raise ValueError(f"unknown time zone {name!r}{_zone_suggestion(name)}")
+
+
+def _zone_suggestion(name: object) -> str:
+    text = str(name).strip()
+    place = text.rsplit("/", 1)[-1].replace("_", " ").strip().lower()
+    if place in _CHINA_PLACES:
+        return f"; did you mean {DEFAULT_TIMEZONE!r}? (China uses one zone, named after Shanghai)"
+    close = difflib.get_close_matches(text, sorted(available_timezones()), n=1, cutoff=0.8)
+    if close:
+        return f"; did you mean {close[0]!r}?"
+    return f"; use an IANA name such as {DEFAULT_TIMEZONE!r}"
+
+
 def _require_aware(name: str, value: datetime) -> None:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"{name} must be a timezone-aware datetime, got naive {value!r}")
@@ -110,14 +174,11 @@ class WorkCalendar:
         windows: Sequence[str] = DEFAULT_WINDOWS,
         overrides: Mapping[date | str, str] | None = None,
     ) -> None:
-        try:
-            self.zone = ZoneInfo(timezone)
-        except (ZoneInfoNotFoundError, ValueError, TypeError):
-            raise ValueError(f"unknown time zone {timezone!r}, e.g. 'Asia/Shanghai'") from None
+        self.zone = zone_named(timezone)
         self.timezone = timezone
-        self._windows = _parse_windows(windows)
+        self._windows = parse_windows(windows)
         self.windows: tuple[str, ...] = tuple(windows)
-        self._overrides = _parse_overrides(overrides)
+        self._overrides = parse_overrides(overrides)
         self._override_years = frozenset(d.year for d in self._overrides)
         self._workday_cache: dict[date, bool] = {}
         self._interval_cache: dict[date, tuple[Interval, ...]] = {}

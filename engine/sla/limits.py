@@ -23,14 +23,31 @@ class SlaSettings:
 
     @classmethod
     def of(cls, city: CityDirectory) -> SlaSettings:
-        raw: dict[str, Any] = city.settings.get("sla", {})
-        yellow = float(raw.get("yellow_at", DEFAULT_YELLOW_AT))
-        if not 0 < yellow < 1:
-            raise ValueError(f"city.toml: sla.yellow_at must be between 0 and 1, got {yellow}")
+        return cls.from_settings(city.settings)
+
+    @classmethod
+    def from_settings(cls, settings: dict[str, Any]) -> SlaSettings:
+        """``[sla]`` of city.toml; a bad value is a ValueError naming the key."""
+        raw: dict[str, Any] = settings.get("sla", {})
+        yellow = raw.get("yellow_at", DEFAULT_YELLOW_AT)
+        if isinstance(yellow, bool) or not isinstance(yellow, int | float) or not 0 < yellow < 1:
+            raise ValueError(f"sla.yellow_at: must be a number between 0 and 1, got {yellow!r}")
+        try:
+            grace = parse_duration(str(raw.get("escalation_grace", DEFAULT_GRACE)))
+        except ValueError as exc:
+            raise ValueError(f"sla.escalation_grace: {exc}") from None
+        limits = dict(raw.get("default_limits", {}))
+        for stage, text in limits.items():
+            if stage not in DEFAULT_LIMITS:
+                raise ValueError(f"sla.default_limits: unknown stage {stage!r}")
+            try:
+                parse_duration(str(text))
+            except ValueError as exc:
+                raise ValueError(f"sla.default_limits.{stage}: {exc}") from None
         return cls(
-            yellow_at=yellow,
-            escalation_grace=parse_duration(str(raw.get("escalation_grace", DEFAULT_GRACE))),
-            default_limits=DEFAULT_LIMITS | dict(raw.get("default_limits", {})),
+            yellow_at=float(yellow),
+            escalation_grace=grace,
+            default_limits=DEFAULT_LIMITS | limits,
         )
 
 

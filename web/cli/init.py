@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlmodel import select
 
 from engine.city.directory import CityDirectory
-from engine.city.loader import CityConfigError, read_city, store_city
+from engine.city.loader import CityConfigError, other_city, store_city
 from engine.clock import SystemClock
 from engine.db import make_engine, new_session
 from engine.dispatch.store import LiveRules
@@ -16,6 +16,7 @@ from engine.schema import upgrade_schema
 from engine.settings import get_settings
 from engine.users.models import Role, User, UserCreate
 from engine.users.service import create_user
+from web.cli.config import check_directory
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -29,12 +30,20 @@ def _city_dir(args: argparse.Namespace) -> Path:
 def cmd_init(args: argparse.Namespace) -> int:
     settings = get_settings()
     directory = _city_dir(args)
-    files = read_city(directory)
+    files = check_directory(directory)  # the whole directory, before anything is written
+    for warning in files.warnings:
+        print(f"warning: {warning}")
     db = make_engine(settings.database_url)
     upgrade_schema(db)
     now = SystemClock().now()
     created = []
     with new_session(db) as session, session.begin():
+        other = other_city(session, files)
+        if other is not None and not args.replace_city:
+            raise CityConfigError(
+                f"{settings.database_url} holds another city ({other}); refusing to load "
+                f"{files.name} over it. Use a database of its own, or --replace-city."
+            )
         store_city(session, files)
         session.flush()
         city = CityDirectory.load(session)
@@ -83,4 +92,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     init = sub.add_parser("init", help="create the database and load a city configuration")
     init.add_argument("--example", help="an example city under examples/, e.g. demo_city")
     init.add_argument("--city", help="a city configuration directory (default GRIDFLOW_CITY_DIR)")
+    init.add_argument(
+        "--replace-city",
+        action="store_true",
+        help="load this city even though the database holds a different one",
+    )
     init.set_defaults(func=cmd_init)
