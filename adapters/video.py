@@ -18,7 +18,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import IntegrityError
 
 from engine.cases.models import Case, CaseCreate, Channel
@@ -26,6 +26,7 @@ from engine.cases.service import CaseService, FollowUp
 from engine.db import new_session
 from engine.errors import ActionNotAllowed, Conflict, InvalidInput
 from engine.intake.alerts import KEY_PART, VideoAlert, current_window, storm_key
+from engine.isotime import IsoDateTime
 from engine.users.models import SYSTEM, Principal
 
 NATURAL = {"m": "minutes", "h": "hours", "d": "days"}
@@ -129,7 +130,7 @@ class VideoAlertIn(BaseModel):
     event_type: str = Field(min_length=1, max_length=24)
     confidence: float = Field(ge=0, le=1)
     snapshot: str | None = Field(default=None, min_length=1, max_length=300)
-    occurred_at: AwareDatetime
+    occurred_at: IsoDateTime
     lat: float | None = Field(default=None, ge=-90, le=90)
     lng: float | None = Field(default=None, ge=-180, le=180)
     description: str | None = Field(default=None, max_length=1000)

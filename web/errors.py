@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException
+from starlette.routing import BaseRoute, Match, Mount
 
 from engine import errors
 from engine.users.lockout import AccountLocked
@@ -82,6 +83,22 @@ def _field(loc: tuple[Any, ...]) -> str:
     return out or "body"
 
 
+def allowed_methods(request: Request, besides: BaseRoute | None = None) -> str:
+    """Every method some route serves on this path (a 405's ``Allow``): the router stops at
+    the first route matching the path, while another route may serve it too. ``besides``:
+    a catch-all route left out."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match is Match.NONE or route is besides:
+            continue
+        if isinstance(route, Mount):  # static files: read only
+            methods |= {"GET", "HEAD"}
+        else:
+            methods |= getattr(route, "methods", None) or set()
+    return ", ".join(sorted(methods))
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(errors.GridflowError)
     async def domain_error(_: Request, exc: errors.GridflowError) -> JSONResponse:
@@ -95,11 +112,15 @@ def install(app: FastAPI) -> None:
         return error_response(422, "invalid_input", message, details)
 
     @app.exception_handler(HTTPException)
-    async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
         if exc.status_code == 400:  # a body that is not valid JSON/UTF-8 or form data
             details = [{"field": "body", "reason": str(exc.detail)}]
             return error_response(422, "invalid_input", f"body: {exc.detail}", details)
-        return error_response(exc.status_code, f"http_{exc.status_code}", str(exc.detail))
+        response = error_response(exc.status_code, f"http_{exc.status_code}", str(exc.detail))
+        response.headers.update(exc.headers or {})
+        if exc.status_code == 405:
+            response.headers["Allow"] = allowed_methods(request)
+        return response
 
     @app.exception_handler(DataError)
     async def data_error(request: Request, exc: DataError) -> JSONResponse:

@@ -1,6 +1,7 @@
-"""Who may call which endpoint: ONE table, enforced in one place (an app-wide dependency).
+"""Who may call which endpoint: one table for the API and one for the pages, enforced in one
+place (an app-wide dependency) for every route.
 
-The table says which roles may reach a route at all. What happens to a case beyond that is
+The tables say which roles may reach a route at all. What happens to a case beyond that is
 decided by the same engine code for API and pages alike: the workflow lists the roles that
 may take each action (workflows/standard.toml) and ``engine.access`` limits every role to
 its scope (a case outside it is a 404, so existence does not leak). A route missing from
@@ -11,9 +12,13 @@ from __future__ import annotations
 
 from fastapi import Request
 
+from starlette.concurrency import run_in_threadpool
+
 from engine.errors import Forbidden
 from engine.users.models import PERSON_ROLES, Role
 from web.deps import get_principal
+from web.pages import sessions
+from web.pages.views import PageForbidden
 
 OP, D, H, G, S, A = (
     Role.operator,
@@ -56,7 +61,7 @@ ROUTES: dict[tuple[str, str], frozenset[Role] | None] = {
     ("POST", "/open311/v2/requests.json"): PUBLIC,
     ("GET", "/open311/v2/requests/{request_id}.json"): PUBLIC,
     # Anything else under /open311/v2 answers in the spec's error format.
-    **{(method, "/open311/v2/{rest:path}"): PUBLIC for method in ("GET", "POST", "PUT", "DELETE")},
+    **{(method, "/open311/v2/{rest}"): PUBLIC for method in ("GET", "POST", "PUT", "DELETE")},
     # Dispatch and supervision.
     ("GET", "/api/v1/dispatch/queue"): frozenset({D, S, A}),
     ("GET", "/api/v1/supervision"): frozenset({D, S, A}),
@@ -88,22 +93,88 @@ ROUTES: dict[tuple[str, str], frozenset[Role] | None] = {
     ("POST", "/api/v1/admin/outbox/{message_id}/redeliver"): frozenset({A}),
 }
 
+# The pages (web/pages): the signed-in person's role, from their page session. What a page
+# shows or does beyond that is decided by the same engine rules and scopes as the API.
+INTAKE, BOARD = frozenset({OP, D, A}), frozenset({D, S, A})
+PAGES: dict[tuple[str, str], frozenset[Role] | None] = {
+    ("GET", "/login"): PUBLIC,
+    ("POST", "/login"): PUBLIC,
+    ("POST", "/logout"): EVERYONE,
+    ("GET", "/"): EVERYONE,
+    ("GET", "/cases"): EVERYONE,
+    ("GET", "/cases/{case_id}"): EVERYONE,
+    ("POST", "/cases/{case_id}/act/{action}"): EVERYONE,  # the workflow decides the action
+    ("GET", "/files/{ref}"): EVERYONE,  # the photo's cases decide (engine.attachments)
+    ("GET", "/intake"): INTAKE,
+    ("POST", "/intake"): INTAKE,
+    ("POST", "/intake/suggest"): INTAKE,
+    ("GET", "/dispatch"): frozenset({D, A}),
+    ("GET", "/inbox"): frozenset({H}),
+    ("GET", "/grid"): frozenset({G}),
+    ("POST", "/grid/report"): frozenset({G}),
+    **{("GET", path): BOARD for path in ("/board", "/board/stream", "/board/chart.svg")},
+    **{("GET", path): BOARD for path in ("/board/map.svg", "/board/export.xlsx")},
+    **{
+        (method, path): frozenset({A})
+        for method, path in [
+            ("GET", "/admin"),
+            ("GET", "/admin/departments"),
+            ("GET", "/admin/users"),
+            ("POST", "/admin/users"),
+            ("POST", "/admin/users/{user_id}/active"),
+            ("POST", "/admin/tokens"),
+            ("POST", "/admin/tokens/{token_id}/revoke"),
+            ("GET", "/admin/rules"),
+            ("POST", "/admin/rules/check"),
+            ("POST", "/admin/rules/activate"),
+            ("GET", "/admin/calendar"),
+            ("POST", "/admin/calendar"),
+            ("POST", "/admin/calendar/{day}/delete"),
+            ("GET", "/admin/outbox"),
+            ("POST", "/admin/outbox/{message_id}/redeliver"),
+            ("GET", "/admin/incidents"),
+            ("POST", "/admin/incidents/{timer_id}/{what}"),
+        ]
+    },
+}
+# Served outside the routes' dependencies: static files and the API documentation.
+UNGUARDED = frozenset({"/static", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
+API_PATHS = ("/api/", "/open311/", "/healthz", "/metrics")
+
 # Open311 authenticates a filing by the spec's ``api_key`` (a gridflow token), not a header.
 OPEN311_FILERS = frozenset({OP, D, A})
 
 
 async def authorize(request: Request) -> None:
-    """The app-wide dependency: the caller's role must be listed for the matched route."""
+    """The app-wide dependency: the caller's role must be listed for the matched route (a
+    bearer token's on the API, the page session's on pages)."""
     route = request.scope.get("route")
-    path = getattr(route, "path", None)
-    if path is None or not path.startswith(("/api/", "/open311/", "/healthz", "/metrics")):
-        return  # pages and docs: pages check their session with the same engine rules
-    key = (request.method, path)
-    if key not in ROUTES:
+    path = getattr(route, "path_format", None)  # as documented: "{id}", not "{id:int}"
+    page = path is not None and not path.startswith(API_PATHS)
+    key = (request.method, path or "")
+    table = PAGES if page else ROUTES
+    if key not in table:
         raise Forbidden(f"{request.method} {path} is not in the authorization table")
-    roles = ROUTES[key]
+    roles = table[key]
     if roles is PUBLIC:
+        return
+    if page:
+        person = await page_session(request)
+        if person.principal.role not in roles:
+            raise PageForbidden
         return
     principal = await get_principal(request, request.app.state.ctx)
     if principal.role not in roles:
         raise Forbidden(f"role '{principal.role}' may not {request.method} {path}")
+
+
+async def page_session(request: Request) -> sessions.PageSession:
+    """The signed-in person of a page request, read once (the page's own dependency asks
+    again); none sends them to the login page."""
+    known = getattr(request.state, "page_session", None)
+    if known is None:
+        known = await run_in_threadpool(sessions.current, request.app.state.ctx, request)
+        if known is None:
+            raise sessions.LoginRequired
+        request.state.page_session = known
+    return known

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
 from engine.errors import InvalidInput
+from engine.isotime import IsoDate
 from engine.sla import calendars
 from engine.sla.models import CalendarOverride
 from web.deps import Admin, Ctx, CurrentPrincipal, DbSession
@@ -27,7 +28,7 @@ class OverrideIn(BaseModel):
 
 
 class OverrideItem(OverrideIn):
-    day: date
+    day: IsoDate
 
 
 class OverrideOut(OverrideItem):
@@ -84,7 +85,7 @@ def list_overrides(
 
 @router.put("/overrides/{day}", response_model=OverrideOut)
 def put_override(
-    day: date, body: OverrideIn, ctx: Ctx, session: DbSession, admin: Admin
+    day: IsoDate, body: OverrideIn, ctx: Ctx, session: DbSession, admin: Admin
 ) -> OverrideOut:
     """Make ``day`` (city time) a workday or a holiday; deadlines set from now on use it."""
     with session.begin():
@@ -114,7 +115,7 @@ def put_overrides(
 
 
 @router.delete("/overrides/{day}", status_code=204)
-def delete_override(day: date, ctx: Ctx, session: DbSession, _: Admin) -> Response:
+def delete_override(day: IsoDate, ctx: Ctx, session: DbSession, _: Admin) -> Response:
     with session.begin():
         calendars.delete_override(session, day)
     ctx.calendars.invalidate()
@@ -126,8 +127,8 @@ def list_days(
     ctx: Ctx,
     session: DbSession,
     _: CurrentPrincipal,
-    start: Annotated[date, Query(alias="from")],
-    end: Annotated[date, Query(alias="to")],
+    start: Annotated[IsoDate, Query(alias="from")],
+    end: Annotated[IsoDate, Query(alias="to")],
 ) -> list[Day]:
     """Which days from ``from`` to ``to`` (inclusive, at most a year) are workdays."""
     if end < start:

@@ -10,11 +10,19 @@ from pydantic import BaseModel, ConfigDict, Field
 from engine.cases import queries
 from engine.cases.models import CaseCreate, CaseEventPublic, CasePublic
 from engine.errors import TooLarge
+from engine.isotime import IsoDateTime
 from engine.users.models import Principal
 from web.context import AppContext
 from web.deps import Ctx, CurrentPrincipal, DbSession, RowId
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
+
+
+class CaseQuery(queries.CaseFilter):
+    """The list's filters; times as ISO 8601 with their offset, as the schema says."""
+
+    created_after: IsoDateTime | None = None
+    created_before: IsoDateTime | None = None
 
 
 class BatchIntake(BaseModel):
@@ -96,7 +104,7 @@ def list_cases(
     ctx: Ctx,
     session: DbSession,
     principal: CurrentPrincipal,
-    filters: Annotated[queries.CaseFilter, Query()],
+    filters: Annotated[CaseQuery, Query()],
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> CaseList:
@@ -112,7 +120,8 @@ def list_cases(
     return CaseList(items=items, total=total, limit=limit, offset=offset)
 
 
-@router.get("/{case_id}", response_model=CasePublic)
+# ":int": "/batch" is not a case id, so GET on it is a 405 (POST only), not a 422.
+@router.get("/{case_id:int}", response_model=CasePublic)
 def get_case(
     case_id: RowId, ctx: Ctx, session: DbSession, principal: CurrentPrincipal
 ) -> CasePublic:

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from engine.errors import Forbidden
+from engine.isotime import IsoDate
 from engine.kpis import METRICS, KpiReport, Period, compute_kpis
 from engine.kpis.excel import kpi_workbook
 from engine.users.models import Principal, Role
@@ -20,9 +21,9 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 UNIT_ROLES = {Role.supervisor, Role.dispatcher, Role.operator}
 
 PeriodStart = Annotated[
-    date | None, Query(description="first day (city time); default: the 1st of this month")
+    IsoDate | None, Query(description="first day (city time); default: the 1st of this month")
 ]
-PeriodEnd = Annotated[date | None, Query(description="last day, inclusive; default: today")]
+PeriodEnd = Annotated[IsoDate | None, Query(description="last day, inclusive; default: today")]
 UnitCode = Annotated[
     str | None, Query(max_length=32, description="a unit: its subtree; default: your scope")
 ]

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from engine.db import new_session
 from engine.errors import GridflowError, InvalidInput
+from engine.isotime import IsoDate
 from engine.outbox import store as outbox
 from engine.outbox.models import OutboxStatus
 from engine.sla import calendars
@@ -66,7 +67,7 @@ async def set_day(request: Request, ctx: Ctx, user: PageUser) -> Response:
 
 
 @router.post("/admin/calendar/{day}/delete", response_class=HTMLResponse)
-async def delete_day(day: date, request: Request, ctx: Ctx, user: PageUser) -> Response:
+async def delete_day(day: IsoDate, request: Request, ctx: Ctx, user: PageUser) -> Response:
     await admin_form(request, user)
     try:
         with new_session(ctx.db) as session, session.begin():

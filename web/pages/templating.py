@@ -32,7 +32,8 @@ def render(
 
 
 def require_session(request: Request, ctx: Ctx) -> sessions.PageSession:
-    page = sessions.current(ctx, request)
+    """The signed-in person (web.policy has read the session already for its check)."""
+    page = getattr(request.state, "page_session", None) or sessions.current(ctx, request)
     if page is None:
         raise sessions.LoginRequired
     return page
