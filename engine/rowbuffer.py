@@ -79,7 +79,20 @@ class RowBuffer:
         for table, waiting in inserts.items():
             if waiting.rows:  # a writer may have dropped every row of a table
                 rows = [row() if callable(row) else row for row in waiting.rows.values()]
+                complete = _COMPLETERS.get(table)
+                if complete is not None:
+                    complete(connection, rows)
                 _insert(table, tuple(rows[0])).many(connection, rows)
+
+
+Completer = Callable[[Connection, list[dict[str, Any]]], None]
+_COMPLETERS: dict[Table, Completer] = {}
+
+
+def complete_rows(table: Table, completer: Completer) -> None:
+    """Have ``completer`` fill in what only the database can give at the moment ``table``'s
+    rows go out (the audit trail's global sequence numbers), in place, just before them."""
+    _COMPLETERS[table] = completer
 
 
 _INSERTS: dict[tuple[Table, tuple[str, ...]], Prepared] = {}

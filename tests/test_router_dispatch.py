@@ -13,7 +13,7 @@ from dispatch_support import OUTSIDE, activate, case_row, events
 from page_support import file_hotline
 from sqlmodel import col, select
 
-from engine.audit import ChainBreak, verify_chains
+from engine.audit import Finding, verify_trail
 from engine.db import new_session
 from engine.dispatch.hook import DispatchHook
 from engine.dispatch.models import DispatchDecisionRecord
@@ -84,8 +84,8 @@ def test_a_confident_prediction_dispatches_with_source_router(routed):
     assert data["suggestions"][0]["label"] == "HW-01" and len(data["suggestions"]) == 3
     assert data["dispatch_queue"] == "01"  # a district department: the district reviews returns
 
-    with new_session(ctx.db) as session:  # floats in the hash-chained event read back intact
-        assert [b for b in verify_chains(session) if isinstance(b, ChainBreak)] == []
+    # floats in the MAC'd event read back intact
+    assert [f for f in verify_trail(ctx.db, ctx.audit_keys) if isinstance(f, Finding)] == []
 
     decision = record(ctx, case_id)
     assert (decision.action, decision.source, decision.department) == (

@@ -8,6 +8,7 @@ from functools import cached_property
 
 from sqlalchemy.engine import Engine
 
+from engine.audit import AuditKeys
 from engine.cases.service import CaseHook, CaseService
 from engine.cases.workflow import Workflow, standard_workflow
 from engine.city.directory import CityDirectory
@@ -46,6 +47,7 @@ class AppContext:
             lambda: self.city,
             hooks=self._hooks(),
             locator=self.grids,
+            audit_keys=self.audit_keys,
         )
 
     def _hooks(self) -> list[CaseHook]:
@@ -67,6 +69,11 @@ class AppContext:
         """Stop background work; called on server shutdown."""
         await self.channels.stop()
         await self.sweeps.stop()
+
+    @cached_property
+    def audit_keys(self) -> AuditKeys:
+        """The audit trail's MAC keys in the instance folder (the first made on first use)."""
+        return AuditKeys(self.settings.instance_dir)
 
     @cached_property
     def rules(self) -> LiveRules:

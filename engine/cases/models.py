@@ -6,8 +6,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import StringConstraints
-from sqlalchemy import JSON, Index, UniqueConstraint
+from pydantic import ConfigDict, StringConstraints
+from sqlalchemy import JSON, BigInteger, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from engine.db import UTCDateTime
@@ -24,6 +24,7 @@ class Channel(StrEnum):
     open311 = "open311"
     web = "web"
     upper = "upper"  # 上级交办
+    imported = "imported"  # 历史导入: a past case from the old system (engine.history)
 
 
 class Urgency(StrEnum):
@@ -54,6 +55,8 @@ class CaseBase(SQLModel):
 
 
 class CaseCreate(CaseBase):
+    model_config = ConfigDict(extra="forbid")  # a misspelled field is refused, not dropped
+
     urgency: Urgency | None = None  # None: the category's default
 
 
@@ -87,7 +90,7 @@ class Case(CaseBase, table=True):
     dispatch_source: str | None = Field(default=None, max_length=10)
     dispatch_queue: str | None = Field(default=None, max_length=32, index=True)
     version: int = 1
-    audit_head: str = Field(default="", max_length=64)  # hash of the latest event
+    audit_head: str = Field(default="", max_length=64)  # MAC of the latest event
     created_at: datetime = Field(sa_type=UTCDateTime, index=True)
     updated_at: datetime = Field(sa_type=UTCDateTime)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -135,7 +138,8 @@ class CasePublic(CaseBase):
 
 
 class CaseEvent(SQLModel, table=True):
-    """One entry of a case's audit trail. ``seq`` is the case version the event produced."""
+    """One entry of a case's audit trail (engine.audit). ``seq`` is the case version the
+    event produced; ``gseq`` its place among all events, assigned as it is written."""
 
     __tablename__ = "case_event"
     __table_args__ = (UniqueConstraint("case_id", "seq"),)
@@ -152,6 +156,20 @@ class CaseEvent(SQLModel, table=True):
     data: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     prev_hash: str = Field(default="", max_length=64)
     hash: str = Field(max_length=64)
+    # The audit key that MACs ``hash``; "sha256" marks an event from before keyed chains.
+    key_id: str | None = Field(default=None, max_length=16)
+    gseq: int | None = Field(default=None, sa_type=BigInteger, unique=True, index=True)
+    row_digest: str | None = Field(default=None, max_length=255)  # tags of the case row
+
+
+class AuditSequence(SQLModel, table=True):
+    """The last global sequence number given to an audit event: one row, advanced by the
+    write path once per transaction (engine.audit.sequence)."""
+
+    __tablename__ = "audit_sequence"
+
+    id: int = Field(primary_key=True)
+    last: int = Field(default=0, sa_type=BigInteger)
 
 
 class CaseEventPublic(SQLModel):

@@ -23,7 +23,7 @@ from sqlmodel import Session
 from transitions import MachineError
 
 from engine import access, rowbuffer
-from engine.audit import NewEvent, new_event
+from engine.audit import AuditKeys, NewEvent, new_event
 from engine.cases import rows
 from engine.cases.effects import EffectContext, apply_effects, task_departments
 from engine.cases.fields import clean_fields
@@ -88,11 +88,14 @@ class CaseService:
         city: Callable[[], CityDirectory],
         hooks: Sequence[CaseHook] = (),
         locator: Locator | None = None,
+        *,
+        audit_keys: AuditKeys,
     ) -> None:
         self.db, self.clock, self.workflow = db, clock, workflow
         self._city = city
         self.hooks = list(hooks)
         self.locator = locator
+        self.audit_keys = audit_keys  # the key each new audit event is MAC'd with
         self._group: StepGroup | None = None
 
     @property
@@ -261,7 +264,8 @@ class CaseService:
         assert case.id is not None
         rowbuffer.buffer(session).unwritten.add(case.id)
         event = new_event(
-            case_id=case.id,
+            key=self.audit_keys.current(),
+            case=case,
             seq=1,
             at=now,
             actor=principal.name,
@@ -374,7 +378,8 @@ class CaseService:
         assert case.id is not None
         version = case.version + 1
         event = new_event(
-            case_id=case.id,
+            key=self.audit_keys.current(),
+            case=case,
             seq=version,
             at=now,
             actor=principal.name,
