@@ -75,6 +75,7 @@ def make_ctx(
     def make(**overrides: object) -> AppContext:
         fields = {"database_url": db_url, "city_dir": DEMO_CITY, "secret_key": "test-secret"}
         fields["models_dir"] = tmp_path / "models"
+        fields["instance_dir"] = tmp_path / "instance"
         made.append(build_context(Settings(**(fields | overrides)), clock))
         return made[-1]
 

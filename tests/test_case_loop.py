@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.audit import event_hash
+from engine.audit import event_mac
 from engine.cases.models import CaseEvent
 
 DEPT = "HW-01"  # the district 01 sanitation department in the demo city
@@ -69,7 +69,7 @@ async def test_audit_events_form_a_hash_chain(api, ctx):
     prev = ""
     for event in trail:
         assert event.prev_hash == prev
-        assert event.hash == event_hash(prev, event)
+        assert event.hash == event_mac(ctx.audit_keys.current(), prev, event)
         prev = event.hash
 
 
