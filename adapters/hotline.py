@@ -70,7 +70,7 @@ def _urgency(value: Any) -> Any:
 class HotlineTicket(BaseModel):
     """A 12345 ticket as the hotline system sends it (English keys; values may be Chinese)."""
 
-    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     ticket_no: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")
     content: str = Field(min_length=1, max_length=4000)  # 诉求内容
@@ -110,6 +110,8 @@ class HotlineTicket(BaseModel):
 
 
 class HotlineBatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     tickets: list[HotlineTicket] = Field(min_length=1)
 
 

@@ -27,10 +27,15 @@ WORKING_UNITS = ("wh", "wd")
 UNITS = (*NATURAL_UNITS, *WORKING_UNITS)
 
 _ACCEPTED = (
-    "a positive whole number followed by a unit: m, h, d (natural minutes, hours, days), "
-    "wh (working hours) or wd (working days), e.g. '30m', '2h', '3d', '4wh', '5wd'"
+    "a positive whole number in ASCII digits (0-9) followed by a unit: m, h, d (natural "
+    "minutes, hours, days), wh (working hours) or wd (working days), "
+    "e.g. '30m', '2h', '3d', '4wh', '5wd'"
 )
-_DURATION_RE = re.compile(r"^\s*(\d+)\s*(wh|wd|m|h|d)\s*$", re.IGNORECASE)
+_DURATION_RE = re.compile(r"^\s*([0-9]+)\s*(wh|wd|m|h|d)\s*$", re.IGNORECASE | re.ASCII)
+
+# The longest limit accepted per unit: about one year (a working year for wh/wd). Anything
+# longer is a typo, and would also run the calendar arithmetic over years of days.
+MAX_AMOUNT: dict[str, int] = {"m": 525_600, "h": 8_784, "d": 366, "wh": 2_000, "wd": 250}
 
 
 @dataclass(frozen=True)
@@ -62,12 +67,16 @@ def parse_duration(text: str | Duration) -> Duration:
     match = _DURATION_RE.match(text) if isinstance(text, str) else None
     if match is None:
         raise ValueError(f"invalid duration {text!r}: expected {_ACCEPTED}")
-    amount = int(match.group(1))
+    amount, unit = int(match.group(1)), match.group(2).lower()
     if amount <= 0:
         raise ValueError(
             f"invalid duration {text!r}: must be greater than zero; expected {_ACCEPTED}"
         )
-    return Duration(amount, match.group(2).lower())  # type: ignore[arg-type]
+    if amount > MAX_AMOUNT[unit]:
+        raise ValueError(
+            f"invalid duration {text!r}: at most {MAX_AMOUNT[unit]}{unit} (about a year)"
+        )
+    return Duration(amount, unit)  # type: ignore[arg-type]
 
 
 def _check_aware(name: str, value: datetime) -> datetime:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from pydantic import ConfigDict
 from sqlmodel import Field, SQLModel
 
 from engine.db import UTCDateTime
@@ -52,6 +53,8 @@ class User(UserBase, table=True):
 
 
 class UserCreate(UserBase):
+    model_config = ConfigDict(extra="forbid")
+
     password: str = Field(min_length=8, max_length=200)
 
 

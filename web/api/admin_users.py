@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import col, select
 
 from engine.errors import InvalidInput
@@ -24,6 +24,8 @@ router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
 
 
 class UserUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     active: bool | None = None
     role: Role | None = None
     scope: str | None = Field(default=None, max_length=32)
@@ -31,6 +33,8 @@ class UserUpdate(BaseModel):
 
 
 class TokenCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     role: Role
     scope: str | None = Field(default=None, max_length=32)
     label: str = Field(default="", max_length=100)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from engine.users.service import authenticate_password, issue_token
 from web.deps import Ctx, DbSession
@@ -14,6 +14,8 @@ router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
 
 class Login(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     username: str = Field(min_length=1, max_length=50)
     password: str = Field(min_length=1, max_length=200)
 

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from engine.errors import InvalidInput
 from engine.isotime import IsoDate
@@ -23,6 +23,8 @@ MAX_BULK = 400
 
 
 class OverrideIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     kind: Kind
     note: str = Field(default="", max_length=200)
 
@@ -37,6 +39,8 @@ class OverrideOut(OverrideItem):
 
 
 class OverrideBulk(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     items: list[OverrideItem] = Field(min_length=1, max_length=MAX_BULK)
 
 

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from engine.cases import queries
 from engine.cases.models import CaseCreate, CaseEventPublic, CasePublic
-from engine.errors import TooLarge
+from engine.errors import NotFound, TooLarge
 from engine.isotime import IsoDateTime
 from engine.users.models import Principal
 from web.context import AppContext
@@ -26,6 +26,8 @@ class CaseQuery(queries.CaseFilter):
 
 
 class BatchIntake(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     items: list[CaseCreate] = Field(min_length=1)
 
 
@@ -47,6 +49,8 @@ class CaseList(BaseModel):
 
 
 class ContactRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     reason: str = Field(min_length=2, max_length=500, description="why you need the contact")
 
 
@@ -137,7 +141,10 @@ def act(
     principal: CurrentPrincipal,
     body: Annotated[ActionRequest | None, Body()] = None,
 ) -> CasePublic:
-    """Take an action on a case. An action not possible now is a 409 listing those that are."""
+    """Take an action on a case. An action not possible now is a 409 listing those that are;
+    a name the workflow does not know is a 404."""
+    if not any(t.action == action for t in ctx.cases.workflow.transitions):
+        raise NotFound(f"unknown action {action!r}")
     payload: dict[str, Any] = dict(body.model_extra or {}) if body else {}
     ctx.cases.act(principal, case_id, action, payload, body.version if body else None)
     return _one(ctx, session, principal, case_id)

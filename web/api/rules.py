@@ -38,6 +38,7 @@ TEXT_BODY = {
                     "type": "object",
                     "properties": {"text": {"type": "string"}},
                     "required": ["text"],
+                    "additionalProperties": False,
                 }
             },
         },
@@ -113,6 +114,9 @@ async def _text(request: Request) -> str:
         except (ValueError, UnicodeDecodeError):
             raise InvalidInput("body", "not valid JSON") from None
         text = data.get("text") if isinstance(data, dict) else None
+        unknown = sorted(set(data) - {"text"}) if isinstance(data, dict) else []
+        if unknown:
+            raise InvalidInput(str(unknown[0]), "Extra inputs are not permitted")
         if not isinstance(text, str):
             raise InvalidInput("text", 'send {"text": "<rules.toml>"} or the TOML itself')
     else:
