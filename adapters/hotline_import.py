@@ -35,7 +35,7 @@ HEADERS = {
     "lat": ("纬度", "latitude"),
     "lng": ("经度", "longitude", "long"),
 }
-ALIASES = {alias.lower(): name for name, names in HEADERS.items() for alias in (name, *names)}
+REQUIRED = ("ticket_no", "content")
 
 
 @dataclass(frozen=True)
@@ -54,20 +54,29 @@ class ImportReport:
     errors: list[RowError] = field(default_factory=list)
 
 
-def _header(names: list[Any]) -> list[str | None]:
+def _header(
+    names: list[Any], headers: dict[str, tuple[str, ...]], required: tuple[str, ...]
+) -> list[str | None]:
+    aliases = {alias.lower(): name for name, found in headers.items() for alias in (name, *found)}
     columns = []
     for name in names:
         key = str(name or "").strip().lstrip("\ufeff").lower()
-        columns.append(ALIASES.get(key))
-    if "ticket_no" not in columns or "content" not in columns:
-        raise ValueError("the header needs at least 工单编号 (ticket_no) and 诉求内容 (content)")
+        columns.append(aliases.get(key))
+    if any(name not in columns for name in required):
+        needed = " and ".join(f"{headers[name][0]} ({name})" for name in required)
+        raise ValueError(f"the header needs at least {needed}")
     return columns
 
 
-def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(row number as a spreadsheet shows it, fields) for every non-empty row."""
+def read_rows(
+    path: Path,
+    headers: dict[str, tuple[str, ...]] = HEADERS,
+    required: tuple[str, ...] = REQUIRED,
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(row number as a spreadsheet shows it, fields) for every non-empty row; ``headers``
+    names each field's accepted column titles (another export's mapping extends this one)."""
     if path.suffix.lower() in (".xlsx", ".xlsm"):
-        yield from _xlsx_rows(path)
+        yield from _xlsx_rows(path, headers, required)
         return
     raw = path.read_bytes()
     try:
@@ -75,19 +84,21 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     except UnicodeDecodeError:
         text = raw.decode("gb18030")  # what Excel on a Chinese Windows saves as CSV
     reader = csv.reader(io.StringIO(text, newline=""))
-    columns = _header(next(reader, []))
+    columns = _header(next(reader, []), headers, required)
     for number, values in enumerate(reader, 2):
         if any(v.strip() for v in values):
             yield number, {c: v for c, v in zip(columns, values, strict=False) if c}
 
 
-def _xlsx_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+def _xlsx_rows(
+    path: Path, headers: dict[str, tuple[str, ...]], required: tuple[str, ...]
+) -> Iterator[tuple[int, dict[str, Any]]]:
     from openpyxl import load_workbook
 
     book = load_workbook(path, read_only=True, data_only=True)
     try:
         rows = book.worksheets[0].iter_rows(values_only=True)
-        columns = _header(list(next(rows, ())))
+        columns = _header(list(next(rows, ())), headers, required)
         for number, values in enumerate(rows, 2):
             if any(v not in (None, "") for v in values):
                 cells = zip(columns, values, strict=False)

@@ -7,9 +7,21 @@ import sys
 
 from engine.city.loader import CityConfigError
 from engine.errors import GridflowError
-from web.cli import audit, config, db, importer, init, router, rules, serve, simulate, users
+from web.cli import (
+    audit,
+    config,
+    db,
+    history,
+    importer,
+    init,
+    router,
+    rules,
+    serve,
+    simulate,
+    users,
+)
 
-COMMANDS = [init, config, serve, users, audit, importer, router, rules, db, simulate]
+COMMANDS = [init, config, serve, users, audit, importer, history, router, rules, db, simulate]
 
 
 def build_parser() -> argparse.ArgumentParser:

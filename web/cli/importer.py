@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from adapters.hotline_import import count_rows, import_file, write_errors
 from engine.settings import get_settings
 from engine.users.models import Principal, Role
+from web.cli.history import add_import_parser
 from web.context import build_context
 
 
@@ -67,3 +68,4 @@ def register(sub: argparse._SubParsersAction) -> None:
     hotline.add_argument("--chunk", type=int, default=200, help="tickets per transaction")
     hotline.add_argument("--quiet", action="store_true", help="no progress bar")
     hotline.set_defaults(func=cmd_import_hotline)
+    add_import_parser(kinds)

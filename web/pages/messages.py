@@ -97,6 +97,7 @@ _ROWS = [
     ("channel_open311", "Open311", "Open311"),
     ("channel_web", "网站", "Web"),
     ("channel_upper", "上级交办", "Upper level"),
+    ("channel_imported", "历史导入", "Imported history"),
     ("urgency_urgent", "紧急", "Urgent"),
     ("urgency_normal", "一般", "Normal"),
     ("rt_consult", "咨询", "Consult"),
