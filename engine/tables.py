@@ -9,8 +9,9 @@ from engine.outbox.models import OutboxMessage
 from engine.review.models import ReviewCheck
 from engine.sla.models import CalendarOverride, SlaClock
 from engine.timers.models import Timer
-from engine.users.lockout import LoginAttempt
+from engine.users.lockout import LoginThrottle
 from engine.users.models import ApiToken, User
+from engine.users.sessions import PageSessionRecord
 
 __all__ = [
     "AlertWindow",
@@ -24,8 +25,9 @@ __all__ = [
     "CityGrid",
     "Department",
     "DispatchDecisionRecord",
-    "LoginAttempt",
+    "LoginThrottle",
     "OutboxMessage",
+    "PageSessionRecord",
     "ReviewCheck",
     "RuleTableRecord",
     "SlaClock",

@@ -50,6 +50,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.skip(reason="runs in the PostgreSQL pass"))
 
 
+@pytest.fixture(autouse=True)
+def instance_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test's own instance folder (key files), never the checkout's var/."""
+    path = tmp_path / "instance"
+    monkeypatch.setenv("GRIDFLOW_INSTANCE_DIR", str(path))
+    return path
+
+
 @pytest.fixture
 def clock() -> VirtualClock:
     return VirtualClock(START)

@@ -33,6 +33,8 @@ class Server:
             "GRIDFLOW_DATABASE_URL": db_url,
             "GRIDFLOW_ATTACHMENTS_DIR": str(workdir / "attachments"),
             "GRIDFLOW_INTAKE_RATE_PER_SECOND": "0",
+            "GRIDFLOW_INSTANCE_DIR": str(workdir / "instance"),
+            "GRIDFLOW_SECRET_KEY": "test-secret",  # loopback only
         }
         cmd = [sys.executable, "-m", "uvicorn", "web.app:create_app", "--factory"]
         cmd += ["--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning"]

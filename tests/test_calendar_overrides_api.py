@@ -70,7 +70,7 @@ async def test_deadlines_follow_an_override_at_once(api):
 
 
 async def test_healthz_warns_until_next_years_schedule_is_entered(api):
-    health = (await api.client.get("/healthz")).json()
+    health = (await api.client.get("/healthz", headers=auth(api.ctx, "admin"))).json()
     assert any("2027" in w for w in health["warnings"])  # the package stops at 2026
     schedule = {
         "items": [
@@ -81,7 +81,7 @@ async def test_healthz_warns_until_next_years_schedule_is_entered(api):
     }
     response = await api.client.put(URL, json=schedule, headers=auth(api.ctx, "admin"))
     assert response.status_code == 200 and len(response.json()) == 3
-    health = (await api.client.get("/healthz")).json()
+    health = (await api.client.get("/healthz", headers=auth(api.ctx, "admin"))).json()
     assert not any("2027" in w for w in health["warnings"])
     listed = await api.client.get(URL, params={"year": 2027}, headers=auth(api.ctx, "admin"))
     assert listed.json()["coverage"][1] == {"year": 2027, "covered": True, "warning": None}

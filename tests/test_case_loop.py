@@ -86,7 +86,7 @@ async def test_list_filters_and_get(api):
 
 
 async def test_healthz_and_openapi(api):
-    health = (await api.client.get("/healthz")).json()
+    health = (await api.client.get("/healthz", headers=api.auth("admin"))).json()
     assert health["status"] == "ok" and health["city"] == "示范市"
     schema = (await api.client.get("/openapi.json")).json()
     assert "/api/v1/cases/{case_id}/actions/{action}" in schema["paths"]

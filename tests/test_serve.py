@@ -9,6 +9,7 @@ import socket
 import uvicorn
 import uvicorn.supervisors
 
+from engine.settings import get_settings
 from web.cli import main, serve
 
 
@@ -33,6 +34,8 @@ async def test_connections_on_the_workers_listener_skip_nagles_algorithm():
 
 
 def test_several_workers_share_that_listener_and_one_runs_alone(monkeypatch):
+    monkeypatch.setenv("GRIDFLOW_SECRET_KEY", "test-secret")  # loopback: any key will do
+    get_settings.cache_clear()
     runs: list[tuple[str, object]] = []
 
     class FakeSupervisor:
@@ -55,3 +58,4 @@ def test_several_workers_share_that_listener_and_one_runs_alone(monkeypatch):
     assert main(["serve", "--port", "0", "--workers", "2"]) == 0
     assert main(["serve", "--port", "0"]) == 0
     assert runs == [("workers", (2, socket.IPPROTO_TCP)), ("single", 1)]
+    get_settings.cache_clear()

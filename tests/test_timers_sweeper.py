@@ -126,7 +126,7 @@ async def test_failures_back_off_then_become_an_incident(api, clock, monkeypatch
     admin = auth(api.ctx, "admin")
     listed = (await api.client.get("/api/v1/admin/incidents", headers=admin)).json()
     assert listed["total"] == 1 and listed["items"][0]["id"] == timer.id
-    health = (await api.client.get("/healthz")).json()
+    health = (await api.client.get("/healthz", headers=admin)).json()
     assert any("incident" in w for w in health["warnings"])
     denied = await api.client.get("/api/v1/admin/incidents", headers=auth(api.ctx, "supervisor"))
     assert denied.status_code == 403

@@ -8,8 +8,8 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 
 from engine.clock import Clock
-from engine.settings import Settings, get_settings
-from web import errors, open311, policy
+from engine.settings import Settings, get_settings, require_secret_key
+from web import errors, log_redaction, open311, policy, proxies
 from web.api import (
     admin_users,
     attachments,
@@ -30,6 +30,7 @@ from web.api import (
 from web.context import AppContext, build_context
 from web.limits import BodyLimit, IntakeRateLimit
 from web.pages import setup as pages
+from web.security_headers import SecurityHeaders
 
 # Matched in this order, so the busiest (intake, case actions) come first.
 ROUTERS = [
@@ -61,6 +62,7 @@ def create_app(
     clock: Clock | None = None,
     context: AppContext | None = None,
 ) -> FastAPI:
+    require_secret_key(context.settings if context else settings or get_settings())
     ctx = context or build_context(settings or get_settings(), clock)
 
     @asynccontextmanager
@@ -81,6 +83,7 @@ def create_app(
     )
     app.state.ctx = ctx
     errors.install(app)
+    log_redaction.install()  # api_key in a query string never reaches the access log
     settings = ctx.settings
     app.add_middleware(
         IntakeRateLimit,
@@ -95,6 +98,8 @@ def create_app(
         upload_limit=settings.max_upload_bytes,
         uploads=UPLOAD_PATHS,
     )
+    app.add_middleware(SecurityHeaders)
+    proxies.install(app, settings.trusted_proxies)  # outermost: the others see the real client
     for module in ROUTERS:
         app.include_router(module.router)
     pages.install(app)

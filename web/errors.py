@@ -19,6 +19,7 @@ from engine import errors
 from engine.users.lockout import AccountLocked
 
 log = logging.getLogger("gridflow.web")
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"})
 
 
 class ErrorDetail(BaseModel):
@@ -89,13 +90,14 @@ def allowed_methods(request: Request, besides: BaseRoute | None = None) -> str:
     a catch-all route left out."""
     methods: set[str] = set()
     for route in request.app.router.routes:
-        match, _ = route.matches(request.scope)
-        if match is Match.NONE or route is besides:
-            continue
         if isinstance(route, Mount):  # static files: read only
-            methods |= {"GET", "HEAD"}
-        else:
-            methods |= getattr(route, "methods", None) or set()
+            if route.matches(request.scope)[0] is not Match.NONE:
+                methods |= {"GET", "HEAD"}
+            continue
+        for method in METHODS - methods:
+            match, child = route.matches({**request.scope, "method": method})
+            if match is Match.FULL and child.get("route", route) is not besides:
+                methods.add(method)
     return ", ".join(sorted(methods))
 
 

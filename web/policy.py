@@ -11,7 +11,6 @@ this table is refused, and a test fails on it.
 from __future__ import annotations
 
 from fastapi import Request
-
 from starlette.concurrency import run_in_threadpool
 
 from engine.errors import Forbidden
@@ -54,12 +53,21 @@ ROUTES: dict[tuple[str, str], frozenset[Role] | None] = {
     ("GET", "/api/v1/intake/grid/tasks"): frozenset({G}),
     ("POST", "/api/v1/attachments"): EVERYONE,
     ("GET", "/api/v1/attachments/{ref}"): EVERYONE,
-    ("GET", "/open311/v2/discovery.json"): PUBLIC,
-    ("GET", "/open311/v2/services.json"): PUBLIC,
-    ("GET", "/open311/v2/services/{code}.json"): PUBLIC,
-    ("GET", "/open311/v2/requests.json"): PUBLIC,
-    ("POST", "/open311/v2/requests.json"): PUBLIC,
-    ("GET", "/open311/v2/requests/{request_id}.json"): PUBLIC,
+    # Open311 (XML at the bare name and .xml, JSON at .json): POST checks its api_key.
+    **{
+        (method, f"/open311/v2/{name}{ext}"): PUBLIC
+        for method, name in [
+            ("GET", "discovery"),
+            ("GET", "services"),
+            ("GET", "requests"),
+            ("POST", "requests"),
+            ("GET", "servicerequestupdates"),
+        ]
+        for ext in ("", ".{format}")
+    },
+    ("GET", "/open311/v2/services/{service_code}"): PUBLIC,
+    ("GET", "/open311/v2/requests/{request_id}"): PUBLIC,
+    ("GET", "/open311/v2/tokens/{token}"): PUBLIC,
     # Anything else under /open311/v2 answers in the spec's error format.
     **{(method, "/open311/v2/{rest}"): PUBLIC for method in ("GET", "POST", "PUT", "DELETE")},
     # Dispatch and supervision.

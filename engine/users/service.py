@@ -13,7 +13,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, update
 from sqlmodel import Session, select
 
 from engine.city.directory import CityDirectory
@@ -21,6 +21,7 @@ from engine.errors import InvalidInput, NotFound, Unauthorized
 from engine.prepared import Prepared
 from engine.users import lockout
 from engine.users.models import ApiToken, Principal, Role, User, UserCreate
+from engine.users.sessions import end_user_sessions
 
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("gridflow-timing-equaliser")
@@ -61,9 +62,12 @@ def create_user(session: Session, data: UserCreate, city: CityDirectory, now: da
     return user
 
 
-def authenticate_password(session: Session, username: str, password: str, now: datetime) -> User:
-    """Check a password; five failures in 15 minutes lock the account for 15 minutes."""
-    lockout.check_not_locked(session, username, now)
+def authenticate_password(
+    session: Session, username: str, password: str, now: datetime, address: str
+) -> User:
+    """Check a password from a source address; repeated failures slow down that address and
+    the account from the addresses that failed for it (``engine.users.lockout``)."""
+    lockout.check_allowed(session, address, username, now)
     user = session.exec(select(User).where(User.username == username)).first()
     try:
         if user is None or not user.active:
@@ -71,9 +75,9 @@ def authenticate_password(session: Session, username: str, password: str, now: d
             raise VerificationError
         _hasher.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError) as exc:
-        lockout.record_failure(session, username, now)
+        lockout.record_failure(session, address, username, now)
         raise Unauthorized("wrong username or password") from exc
-    lockout.record_success(session, username)
+    lockout.record_success(session, address, username)
     return user
 
 
@@ -169,14 +173,19 @@ def update_user(
     user_id: int,
     city: CityDirectory,
     *,
+    now: datetime,
     active: bool | None = None,
     role: Role | None = None,
     scope: str | None = None,
     password: str | None = None,
 ) -> User:
+    """Change a user. Disabling them or changing their password, role or scope ends all
+    their page sessions and revokes their API tokens in the same transaction: whoever
+    held those acted as the user as they were."""
     user = session.get(User, user_id)
     if user is None:
         raise NotFound(f"user {user_id} not found")
+    before = (user.active, user.role, user.scope)
     if active is not None:
         user.active = active
     if role is not None or scope is not None:
@@ -185,4 +194,16 @@ def update_user(
     if password is not None:
         user.password_hash = hash_password(password)
     session.add(user)
+    if password is not None or not user.active or (user.active, user.role, user.scope) != before:
+        end_user_access(session, user_id, now)
     return user
+
+
+def end_user_access(session: Session, user_id: int, now: datetime) -> None:
+    """End the user's page sessions and revoke their unrevoked API tokens."""
+    end_user_sessions(session, user_id)
+    session.execute(
+        update(_TOKENS)
+        .where(_TOKENS.c.user_id == user_id, _TOKENS.c.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )

@@ -79,7 +79,8 @@ def add_user(data: UserCreate, _: Admin, ctx: Ctx, session: DbSession) -> User:
 def change_user(user_id: RowId, data: UserUpdate, _: Admin, ctx: Ctx, session: DbSession) -> User:
     if data.role is not None:
         _check_person_role(data.role)
-    user = update_user(session, user_id, ctx.city, **data.model_dump(exclude_unset=True))
+    changes = data.model_dump(exclude_unset=True)
+    user = update_user(session, user_id, ctx.city, now=ctx.clock.now(), **changes)
     session.commit()
     session.refresh(user)
     return user

@@ -4,23 +4,40 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from sqlalchemy import text
 
 from engine.db import new_session
+from engine.errors import Unauthorized
 from engine.timers.incidents import count_incidents
-from web.deps import Ctx
+from engine.users.models import Role
+from web.deps import Ctx, principal_of
+from web.pages import sessions
 
 router = APIRouter(tags=["operations"])
 
 
 @router.get("/healthz")
-def healthz(ctx: Ctx) -> dict[str, Any]:
-    """Database reachable and a city configured; warnings list what needs an admin's eye."""
+def healthz(request: Request, ctx: Ctx) -> dict[str, Any]:
+    """Database reachable and a city configured: ``{"status": "ok"}`` for anyone (the load
+    balancer). An administrator (token or page session) also gets the city and the warnings
+    that need their eye (calendar coverage, timer incidents)."""
     with ctx.db.connect() as conn:
         conn.execute(text("SELECT 1"))
     city = ctx.city
+    if not _is_admin(request, ctx):
+        return {"status": "ok"}
     return {"status": "ok", "city": city.name, "warnings": _warnings(ctx)}
+
+
+def _is_admin(request: Request, ctx: Ctx) -> bool:
+    if request.headers.get("authorization"):
+        try:
+            return principal_of(request, ctx).role is Role.admin
+        except Unauthorized:
+            return False
+    page = sessions.current(ctx, request)
+    return page is not None and page.principal.role is Role.admin
 
 
 def _warnings(ctx: Ctx) -> list[str]:

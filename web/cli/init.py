@@ -12,8 +12,9 @@ from engine.city.loader import CityConfigError, other_city, store_city
 from engine.clock import SystemClock
 from engine.db import make_engine, new_session
 from engine.dispatch.store import LiveRules
+from engine.keys import ensure_key, key_path, read_key
 from engine.schema import upgrade_schema
-from engine.settings import get_settings
+from engine.settings import SESSION_KEY_NAME, Settings, get_settings
 from engine.users.models import Role, User, UserCreate
 from engine.users.service import create_user
 from web.cli.config import check_directory
@@ -66,6 +67,7 @@ def cmd_init(args: argparse.Namespace) -> int:
         if files.rules_text is not None:  # the city's dispatch table becomes the active one
             rules = LiveRules().activate(session, files.rules_text, city, "init", now)
     print(f"Initialised {files.name} from {directory} into {settings.database_url}")
+    _session_key(settings)
     print(
         f"  {len(files.units)} units, {len(files.departments)} departments, "
         f"{len(files.categories)} categories, {len(created)} new users"
@@ -86,6 +88,20 @@ def cmd_init(args: argparse.Namespace) -> int:
             '-d \'{"username": "operator", "password": "…"}\''
         )
     return 0
+
+
+def _session_key(settings: Settings) -> None:
+    """The instance's session-signing key: generated once, unless GRIDFLOW_SECRET_KEY is set."""
+    path = key_path(settings.instance_dir, SESSION_KEY_NAME)
+    if settings.secret_key and settings.secret_key != read_key(
+        settings.instance_dir, SESSION_KEY_NAME
+    ):
+        print("  session key: GRIDFLOW_SECRET_KEY is set and signs page sessions")
+        return
+    _, generated = ensure_key(settings.instance_dir, SESSION_KEY_NAME)
+    get_settings.cache_clear()  # this process's settings read the new key from now on
+    state = "generated" if generated else "kept"
+    print(f"  session key: {state} {path} (mode 0600; signs page sessions)")
 
 
 def register(sub: argparse._SubParsersAction) -> None:

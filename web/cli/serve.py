@@ -3,18 +3,69 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import socket
 import sys
 
 from sqlalchemy.engine import make_url
 
-from engine.settings import get_settings
+from engine.settings import MissingSecretKey, get_settings, require_secret_key
+
+MIN_KEY_LENGTH = 32
+# Keys that appear in this repository (an old default, the tests'): public, so worthless.
+KNOWN_KEYS = frozenset(
+    {
+        "insecure-development-key-set-GRIDFLOW_SECRET_KEY",
+        "test-secret",
+        "browser-test-secret",
+        "hotline-secret",
+        "gridflow-demo",
+    }
+)
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def key_problem(key: str) -> str | None:
+    """Why this key may not sign sessions on a server others can reach, or None."""
+    if key in KNOWN_KEYS:
+        return "it is published in gridflow's source"
+    if len(key) < MIN_KEY_LENGTH:
+        return f"it is shorter than {MIN_KEY_LENGTH} characters"
+    return None
+
+
+def check_secret_key(host: str) -> str | None:
+    """The reason the server must not start with the configured key, or None."""
+    try:
+        key = require_secret_key(get_settings())
+    except MissingSecretKey as exc:
+        return str(exc)
+    problem = key_problem(key)
+    if problem is not None and not is_loopback(host):
+        return (
+            f"refusing to serve on {host} with this secret key: {problem}; "
+            "unset GRIDFLOW_SECRET_KEY to use the key `gridflow init` generates, "
+            "or set it to a long random value"
+        )
+    return None
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
+    refusal = check_secret_key(args.host)
+    if refusal is not None:
+        print(f"gridflow: {refusal}", file=sys.stderr)
+        return 2
     backend = make_url(get_settings().database_url).get_backend_name()
     if args.workers > 1 and backend == "sqlite":
         print(
@@ -28,8 +79,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         workers=args.workers,
-        proxy_headers=True,
-        forwarded_allow_ips=args.forwarded_allow_ips,
+        # The app believes X-Forwarded-* itself, from GRIDFLOW_TRUSTED_PROXIES (web.proxies).
+        proxy_headers=False,
     )
     try:
         if args.workers > 1:
@@ -68,10 +119,5 @@ def register(sub: argparse._SubParsersAction) -> None:
         type=int,
         default=1,
         help="worker processes; each sweeps timers and delivers webhooks (claims never overlap)",
-    )
-    serve.add_argument(
-        "--forwarded-allow-ips",
-        default="127.0.0.1",
-        help="reverse proxies whose X-Forwarded-* headers are trusted",
     )
     serve.set_defaults(func=cmd_serve)

@@ -104,7 +104,8 @@ async def set_active(user_id: RowId, request: Request, ctx: Ctx, user: PageUser)
     form = await admin_form(request, user)
     try:
         with new_session(ctx.db) as session, session.begin():
-            update_user(session, user_id, ctx.city, active=form.get("active") == "1")
+            active = form.get("active") == "1"
+            update_user(session, user_id, ctx.city, now=ctx.clock.now(), active=active)
     except GridflowError as exc:
         return _users_page(request, ctx, user, 422, error=error_text(exc))
     return done("/admin/users", "saved")

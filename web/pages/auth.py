@@ -15,6 +15,7 @@ from web.deps import Ctx
 from web.pages import sessions
 from web.pages.i18n import language, translator
 from web.pages.templating import PageUser, render
+from web.proxies import client_address
 
 router = APIRouter(include_in_schema=False)
 
@@ -55,10 +56,14 @@ def login(
     t = translator(language(request))
     try:
         with new_session(ctx.db) as session:
-            user = authenticate_password(session, username, password, ctx.clock.now())
-    except AccountLocked as locked:
-        message = t("locked", minutes=-(-locked.retry_after // 60))
-        return _login_page(request, _safe_next(next), message, 429)
+            now, address = ctx.clock.now(), client_address(request)
+            user = authenticate_password(session, username, password, now, address)
+    except AccountLocked as held:
+        response = _login_page(
+            request, _safe_next(next), t("locked", seconds=held.retry_after), 429
+        )
+        response.headers["Retry-After"] = str(held.retry_after)
+        return response
     except Unauthorized:
         return _login_page(request, _safe_next(next), t("bad_login"), 401)
     response = RedirectResponse(_safe_next(next), status_code=303)
@@ -68,11 +73,14 @@ def login(
 
 @router.post("/logout")
 def logout(
-    page: PageUser, csrf_token: Annotated[str, Form(max_length=100)] = ""
+    request: Request,
+    ctx: Ctx,
+    page: PageUser,
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
 ) -> RedirectResponse:
     sessions.check_csrf(page.csrf, csrf_token)
     response = RedirectResponse("/login", status_code=303)
-    sessions.end(response)
+    sessions.end(ctx, request, response)
     return response
 
 

@@ -20,8 +20,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "password": {"zh": "密码", "en": "Password"},
     "bad_login": {"zh": "用户名或密码错误", "en": "Wrong username or password"},
     "locked": {
-        "zh": "登录失败次数过多，账号已临时锁定，请 {minutes} 分钟后再试",
-        "en": "Too many failed logins; try again in {minutes} minutes",
+        "zh": "登录失败次数过多，请 {seconds} 秒后再试",
+        "en": "Too many failed logins; try again in {seconds} seconds",
     },
     "csrf_failed": {
         "zh": "页面已过期，请刷新后重试",

@@ -1,8 +1,11 @@
-"""Page sessions: a signed, HttpOnly, SameSite=Lax cookie holding the user id and a CSRF token.
+"""Page sessions: the cookie carries a signed random session id; the session itself (user,
+CSRF token, last seen, expiry) lives server-side (``engine.users.sessions``), so logging
+out, disabling a user or changing their password, role or scope ends it at once.
 
-Every form post carries ``csrf_token``, checked against the session (or, on the login form,
-against a double-submit cookie). The user is re-read on every request, so disabling a user or
-changing their role takes effect at once.
+The cookie is HttpOnly, SameSite=Lax, and Secure when the request came over HTTPS (directly,
+or through a proxy listed in ``GRIDFLOW_TRUSTED_PROXIES``). Every form post carries
+``csrf_token``, checked against the session (or, on the login form, against a double-submit
+cookie). Rotating the secret key invalidates every cookie, so every session ends.
 """
 
 from __future__ import annotations
@@ -10,17 +13,19 @@ from __future__ import annotations
 import hmac
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
 from fastapi import Request, Response
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadSignature, URLSafeSerializer
 
 from engine.db import new_session
+from engine.settings import require_secret_key
 from engine.users.models import Principal, User
+from engine.users.sessions import end_session, find_session, open_session
 from web.context import AppContext
 
 SESSION_COOKIE = "gf_session"
 LOGIN_CSRF_COOKIE = "gf_login_csrf"
-SESSION_SECONDS = 12 * 3600
 
 
 class LoginRequired(Exception):
@@ -38,8 +43,12 @@ class PageSession:
     csrf: str
 
 
-def _serializer(ctx: AppContext) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(ctx.settings.secret_key, salt="gridflow-session")
+def _serializer(ctx: AppContext) -> URLSafeSerializer:
+    return URLSafeSerializer(require_secret_key(ctx.settings), salt="gridflow-session")
+
+
+def _idle(ctx: AppContext) -> timedelta:
+    return timedelta(minutes=ctx.settings.session_idle_minutes)
 
 
 def _secure(request: Request) -> bool:
@@ -47,11 +56,14 @@ def _secure(request: Request) -> bool:
 
 
 def start(ctx: AppContext, request: Request, response: Response, user: User) -> None:
-    token = _serializer(ctx).dumps({"uid": user.id, "csrf": secrets.token_urlsafe(24)})
+    assert user.id is not None
+    lifetime = timedelta(hours=ctx.settings.session_max_hours)
+    with new_session(ctx.db) as session, session.begin():
+        session_id = open_session(session, user.id, ctx.clock.now(), lifetime, _idle(ctx))
     response.set_cookie(
         SESSION_COOKIE,
-        token,
-        max_age=SESSION_SECONDS,
+        _serializer(ctx).dumps(session_id),
+        max_age=int(lifetime.total_seconds()),
         httponly=True,
         samesite="lax",
         secure=_secure(request),
@@ -59,24 +71,43 @@ def start(ctx: AppContext, request: Request, response: Response, user: User) -> 
     response.delete_cookie(LOGIN_CSRF_COOKIE)
 
 
-def end(response: Response) -> None:
-    response.delete_cookie(SESSION_COOKIE)
-
-
-def current(ctx: AppContext, request: Request) -> PageSession | None:
+def _session_id(ctx: AppContext, request: Request) -> str | None:
     raw = request.cookies.get(SESSION_COOKIE)
     if not raw:
         return None
     try:
-        data = _serializer(ctx).loads(raw, max_age=SESSION_SECONDS)
+        value = _serializer(ctx).loads(raw)
     except BadSignature:
         return None
-    with new_session(ctx.db) as session:
-        user = session.get(User, data.get("uid"))
-    if user is None or not user.active:
-        return None
-    principal = Principal(name=user.username, role=user.role, scope=user.scope, user_id=user.id)
-    return PageSession(principal, user.display_name or user.username, str(data["csrf"]))
+    return value if isinstance(value, str) else None
+
+
+def end(ctx: AppContext, request: Request, response: Response) -> None:
+    """Log out: the server forgets the session, the browser its cookie."""
+    session_id = _session_id(ctx, request)
+    if session_id is not None:
+        with new_session(ctx.db) as session, session.begin():
+            end_session(session, session_id)
+    response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="lax", secure=_secure(request))
+
+
+def current(ctx: AppContext, request: Request) -> PageSession | None:
+    """The request's live page session, looked up once per request."""
+    if hasattr(request.state, "page_session"):
+        return request.state.page_session
+    page = None
+    session_id = _session_id(ctx, request)
+    if session_id is not None:
+        with new_session(ctx.db) as session:
+            live = find_session(session, session_id, ctx.clock.now(), _idle(ctx))
+        if live is not None:
+            user = live.user
+            principal = Principal(
+                name=user.username, role=user.role, scope=user.scope, user_id=user.id
+            )
+            page = PageSession(principal, user.display_name or user.username, live.csrf)
+    request.state.page_session = page
+    return page
 
 
 def login_csrf(request: Request) -> str:
