@@ -4,38 +4,72 @@ requests (channel ``open311``), and their status as the spec describes it.
 Only requests filed through Open311 are listed: hotline and grid cases may carry personal
 details that were never meant to be public. A request merged into another (并单) shows the
 master's status, so its reporter follows the case that is actually being handled.
+
+Format-neutral: these functions return plain rows; ``web/open311.py`` writes them as XML or
+JSON. The read side (request views, status updates) is in ``adapters/open311_views.py``.
 """
 
 from __future__ import annotations
 
+import math
 import re
-from datetime import datetime, timedelta
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
-from engine.cases.models import Case, CaseCreate, Channel
+from engine.cases.models import Case, CaseCreate, Channel, RequestType
 from engine.cases.service import CaseService, FollowUp, IntakeResult
-from engine.cases.workflow import Workflow
 from engine.city.directory import CityDirectory
-from engine.db import MAX_ID
 from engine.errors import InvalidInput, NotFound
 from engine.users.models import Principal
 
-try:  # the SLA engine gives the expected time; without it expected_datetime is null
-    from engine.sla.models import SlaClock
-except ImportError:  # pragma: no cover - depends on what is installed
-    SlaClock = None  # type: ignore[assignment,misc]
-
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 MAX_RESULTS = 1000
-DEFAULT_SPAN = timedelta(days=90)
-FINAL_CLOSED = ("closed", "voided")
-# CaseCreate field → the Open311 field a client sent
+METRES_PER_DEGREE = 111_320.0  # of latitude; of longitude times cos(latitude)
+MAX_ID = 2**31 - 1  # case ids are 32-bit integers in the database
 PHONE = re.compile(r"^[0-9+\- ]{3,30}$")
+EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+# CaseCreate field → the Open311 field a client sent
 SPEC_NAMES = {"reporter_phone": "phone", "reporter_name": "last_name", "lng": "long"}
+ATTRIBUTE = re.compile(r"^attribute\[(.+)\]$")
+REQUEST_TYPES = {
+    RequestType.consult: "咨询 (consultation)",
+    RequestType.help: "求助 (asking for help)",
+    RequestType.complaint: "投诉 (complaint)",
+    RequestType.report: "举报 (reporting a violation)",
+    RequestType.suggestion: "建议 (suggestion)",
+}
+
+
+@dataclass(frozen=True)
+class Area:
+    """Where the city serves reports: its grids' extent, widened by a margin."""
+
+    south: float
+    west: float
+    north: float
+    east: float
+
+    @classmethod
+    def around(cls, bounds: tuple[float, float, float, float], margin_m: float) -> Area:
+        """``bounds`` (west, south, east, north) widened by ``margin_m`` metres each way."""
+        west, south, east, north = bounds
+        dlat = margin_m / METRES_PER_DEGREE
+        dlng = margin_m / (
+            METRES_PER_DEGREE * max(math.cos(math.radians(max(abs(south), abs(north)))), 0.01)
+        )
+        return cls(south - dlat, west - dlng, north + dlat, east + dlng)
+
+    def contains(self, lat: float, lng: float) -> bool:
+        return self.south <= lat <= self.north and self.west <= lng <= self.east
+
+    def describe(self) -> str:
+        return f"lat {self.south:.4f}…{self.north:.4f}, long {self.west:.4f}…{self.east:.4f}"
 
 
 def settings_of(city: CityDirectory) -> dict[str, Any]:
@@ -60,7 +94,7 @@ def discovery(city: CityDirectory, base_url: str, changeset: datetime) -> dict[s
                 "url": base_url,
                 "changeset": iso(changeset, city),
                 "type": "production",
-                "formats": ["application/json"],
+                "formats": ["text/xml", "application/json"],
             }
         ],
     }
@@ -72,7 +106,7 @@ def services(city: CityDirectory) -> list[dict[str, Any]]:
             "service_code": c.code,
             "service_name": c.name,
             "description": c.name_en or c.name,
-            "metadata": False,
+            "metadata": True,  # the service definition lists the request's attributes
             "type": "realtime",
             "keywords": ",".join(k for k in (c.class_name, c.name) if k),
             "group": c.class_name,
@@ -81,10 +115,53 @@ def services(city: CityDirectory) -> list[dict[str, Any]]:
     ]
 
 
-def service_definition(city: CityDirectory, code: str) -> dict[str, Any]:
+def _category(city: CityDirectory, code: str) -> None:
     if code not in city.categories:
         raise NotFound(f"service_code {code!r} not found")
-    return {"service_code": code, "attributes": []}
+
+
+def service_definition(city: CityDirectory, code: str) -> dict[str, Any]:
+    """The attributes a request of this category may carry beyond the spec's own fields:
+    the case fields an operator would otherwise ask the caller for."""
+    _category(city, code)
+    category = city.categories[code]
+    return {
+        "service_code": code,
+        "attributes": [
+            {
+                "variable": True,
+                "code": "request_type",
+                "datatype": "singlevaluelist",
+                "required": False,
+                "datatype_description": "诉求类型 (kind of request)",
+                "order": 1,
+                "description": f"{category.name}：诉求类型 / kind of request",
+                "values": [{"key": str(k), "name": v} for k, v in REQUEST_TYPES.items()],
+            }
+        ],
+    }
+
+
+def _attributes(form: dict[str, str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for name, value in form.items():
+        match = ATTRIBUTE.match(name)
+        if match is None:
+            continue
+        code = match.group(1)
+        if code != "request_type":
+            raise InvalidInput(name, "not an attribute of this service (see its definition)")
+        found[code] = value.strip()
+    return found
+
+
+def _request_type(value: str | None) -> RequestType | None:
+    if not value:
+        return None
+    if value not in RequestType.__members__:
+        keys = ", ".join(RequestType.__members__)
+        raise InvalidInput("attribute[request_type]", f"must be one of {keys}")
+    return RequestType(value)
 
 
 def _float(form: dict[str, str], name: str) -> float | None:
@@ -92,19 +169,48 @@ def _float(form: dict[str, str], name: str) -> float | None:
     if value in (None, ""):
         return None
     try:
-        return float(value)
+        number = float(value)
     except ValueError as exc:
         raise InvalidInput(name, "must be a number") from exc
+    if number != number or number in (float("inf"), float("-inf")):
+        raise InvalidInput(name, "must be a finite number")
+    return number
 
 
-def file_request(cases: CaseService, principal: Principal, form: dict[str, str]) -> IntakeResult:
-    """POST requests: form fields as the spec names them."""
+def _contact(form: dict[str, str]) -> list[str]:
+    """Email and device id: kept on the case's timeline (a note), never shown publicly."""
+    parts = []
+    email = (form.get("email") or "").strip()
+    if email:
+        if len(email) > 254 or not EMAIL.match(email):
+            raise InvalidInput("email", "must be an email address")
+        parts.append(f"邮箱 {email}")
+    device = (form.get("device_id") or "").strip()
+    if device:
+        if len(device) > 100:
+            raise InvalidInput("device_id", "at most 100 characters")
+        parts.append(f"设备 {device}")
+    return parts
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(12)
+
+
+def file_request(
+    cases: CaseService,
+    principal: Principal,
+    form: dict[str, str],
+    area: Area | None = None,
+) -> IntakeResult:
+    """POST requests: form fields as the spec names them. The case's ``external_id`` is the
+    request's token (``GET tokens/{token}``)."""
     city = cases.city
     code = (form.get("service_code") or "").strip()
     if not code:
         raise InvalidInput("service_code", "required")
-    if code not in city.categories:
-        raise InvalidInput("service_code", f"unknown service_code {code!r}")
+    _category(city, code)
+    attributes = _attributes(form)
     lat, lng = _float(form, "lat"), _float(form, "long")
     address = (form.get("address_string") or "").strip() or None
     if (lat is None) != (lng is None):
@@ -113,19 +219,27 @@ def file_request(cases: CaseService, principal: Principal, form: dict[str, str])
         raise InvalidInput(
             "lat", "a location is required: lat & long, address_string or address_id"
         )
+    if lat is not None and lng is not None and area is not None and not area.contains(lat, lng):
+        raise InvalidInput(
+            "lat",
+            f"the point ({lat}, {lng}) is outside {city.name} ({area.describe()})",
+        )
     name = "".join(p for p in (form.get("last_name"), form.get("first_name")) if p) or None
     phone = (form.get("phone") or "").strip() or None
     if phone is not None and not PHONE.match(phone):
         raise InvalidInput("phone", "must be a phone number (digits, +, -, spaces)")
+    contact = _contact(form)
     description = (form.get("description") or "").strip() or city.categories[code].name
     try:
         data = CaseCreate(
             channel=Channel.open311,
+            external_id=new_token(),
             category=code,
             description=description,
             lat=lat,
             lng=lng,
             address=address or form.get("address_id") or None,
+            request_type=_request_type(attributes.get("request_type")),
             reporter_name=name,
             reporter_phone=phone,
         )
@@ -133,15 +247,25 @@ def file_request(cases: CaseService, principal: Principal, form: dict[str, str])
         first = exc.errors()[0]
         where = str(first["loc"][0]) if first["loc"] else "description"
         raise InvalidInput(SPEC_NAMES.get(where, where), first["msg"]) from exc
-    steps: list[FollowUp] = []
     media = (form.get("media_url") or "").strip()
+    if media and (not media.startswith(("http://", "https://")) or len(media) > 300):
+        raise InvalidInput("media_url", "must be an http(s) URL of at most 300 characters")
+    return cases.intake(principal, data, then=_follow_ups(city, principal, media, contact))
+
+
+def _follow_ups(
+    city: CityDirectory, principal: Principal, media: str, contact: list[str]
+) -> list[FollowUp]:
+    """The citizen's photo and contact details as a note on the new case's timeline."""
+    if not media and not contact:
+        return []
+    note: dict[str, Any] = {"note": "；".join(["市民通过 Open311 提交", *contact])}
     if media:
-        if not media.startswith(("http://", "https://")) or len(media) > 300:
-            raise InvalidInput("media_url", "must be an http(s) URL of at most 300 characters")
-        if Channel.open311 in city.trusted_channels:
-            steps.append(FollowUp("register", {}))
-        steps.append(FollowUp("note", {"note": "市民提交的图片", "photos": [media]}, by=principal))
-    return cases.intake(principal, data, then=steps)
+        note["photos"] = [media]
+    steps = [FollowUp("note", note, by=principal)]
+    if Channel.open311 in city.trusted_channels:  # `then` replaces the automatic register
+        steps.insert(0, FollowUp("register", {}))
+    return steps
 
 
 def iso(value: datetime | None, city: CityDirectory) -> str | None:
@@ -150,119 +274,27 @@ def iso(value: datetime | None, city: CityDirectory) -> str | None:
     return value.astimezone(ZoneInfo(city.timezone)).isoformat(timespec="seconds")
 
 
-def _expected(session: Session, case: Case) -> datetime | None:
-    if SlaClock is None or case.state in ("closed", "voided", "merged"):
+def case_id(value: str) -> int | None:
+    """A request id as the database holds it; None when it cannot be one."""
+    if not value.isascii() or not value.isdigit():
         return None
-    query = (
-        select(SlaClock)
-        .where(col(SlaClock.case_id) == case.id, col(SlaClock.stopped_at).is_(None))
-        .order_by(col(SlaClock.id).desc())
-    )
-    clock = session.exec(query).first()
-    return clock.due_at if clock is not None else None
-
-
-def request_view(
-    session: Session, case: Case, city: CityDirectory, workflow: Workflow
-) -> dict[str, Any]:
-    shown = case
-    notes: list[str] = []
-    if case.state == "merged" and case.merged_into is not None:
-        master = session.get(Case, case.merged_into)
-        if master is not None:
-            shown = master
-            notes.append(f"已并入 {master.id} 号案件一并办理")
-    closed = shown.state in FINAL_CLOSED
-    state = workflow.states.get(shown.state)
-    notes.append(state.label if state else shown.state)
-    if closed and shown.resolution:
-        notes.append(shown.resolution)
-    department = city.departments.get(shown.lead_department or "")
-    category = city.categories.get(case.category or "")
-    return {
-        "service_request_id": str(case.id),
-        "status": "closed" if closed else "open",
-        "status_notes": "；".join(notes),
-        "service_name": category.name if category else None,
-        "service_code": case.category,
-        "description": case.description,
-        "agency_responsible": department.name if department else None,
-        "service_notice": None,
-        "requested_datetime": iso(case.created_at, city),
-        "updated_datetime": iso(max(case.updated_at, shown.updated_at), city),
-        "expected_datetime": iso(_expected(session, shown), city),
-        "address": case.address,
-        "address_id": None,
-        "zipcode": None,
-        "lat": case.lat,
-        "long": case.lng,
-        "media_url": None,
-    }
-
-
-def find_requests(
-    session: Session, query: dict[str, str], now: datetime, city: CityDirectory
-) -> list[Case]:
-    where = [col(Case.channel) == Channel.open311]
-    ids = _list(query.get("service_request_id"))
-    if ids:
-        if not all(_row_id(i) for i in ids):
-            raise InvalidInput("service_request_id", "must be request ids separated by commas")
-        where.append(col(Case.id).in_([int(i) for i in ids]))
-    else:
-        end = _date(query, "end_date") or now
-        start = _date(query, "start_date") or end - DEFAULT_SPAN
-        where += [col(Case.created_at) >= start, col(Case.created_at) <= end]
-    codes = _list(query.get("service_code"))
-    if codes:
-        where.append(col(Case.category).in_(codes))
-    statuses = _list(query.get("status"))
-    if statuses:
-        if not set(statuses) <= {"open", "closed"}:
-            raise InvalidInput("status", "must be open, closed or both")
-        if statuses == ["open"]:
-            where.append(col(Case.state).not_in(FINAL_CLOSED))
-        elif statuses == ["closed"]:
-            where.append(col(Case.state).in_(("closed", "voided", "merged")))
-    statement = select(Case).where(*where).order_by(col(Case.id).desc()).limit(MAX_RESULTS)
-    found = list(session.exec(statement))
-    if statuses and len(set(statuses)) == 1:  # a merged request shows its master's status
-        found = [c for c in found if _status(session, c) == statuses[0]]
-    return found
-
-
-def _status(session: Session, case: Case) -> str:
-    if case.state == "merged" and case.merged_into is not None:
-        master = session.get(Case, case.merged_into)
-        state = master.state if master is not None else case.state
-        return "closed" if state in FINAL_CLOSED else "open"
-    return "closed" if case.state in FINAL_CLOSED else "open"
+    number = int(value)
+    return number if 0 < number <= MAX_ID else None
 
 
 def get_request(session: Session, request_id: str) -> Case:
-    case = session.get(Case, int(request_id)) if _row_id(request_id) else None
+    number = case_id(request_id)
+    case = session.get(Case, number) if number is not None else None
     if case is None or case.channel != Channel.open311:
         raise NotFound(f"service request {request_id!r} not found")
     return case
 
 
-def _row_id(text: str) -> bool:
-    """Whether ``text`` is a number in the id columns' range (a larger one names nothing)."""
-    return text.isascii() and text.isdigit() and 0 < int(text) <= MAX_ID
-
-
-def _list(value: str | None) -> list[str]:
-    return [v.strip() for v in (value or "").split(",") if v.strip()]
-
-
-def _date(query: dict[str, str], name: str) -> datetime | None:
-    value = query.get(name)
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise InvalidInput(name, "must be an ISO 8601 date-time with a time zone") from exc
-    if parsed.tzinfo is None:
-        raise InvalidInput(name, "must include a time zone (Z or ±HH:MM)")
-    return parsed
+def by_token(session: Session, token: str) -> Case:
+    statement = select(Case).where(
+        col(Case.channel) == Channel.open311, col(Case.external_id) == token
+    )
+    case = session.exec(statement).first() if 0 < len(token) <= 64 else None
+    if case is None:
+        raise NotFound(f"token {token!r} not found")
+    return case

@@ -134,6 +134,12 @@ class GridIndex:
     def codes(self) -> tuple[str, ...]:
         return self._codes
 
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        """(west, south, east, north) of all grids, in degrees."""
+        west, south, east, north = shapely.total_bounds(self._geometries)
+        return float(west), float(south), float(east), float(north)
+
     def locate(self, lat: float, lng: float) -> str | None:
         """The code of the grid containing the point (boundary included; the smallest code
         when several grids touch it), or None when it is outside every grid."""

@@ -1,44 +1,17 @@
-"""Open311 GeoReport v2: every response validates against JSON Schemas written from the spec
-(tests/schemas/open311), errors are the spec's [{code, description}] with its status codes,
-and a request's status follows the case (and its master, once merged)."""
+"""Open311 GeoReport v2: every reply is valid in both formats (XSDs and JSON Schemas under
+tests/schemas/open311) and XML and JSON say the same; errors are the spec's in the URL's
+format with its status codes; a request's status follows the case (and its master, once
+merged) and its expected_datetime is the fulfilment deadline."""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from datetime import datetime
 
 import pytest
-from jsonschema import Draft202012Validator
-from referencing import Registry, Resource
+from open311_support import BASE, XML_TYPE, both, check, check_xml, simple
 
-from adapters import open311
-
-SCHEMAS = Path(__file__).parent / "schemas" / "open311"
-BASE = "/open311/v2"
-
-
-def _registry() -> Registry:
-    resources = []
-    for path in SCHEMAS.glob("*.json"):
-        schema = json.loads(path.read_text(encoding="utf-8"))
-        resources.append((schema["$id"], Resource.from_contents(schema)))
-    return Registry().with_resources(resources)
-
-
-REGISTRY = _registry()
-
-
-def check(name: str, body) -> None:
-    schema = json.loads((SCHEMAS / f"{name}.json").read_text(encoding="utf-8"))
-    Draft202012Validator.check_schema(schema)
-    Draft202012Validator(schema, registry=REGISTRY).validate(body)
-
-
-def error(response, status: int) -> str:
-    assert response.status_code == status, response.text
-    check("errors", response.json())
-    assert response.json()[0]["code"] == status
-    return response.json()[0]["description"]
+from engine.durations import deadline
 
 
 @pytest.fixture
@@ -59,46 +32,65 @@ def report(key: str, **fields) -> dict:
         "last_name": "陈",
         "phone": "13600003333",
         "email": "chen@example.cn",
+        "device_id": "ios-7F3A9C",
         "media_url": "https://img.example.cn/reports/2026/03/02/001.jpg",
     } | fields
 
 
-async def post(api, body: dict):
-    return await api.client.post(f"{BASE}/requests.json", data=body)
+async def post(api, body: dict, fmt: str = "json"):
+    return await api.client.post(f"{BASE}/requests.{fmt}", data=body)
 
 
-async def test_discovery_and_services(api):
-    response = await api.client.get(f"{BASE}/discovery.json")
-    assert response.status_code == 200
-    check("discovery", response.json())
-    assert response.json()["endpoints"][0]["url"].endswith("/open311/v2")
-    services = (await api.client.get(f"{BASE}/services.json")).json()
-    check("services", services)
+async def error(response, status: int) -> str:
+    assert response.status_code == status, response.text
+    [found] = check("errors", response)
+    assert int(found["code"]) == status
+    return found["description"]
+
+
+async def test_discovery_and_services_in_both_formats(api):
+    found = (await both(api.client, "discovery", "discovery")).json()
+    assert found["endpoints"][0]["url"] == "http://gridflow.test/open311/v2"
+    assert found["endpoints"][0]["formats"] == ["text/xml", "application/json"]
+    services = (await both(api.client, "services", "services", jurisdiction_id="demo-city")).json()
     by_code = {s["service_code"]: s for s in services}
-    assert (
-        by_code["06002"]["service_name"] == "暴露垃圾" and by_code["06002"]["group"] == "市容环境"
-    )
-    definition = await api.client.get(f"{BASE}/services/06002.json?jurisdiction_id=demo-city")
-    check("service_definition", definition.json())
-    error(await api.client.get(f"{BASE}/services/99999.json"), 404)
-    error(await api.client.get(f"{BASE}/services.json?jurisdiction_id=other-city"), 404)
+    assert by_code["06002"]["service_name"] == "暴露垃圾"
+    assert by_code["06002"]["group"] == "市容环境" and by_code["06002"]["metadata"] is True
+    definition = (await both(api.client, "service_definition", "services/06002")).json()
+    [attribute] = definition["attributes"]
+    assert attribute["code"] == "request_type" and attribute["datatype"] == "singlevaluelist"
+    assert {v["key"] for v in attribute["values"]} == {
+        "consult", "help", "complaint", "report", "suggestion"
+    }  # fmt: skip
 
 
-async def test_post_then_get_a_request(api, key):
-    response = await post(api, report(key, account_id="wx-778"))
+async def test_xml_is_the_default_format(api):
+    for path in ("discovery", "services", "services/06002", "requests", "servicerequestupdates"):
+        bare = await api.client.get(f"{BASE}/{path}")
+        assert bare.status_code == 200 and bare.headers["content-type"] == XML_TYPE, path
+        assert bare.text == (await api.client.get(f"{BASE}/{path}.xml")).text
+
+
+async def test_post_then_get_a_request_in_both_formats(api, key):
+    response = await post(api, report(key, account_id="wx-778"), "xml")
     assert response.status_code == 201, response.text
-    check("post_response", response.json())
-    request_id = response.json()[0]["service_request_id"]
-    assert response.json()[0]["account_id"] == "wx-778"
+    [created] = check("post_response", response)
+    assert created["account_id"] == "wx-778" and created["token"]
+    request_id = created["service_request_id"]
 
-    one = await api.client.get(f"{BASE}/requests/{request_id}.json")
-    check("requests", one.json())
-    [view] = one.json()
+    [view] = (await both(api.client, "requests", f"requests/{request_id}")).json()
     assert view["status"] == "open" and view["service_code"] == "06002"
     assert view["service_name"] == "暴露垃圾" and view["status_notes"] == "已上报"
     assert view["lat"] == 30.30333 and view["long"] == 120.1096
     assert view["requested_datetime"] == "2026-03-02T09:00:00+08:00"
-    assert "13600003333" not in one.text and "陈" not in json.dumps(view, ensure_ascii=False)
+    assert view["media_url"] == report(key)["media_url"]
+    public = json.dumps(view, ensure_ascii=False)
+    for private in ("13600003333", "陈", "chen@example.cn", "ios-7F3A9C"):
+        assert private not in public
+
+    tokened = await both(api.client, "token", f"tokens/{created['token']}")
+    assert tokened.json() == [{"service_request_id": request_id, "token": created["token"]}]
+
     case = (
         await api.client.get(f"/api/v1/cases/{request_id}", headers=api.auth("operator"))
     ).json()
@@ -107,31 +99,53 @@ async def test_post_then_get_a_request(api, key):
     events = (
         await api.client.get(f"/api/v1/cases/{request_id}/events", headers=api.auth("admin"))
     ).json()
-    assert events[-1]["data"]["photos"] == [report(key)["media_url"]]
+    [note] = [e for e in events if e["action"] == "note"]
+    assert note["data"]["photos"] == [report(key)["media_url"]]
+    assert "chen@example.cn" in note["data"]["note"] and "ios-7F3A9C" in note["data"]["note"]
 
 
-async def test_json_body_is_accepted_too(api, key):
+async def test_form_attributes_and_json_body(api, key):
+    form = report(key) | {"attribute[request_type]": "complaint"}
+    request_id = (await post(api, form)).json()[0]["service_request_id"]
+    case = (
+        await api.client.get(f"/api/v1/cases/{request_id}", headers=api.auth("operator"))
+    ).json()
+    assert case["request_type"] == "complaint"
     response = await api.client.post(
         f"{BASE}/requests.json", json=report(key, media_url=None, lat=30.30333, long=120.1096)
     )
     assert response.status_code == 201, response.text
+    check("post_response", response)
 
 
-async def test_status_follows_the_case(api, key):
+async def test_status_and_expected_datetime_follow_the_case(api, key):
     request_id = (await post(api, report(key))).json()[0]["service_request_id"]
     cid = int(request_id)
+    [view] = (await both(api.client, "requests", f"requests/{request_id}")).json()
+    assert view["expected_datetime"] is None  # not yet registered: no deadline runs
     await api.act(cid, "register", "operator")
     await api.act(cid, "dispatch", "dispatcher", department="HW-01")
-    view = (await api.client.get(f"{BASE}/requests/{request_id}.json")).json()[0]
+    sla = (await api.client.get(f"/api/v1/cases/{cid}/sla", headers=api.auth("admin"))).json()
+    stages = {s["stage"]: s for s in sla["stages"]}
+    calendar = api.ctx.calendars.get()
+    projected = deadline(
+        datetime.fromisoformat(stages["accept"]["due_at"]), stages["handle"]["limit"], calendar
+    )
+    [view] = (await both(api.client, "requests", f"requests/{request_id}")).json()
     assert view["status"] == "open" and view["agency_responsible"] == "东湖区环境卫生管理处"
-    if open311.SlaClock is not None:  # the SLA engine is installed: the accept deadline
-        assert view["expected_datetime"] is not None
+    assert datetime.fromisoformat(view["expected_datetime"]) == projected  # not the accept deadline
+
     await api.act(cid, "accept", "handler", "HW-01")
+    sla = (await api.client.get(f"/api/v1/cases/{cid}/sla", headers=api.auth("admin"))).json()
+    handle = {s["stage"]: s for s in sla["stages"]}["handle"]
+    [view] = (await both(api.client, "requests", f"requests/{request_id}")).json()
+    assert datetime.fromisoformat(view["expected_datetime"]) == datetime.fromisoformat(
+        handle["due_at"]
+    )
+
     await api.act(cid, "resolve", "handler", "HW-01", result="已清运并在路口加装监控提示牌")
     await api.act(cid, "close", "dispatcher", reason="现场核实已清理")
-    one = await api.client.get(f"{BASE}/requests/{request_id}.json")
-    check("requests", one.json())
-    view = one.json()[0]
+    [view] = (await both(api.client, "requests", f"requests/{request_id}")).json()
     assert view["status"] == "closed" and "已清运并在路口加装监控提示牌" in view["status_notes"]
     assert view["expected_datetime"] is None
 
@@ -141,19 +155,18 @@ async def test_list_with_filters_shows_only_open311_requests(api, key):
     other = (await post(api, report(key, service_code="09004"))).json()[0]["service_request_id"]
     await api.file()  # a hotline case: never public
     await api.act(int(ids[1]), "void", "operator", reason="重复提交")
-    everything = (await api.client.get(f"{BASE}/requests.json")).json()
-    check("requests", everything)
+    everything = (await both(api.client, "requests", "requests")).json()
     assert {r["service_request_id"] for r in everything} == {*ids, other}
-    opened = (await api.client.get(f"{BASE}/requests.json?status=open")).json()
+    opened = (await both(api.client, "requests", "requests", status="open")).json()
     assert {r["service_request_id"] for r in opened} == {ids[0], other}
-    closed = (await api.client.get(f"{BASE}/requests.json?status=closed")).json()
+    closed = (await both(api.client, "requests", "requests", status="closed")).json()
     assert [r["service_request_id"] for r in closed] == [ids[1]]
-    by_code = (await api.client.get(f"{BASE}/requests.json?service_code=09004")).json()
+    by_code = (await both(api.client, "requests", "requests", service_code="09004")).json()
     assert [r["service_request_id"] for r in by_code] == [other]
-    picked = await api.client.get(f"{BASE}/requests.json?service_request_id={ids[0]},{other}")
+    picked = await both(api.client, "requests", "requests", service_request_id=f"{ids[0]},{other}")
     assert {r["service_request_id"] for r in picked.json()} == {ids[0], other}
-    window = "start_date=2026-03-03T00:00:00%2B08:00&end_date=2026-03-04T00:00:00%2B08:00"
-    assert (await api.client.get(f"{BASE}/requests.json?{window}")).json() == []
+    window = {"start_date": "2026-03-03T00:00:00+08:00", "end_date": "2026-03-04T00:00:00+08:00"}
+    assert (await both(api.client, "requests", "requests", **window)).json() == []
 
 
 async def test_merged_request_shows_its_masters_status(api, key):
@@ -161,34 +174,58 @@ async def test_merged_request_shows_its_masters_status(api, key):
     request_id = (await post(api, report(key))).json()[0]["service_request_id"]
     merged = await api.act(int(request_id), "merge", "dispatcher", master_id=master["id"])
     assert merged.status_code == 200
-    view = (await api.client.get(f"{BASE}/requests/{request_id}.json")).json()[0]
+    [view] = (await both(api.client, "requests", f"requests/{request_id}")).json()
     assert view["status"] == "open" and view["status_notes"].startswith(f"已并入 {master['id']}")
     opened = (await api.client.get(f"{BASE}/requests.json?status=open")).json()
     assert [r["service_request_id"] for r in opened] == [request_id]
 
 
-async def test_errors_follow_the_spec(api, key):
-    assert "api_key" in error(await post(api, report("")), 403)
-    error(await post(api, report("gf_not-a-real-token")), 403)
+@pytest.mark.parametrize("fmt", ["xml", "json"])
+async def test_errors_follow_the_spec_in_both_formats(api, key, fmt):
+    assert "api_key" in await error(await post(api, report(""), fmt), 403)
+    await error(await post(api, report("gf_not-a-real-token"), fmt), 403)
     handler_key = api.auth("handler", "HW-01")["Authorization"].removeprefix("Bearer ")
-    error(await post(api, report(handler_key)), 403)
-    assert "service_code" in error(await post(api, report(key, service_code="")), 400)
-    assert "service_code" in error(await post(api, report(key, service_code="77777")), 400)
+    await error(await post(api, report(handler_key), fmt), 403)
+    assert "service_code" in await error(await post(api, report(key, service_code=""), fmt), 400)
+    assert "77777" in await error(await post(api, report(key, service_code="77777"), fmt), 404)
     no_place = report(key, lat="", long="", address_string="")
-    assert "location" in error(await post(api, no_place), 400)
-    assert "lat" in error(await post(api, report(key, lat="北纬30度")), 400)
-    assert "long" in error(await post(api, report(key, long="")), 400)
-    assert "phone" in error(await post(api, report(key, phone="call me")), 400)
-    assert "media_url" in error(await post(api, report(key, media_url="file:///etc/passwd")), 400)
-    error(await post(api, report(key, jurisdiction_id="another-city")), 404)
-    error(await api.client.get(f"{BASE}/requests/123456.json"), 404)
-    error(await api.client.get(f"{BASE}/requests/abc.json"), 404)
-    error(await api.client.get(f"{BASE}/requests.json?status=pending"), 400)
-    error(await api.client.get(f"{BASE}/requests.json?start_date=yesterday"), 400)
-    error(await api.client.get(f"{BASE}/requests.xml"), 400)
-    error(await api.client.get(f"{BASE}/nothing-here.json"), 404)
+    assert "location" in await error(await post(api, no_place, fmt), 400)
+    assert "lat" in await error(await post(api, report(key, lat="北纬30度"), fmt), 400)
+    assert "long" in await error(await post(api, report(key, long=""), fmt), 400)
+    assert "finite" in await error(await post(api, report(key, lat="nan"), fmt), 400)
+    outside = await error(await post(api, report(key, lat="0", long="0"), fmt), 400)
+    assert "outside" in outside and "示范市" in outside
+    assert "phone" in await error(await post(api, report(key, phone="call me"), fmt), 400)
+    assert "email" in await error(await post(api, report(key, email="chen at home"), fmt), 400)
+    bad_media = report(key, media_url="file:///etc/passwd")
+    assert "media_url" in await error(await post(api, bad_media, fmt), 400)
+    bad_attribute = report(key) | {"attribute[colour]": "red"}
+    assert "attribute[colour]" in await error(await post(api, bad_attribute, fmt), 400)
+    bad_type = report(key) | {"attribute[request_type]": "praise"}
+    assert "attribute[request_type]" in await error(await post(api, bad_type, fmt), 400)
+    await error(await post(api, report(key, jurisdiction_id="another-city"), fmt), 404)
+    get = api.client.get
+    await error(await get(f"{BASE}/services.{fmt}?jurisdiction_id=other-city"), 404)
+    await error(await get(f"{BASE}/services/99999.{fmt}"), 404)
+    for request_id in ("123456", "abc", "99999999999999999999999", "-1", "٣"):
+        await error(await get(f"{BASE}/requests/{request_id}.{fmt}"), 404)
+    await error(await get(f"{BASE}/tokens/no-such-token.{fmt}"), 404)
+    await error(await get(f"{BASE}/requests.{fmt}?service_request_id=99999999999999999999"), 400)
+    await error(await get(f"{BASE}/requests.{fmt}?status=pending"), 400)
+    await error(await get(f"{BASE}/requests.{fmt}?start_date=yesterday"), 400)
+    late = "start_date=2026-03-03T00:00:00Z&end_date=2026-03-02T00:00:00Z"
+    await error(await get(f"{BASE}/servicerequestupdates.{fmt}?{late}"), 400)
+    await error(await get(f"{BASE}/nothing-here.{fmt}"), 404)
     hotline = await api.file()
-    error(await api.client.get(f"{BASE}/requests/{hotline['id']}.json"), 404)
+    await error(await get(f"{BASE}/requests/{hotline['id']}.{fmt}"), 404)
+
+
+async def test_an_unknown_format_is_refused_in_xml(api):
+    for path in ("services.yaml", "services/06002.html", "requests/1.csv"):
+        response = await api.client.get(f"{BASE}/{path}")
+        assert response.status_code == 400, path
+        check_xml("errors", response.text)
+        assert simple(response.text)["error"]["code"] == "400"
 
 
 async def test_resubmitted_request_is_flagged_as_a_duplicate(api, key):

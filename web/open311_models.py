@@ -1,4 +1,5 @@
-"""Response shapes of the Open311 GeoReport v2 routes, for the OpenAPI document."""
+"""Response shapes of the Open311 GeoReport v2 routes, for the OpenAPI document (JSON; the
+XML replies carry the same fields)."""
 
 from __future__ import annotations
 
@@ -68,12 +69,27 @@ class ServiceRequest(BaseModel):
 
 class Created(BaseModel):
     service_request_id: str
+    token: str | None = None
     service_notice: str | None = None
     account_id: str | None = None
 
 
+class TokenAnswer(BaseModel):
+    service_request_id: str
+    token: str
+
+
+class RequestUpdate(BaseModel):
+    update_id: str
+    service_request_id: str
+    status: str
+    updated_datetime: str
+    description: str | None = None
+    media_url: str | None = None
+
+
 ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": Open311Errors, "description": text}
+    status: {"model": Open311Errors, "description": text, "content": {"text/xml": {}}}
     for status, text in [
         (400, "bad request: a missing or invalid field"),
         (403, "missing or invalid api_key"),
