@@ -7,7 +7,7 @@ PORT   ?= 8000
 export GRIDFLOW_DATABASE_URL ?= sqlite:///var/gridflow.db
 export GRIDFLOW_CITY_DIR ?= examples/demo_city
 
-.PHONY: run test check install system-deps lint unit unit-browser unit-pg bench clean
+.PHONY: run test check install system-deps lint unit unit-browser unit-pg unit-plain bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -70,11 +70,16 @@ unit: install
 unit-browser: install system-deps
 	$(BIN)/python -m pytest -q -m browser
 
+# The SQLite non-browser tiers again with the fast path off: every hot statement through plain
+# SQLAlchemy `Connection.execute` (engine/prepared.py), as if a release had broken it.
+unit-plain: install
+	GRIDFLOW_FAST_PATH=0 $(BIN)/python -m pytest -q -m "not browser"
+
 # The same suite on PostgreSQL: a throw-away server in a temporary directory (tests/pg_server.py).
 unit-pg: install system-deps
 	GRIDFLOW_TEST_DB=postgresql $(BIN)/python -m pytest -q
 
-test: lint unit unit-browser unit-pg
+test: lint unit unit-browser unit-pg unit-plain
 
 bench: install
 	for b in tests/bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b; done

@@ -15,6 +15,12 @@ echo log, and the ORM's autoflush (the row buffer flushes itself; a caller whose
 changed flushes the session first).
 
 It runs on the connection's current transaction, as ``connection.execute`` would.
+
+The fast path reads private SQLAlchemy attributes (``PRIVATE_API``; SQLAlchemy is pinned below
+its next minor release and ``tests/test_prepared_internals.py`` checks each of them). With
+``GRIDFLOW_FAST_PATH=0`` (``Settings.fast_path``) the same statements run through plain
+``Connection.execute`` instead, with the same refusals and the same results: the way out if a
+release changes them. See docs/ARCHITECTURE.md#the-write-path.
 """
 
 from __future__ import annotations
@@ -26,6 +32,24 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
+
+from engine.settings import get_settings
+
+# What the fast path uses of SQLAlchemy that is not public API (each checked by the tests).
+PRIVATE_API = (
+    "Connection._handle_dbapi_exception",  # (e, statement, parameters, cursor, context)
+    "Connection._has_events",
+    "Engine._has_events",
+    "SQLCompiler._bind_processors",  # bind name → processor
+    "SQLCompiler._result_columns",  # (keyname, name, objects, type_) per result column
+    "TypeEngine._cached_result_processor",  # (dialect, coltype)
+)
+
+
+def fast_path() -> bool:
+    """Whether statements run on the driver's cursor (else through ``Connection.execute``)."""
+    return get_settings().fast_path
+
 
 Processor = Callable[[Any], Any] | None
 
@@ -82,9 +106,12 @@ class Prepared:
         self.statement = statement
         self.keys = None if keys is None else list(keys)
         self._forms: dict[tuple[str, str], _Form] = {}
+        self._checked: set[tuple[str, str]] = set()
 
     def rowcount(self, connection: Connection, params: dict[str, Any]) -> int:
         """Run once; the number of rows it changed."""
+        if not fast_path():
+            return self._plain(connection, params).rowcount
         cursor = self._run(connection, params)
         try:
             return cursor.rowcount
@@ -93,6 +120,9 @@ class Prepared:
 
     def many(self, connection: Connection, rows: list[dict[str, Any]]) -> None:
         """Run once per row, as one executemany."""
+        if not fast_path():
+            self._plain(connection, rows)
+            return
         self._run(connection, rows, many=True).close()
 
     def first(self, connection: Connection, params: dict[str, Any]) -> dict[str, Any] | None:
@@ -107,6 +137,10 @@ class Prepared:
     def _read(
         self, connection: Connection, params: dict[str, Any], one: bool
     ) -> list[dict[str, Any]]:
+        if not fast_path():
+            found = self._plain(connection, params).mappings()
+            rows = [found.first()] if one else found.all()
+            return [dict(row) for row in rows if row is not None]
         cursor = self._run(connection, params)
         try:
             if one:
@@ -119,6 +153,14 @@ class Prepared:
             return self._form(connection.dialect).rows(connection.dialect, cursor, found)
         finally:
             cursor.close()
+
+    def _plain(self, connection: Connection, params: Any) -> Any:
+        """The statement through ``Connection.execute``, refused as the fast path refuses."""
+        kind = (connection.dialect.name, connection.dialect.driver)
+        if kind not in self._checked:
+            self._check(self._compiled(connection.dialect))
+            self._checked.add(kind)
+        return connection.execute(self.statement, params)
 
     def _run(self, connection: Connection, params: Any, many: bool = False) -> Any:
         """The driver's cursor after running the statement (the caller closes it)."""
@@ -162,16 +204,15 @@ class Prepared:
             form = self._forms[kind] = self._compile(dialect)
         return form
 
-    def _compile(self, dialect: Dialect) -> _Form:
-        compiled: Any = self.statement.compile(
+    def _compiled(self, dialect: Dialect) -> Any:
+        return self.statement.compile(
             dialect=dialect, column_keys=self.keys, for_executemany=self.keys is not None
         )
+
+    def _check(self, compiled: Any) -> None:
+        """Refuse what binding by hand would get wrong."""
         if any(bind.expanding for bind in compiled.binds.values()):
             raise ValueError("a prepared statement takes no expanding IN parameters")
-        processors = compiled._bind_processors
-        named = compiled.bind_names  # BindParameter → its name
-        names = compiled.positiontup if compiled.positional else list(dict.fromkeys(named.values()))
-        escaped = compiled.escaped_bind_names or {}  # name → as the SQL spells it
         if compiled.isinsert and self.keys is not None:
             # Core would compute the Python default of a column left out; this would bind NULL.
             missing = [c.name for c in compiled.insert_prefetch if c.name not in self.keys]
@@ -180,6 +221,14 @@ class Prepared:
         if compiled.isupdate and compiled.update_prefetch:
             computed = ", ".join(c.name for c in compiled.update_prefetch)
             raise ValueError(f"a prepared UPDATE does not compute the onupdate of {computed}")
+
+    def _compile(self, dialect: Dialect) -> _Form:
+        compiled = self._compiled(dialect)
+        self._check(compiled)
+        processors = compiled._bind_processors
+        named = compiled.bind_names  # BindParameter → its name
+        names = compiled.positiontup if compiled.positional else list(dict.fromkeys(named.values()))
+        escaped = compiled.escaped_bind_names or {}  # name → as the SQL spells it
         constants = {
             name: bind.effective_value for bind, name in named.items() if not bind.required
         }

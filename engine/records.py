@@ -15,6 +15,7 @@ from collections.abc import Callable
 from enum import Enum
 from typing import Any, TypeVar
 
+from sqlalchemy.orm.instrumentation import manager_of_class
 from sqlmodel import SQLModel
 
 M = TypeVar("M", bound=SQLModel)
@@ -34,7 +35,7 @@ def _enum_of(annotation: Any) -> type[Enum] | None:
 def from_row(model: type[M]) -> Callable[[dict[str, Any]], M]:
     """A function making a transient ``model`` object (in no session) of a full row of its
     table."""
-    manager = model._sa_class_manager  # type: ignore[attr-defined]
+    manager = manager_of_class(model)
     enums = {
         name: enum
         for name, field in model.model_fields.items()

@@ -3,7 +3,7 @@ columns' bind and result processors (aware UTC times, JSON), constants written i
 statement are bound, a versioned UPDATE counts its rows, errors are reported as Core reports
 them, names the SQL escapes are bound, expanding IN lists and computed defaults are refused,
 statement listeners hear each statement, and the writes belong to the connection's
-transaction."""
+transaction. Each test runs on the fast path and through plain ``Connection.execute``."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError, StatementError
 
+from engine import prepared
 from engine.cases.models import Case, CaseEvent, Channel, Urgency
 from engine.db import new_session
 from engine.prepared import Prepared
@@ -61,6 +62,13 @@ def event_row(case_id: int, seq: int, **given) -> dict:
     row = {"case_id": case_id, "seq": seq, "at": AT, "actor": "t", "actor_role": "system"}
     row |= {"action": "note", "from_state": None, "to_state": None, "data": {}}
     return row | {"prev_hash": "", "hash": f"h{seq}"} | given
+
+
+@pytest.fixture(autouse=True, params=["fast path", "Connection.execute"])
+def path(request, monkeypatch):
+    """Every test on the driver's cursor and again through plain ``Connection.execute``
+    (GRIDFLOW_FAST_PATH=0): the same results and the same refusals."""
+    monkeypatch.setattr(prepared, "fast_path", lambda: request.param == "fast path")
 
 
 @pytest.fixture
