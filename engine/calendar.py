@@ -249,6 +249,14 @@ class WorkCalendar:
         """The years among ``years`` that have neither package data nor overrides, sorted."""
         return sorted({y for y in years if not self.covers(y)})
 
+    def provisional(self, kind: str, start_utc: datetime, end_utc: datetime) -> bool:
+        """Whether a ``kind`` ("working" | "natural") deadline from ``start_utc`` to
+        ``end_utc`` runs through a year without holiday data (it counted Monday–Friday)."""
+        if kind != "working":
+            return False
+        first, last = self.local_date(start_utc).year, self.local_date(end_utc).year
+        return bool(self.uncovered_years(range(first, last + 1)))
+
     def coverage_warning(self, year: int) -> str | None:
         """A loud human message if ``year`` runs on the weekdays-only fallback, else None."""
         if self.covers(year):

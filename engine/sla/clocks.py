@@ -11,7 +11,14 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from engine.calendar import WorkCalendar
-from engine.durations import Duration, elapsed_fraction, extend, stage_seconds_between
+from engine.durations import (
+    Duration,
+    deadline,
+    elapsed_fraction,
+    extend,
+    parse_duration,
+    stage_seconds_between,
+)
 from engine.sla.models import SlaClock
 from engine.sla.runs import ClockRun
 
@@ -36,6 +43,7 @@ def resume_clock(clock: Clock, now: datetime, calendar: WorkCalendar) -> float:
     clock.paused_seconds += paused
     clock.due_at = shift(clock.due_at, paused, calendar, clock.kind)
     clock.paused_at = None
+    clock.provisional = calendar.provisional(clock.kind, clock.started_at, clock.due_at)
     return paused
 
 
@@ -43,6 +51,18 @@ def extend_clock(clock: Clock, duration: Duration, calendar: WorkCalendar) -> No
     """An approved extension: the deadline moves by ``duration``."""
     clock.due_at = extend(clock.due_at, duration, calendar)
     clock.extensions = [*clock.extensions, str(duration)]
+    clock.provisional = calendar.provisional(clock.kind, clock.started_at, clock.due_at)
+
+
+def recompute_due(clock: Clock, calendar: WorkCalendar) -> None:
+    """The deadline worked out again on ``calendar`` (after its holidays changed): the limit
+    from the start, moved by the completed pauses and by every approved extension."""
+    due = deadline(clock.started_at, parse_duration(clock.limit), calendar)
+    due = shift(due, clock.paused_seconds, calendar, clock.kind)
+    for approved in clock.extensions:
+        due = extend(due, parse_duration(approved), calendar)
+    clock.due_at = due
+    clock.provisional = calendar.provisional(clock.kind, clock.started_at, clock.due_at)
 
 
 def shift(at: datetime, seconds: float, calendar: WorkCalendar, kind: str) -> datetime:

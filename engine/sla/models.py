@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Index, UniqueConstraint
+from sqlalchemy import JSON, Index, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from engine.db import UTCDateTime
@@ -33,6 +33,9 @@ class SlaClock(SQLModel, table=True):
     paused_seconds: float = 0.0  # completed pauses, in the clock's measure (kind)
     extensions: list[str] = Field(default_factory=list, sa_type=JSON)  # approved, in order
     stopped_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The deadline runs through a year without an official holiday schedule, so it was
+    # computed Monday to Friday; importing that year's notice recomputes it.
+    provisional: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class CalendarOverride(SQLModel, table=True):

@@ -24,7 +24,7 @@ from engine.sla.models import SlaClock
 
 TABLE = SlaClock.__table__  # type: ignore[attr-defined]
 _FIELDS = tuple(c.name for c in TABLE.columns if c.name != "id")
-_CHANGING = ("due_at", "paused_at", "paused_seconds", "extensions", "stopped_at")
+_CHANGING = ("due_at", "paused_at", "paused_seconds", "extensions", "stopped_at", "provisional")
 _UPDATE = Prepared(
     update(TABLE)
     .where(
@@ -54,6 +54,7 @@ class ClockRun:
     paused_seconds: float = 0.0
     extensions: list[str] = field(default_factory=list)
     stopped_at: datetime | None = None
+    provisional: bool = False  # the deadline crosses a year without holiday data
     written: bool = True  # False until the transaction's rows go out
 
     def row(self) -> dict[str, Any]:
@@ -102,6 +103,7 @@ def start(
         due_at=deadline(now, limit, calendar),
         written=False,
     )
+    run.provisional = calendar.provisional(run.kind, run.started_at, run.due_at)
     case_runs(session, case_id).append(run)
     rowbuffer.add(session, TABLE, run.row)
     return run
