@@ -8,6 +8,7 @@ reply, callback result, closed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
@@ -67,22 +68,57 @@ def _urgency(value: Any) -> Any:
     return value
 
 
+def _no_bool(value: Any) -> Any:
+    """A coordinate is a number: ``true`` is not 1.0 (pydantic would take it as one)."""
+    if isinstance(value, bool):
+        raise ValueError("a coordinate is a number, not true or false")
+    return value
+
+
+def _documented(pattern: str) -> Callable[[dict[str, Any]], None]:
+    """The pattern the schema shows for a text field, in place of the one checked after the
+    ticket has dropped its spaces and empty values."""
+
+    def update(schema: dict[str, Any]) -> None:
+        for branch in schema.get("anyOf", [schema]):
+            if branch.get("type") == "string":
+                branch["pattern"] = pattern
+                # The pattern bounds the trimmed length; the raw text may be longer.
+                branch.pop("minLength", None)
+                branch.pop("maxLength", None)
+
+    return update
+
+
 class HotlineTicket(BaseModel):
     """A 12345 ticket as the hotline system sends it (English keys; values may be Chinese)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    ticket_no: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")
+    # The schema's patterns allow the spaces around a value (and an empty optional value)
+    # that the ticket drops before checking it.
+    ticket_no: str = Field(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_.:\-]+$",
+        json_schema_extra=_documented(r"^\s*[A-Za-z0-9_.:\-]{1,64}\s*$"),
+    )
     content: str = Field(min_length=1, max_length=4000)  # 诉求内容
     caller_name: str | None = Field(default=None, max_length=50)
-    caller_phone: str | None = Field(default=None, pattern=r"^[0-9+\- ]{3,30}$")
+    caller_phone: str | None = Field(
+        default=None,
+        pattern=r"^[0-9+\- ]{3,30}$",
+        json_schema_extra=_documented(r"^\s*([0-9+\- ]{3,30})?\s*$"),
+    )
     address: str | None = Field(default=None, max_length=300)
     request_type: Annotated[RequestType | None, BeforeValidator(_request_type)] = None
     urgency: Annotated[Urgency | None, BeforeValidator(_urgency)] = None
-    category: str | None = Field(default=None, pattern=r"^\d{5}$")  # the operator's 事项分类
+    category: str | None = Field(  # the operator's 事项分类
+        default=None, pattern=r"^\d{5}$", json_schema_extra=_documented(r"^\s*(\d{5})?\s*$")
+    )
     grid_code: str | None = Field(default=None, max_length=32)
-    lat: float | None = Field(default=None, ge=-90, le=90)
-    lng: float | None = Field(default=None, ge=-180, le=180)
+    lat: Annotated[float | None, BeforeValidator(_no_bool)] = Field(default=None, ge=-90, le=90)
+    lng: Annotated[float | None, BeforeValidator(_no_bool)] = Field(default=None, ge=-180, le=180)
 
     @model_validator(mode="before")
     @classmethod
