@@ -9,7 +9,7 @@ from fastapi import Depends, FastAPI
 
 from engine.clock import Clock
 from engine.settings import Settings, get_settings, require_secret_key
-from web import errors, log_redaction, open311, policy, proxies
+from web import api_docs, errors, log_redaction, open311, policy, proxies
 from web.api import (
     admin_users,
     attachments,
@@ -80,6 +80,8 @@ def create_app(
         title="gridflow",
         description="Grid-governance event dispatch engine (一网统管): cases, dispatch, SLAs.",
         version="0.1.0",
+        docs_url=None,  # served from the app's own static files: web/api_docs.py
+        redoc_url=None,
     )
     app.state.ctx = ctx
     errors.install(app)
@@ -103,4 +105,5 @@ def create_app(
     for module in ROUTERS:
         app.include_router(module.router)
     pages.install(app)
+    api_docs.install(app)
     return app
