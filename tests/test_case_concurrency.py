@@ -36,9 +36,9 @@ def test_racing_writers_one_wins_one_conflicts(ctx, monkeypatch):
         barrier = threading.Barrier(2, timeout=10)
         real = case_service.apply_effects
 
-        def effects_after_both_checked(effect_ctx, action):
+        def effects_after_both_checked(effect_ctx, action, effects):
             barrier.wait()
-            return real(effect_ctx, action)
+            return real(effect_ctx, action, effects)
 
         monkeypatch.setattr(case_service, "apply_effects", effects_after_both_checked)
 

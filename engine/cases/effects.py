@@ -2,11 +2,14 @@
 
 Each effect mutates the (detached) case and its tasks inside the case service's transaction
 and returns extra facts for the audit event (e.g. the department a redispatch moved from).
+The core's effects are here; plugins (dispatch, review, SLA supervision) register theirs on
+the same ``ActionEffects`` table through their hook's ``register_effects``, so this module
+imports none of them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,11 +20,8 @@ from sqlmodel import Session, select
 from engine import rowbuffer
 from engine.cases.models import Case, CaseTask
 from engine.city.directory import CityDirectory
-from engine.city.models import Department, Unit
-from engine.dispatch.effects import co_report, record_dispatch, record_queue, require_co_reports
+from engine.city.models import Unit
 from engine.errors import Conflict, InvalidInput
-from engine.review.effects import rework_limit
-from engine.sla import ladder
 from engine.users.models import Principal
 
 
@@ -41,7 +41,8 @@ class EffectContext:
         return self.session.get(Unit, code)
 
 
-Effect = Callable[[EffectContext], dict[str, Any]]
+# An effect returns facts for the audit event; a check that only refuses returns None.
+Effect = Callable[[EffectContext], dict[str, Any] | None]
 TASKS = CaseTask.__table__  # type: ignore[attr-defined]
 
 
@@ -57,7 +58,8 @@ def _replace_tasks(session: Session, case_id: int) -> None:
         session.execute(delete(TASKS).where(TASKS.c.case_id == case_id))
 
 
-def _assign(ctx: EffectContext) -> dict[str, Any]:
+def assign(ctx: EffectContext) -> dict[str, Any]:
+    """The lead department (and co-handlers, limits, urgency) the action names."""
     case, data = ctx.case, ctx.data
     previous = case.lead_department
     case.lead_department = data["department"]
@@ -77,18 +79,9 @@ def _assign(ctx: EffectContext) -> dict[str, Any]:
     return facts
 
 
-def _resolve(ctx: EffectContext) -> dict[str, Any]:
+def resolve(ctx: EffectContext) -> dict[str, Any]:
     ctx.case.resolution = ctx.data["result"]
     return {}
-
-
-def _dispatch(ctx: EffectContext) -> dict[str, Any]:
-    return _assign(ctx) | record_dispatch(ctx)
-
-
-def _resolve_lead(ctx: EffectContext) -> dict[str, Any]:
-    require_co_reports(ctx)  # every co-handler (协办) reports before the lead resolves
-    return _resolve(ctx)
 
 
 def _merge(ctx: EffectContext) -> dict[str, Any]:
@@ -126,45 +119,6 @@ def _alert(ctx: EffectContext) -> dict[str, Any]:
     return {"alert_count": ctx.case.alert_count}
 
 
-def _escalate(ctx: EffectContext) -> dict[str, Any]:
-    """督办: a command center supervises the case; the card never gets milder."""
-    case, data = ctx.case, ctx.data
-
-    unit = ctx.unit
-    previous = case.supervision_unit
-    target = data.get("unit") or _supervisor_for(ctx, unit, data.get("tier"))
-    found = unit(target)
-    if found is None or found.tier not in ladder.COMMAND_TIERS:
-        raise InvalidInput("unit", f"{target!r} is not a command center (city, district, street)")
-    if previous is not None and ladder.tier_rank(target, unit) > ladder.tier_rank(previous, unit):
-        raise InvalidInput("unit", f"case {case.id} is already supervised by {previous}, higher up")
-    card = data.get("card") or ("red" if previous else "yellow")
-    case.supervision_unit, case.card = target, ladder.stronger_card(case.card, card)
-    return {"unit": target, "card": case.card, "tier": str(found.tier), "from_unit": previous}
-
-
-def _supervisor_for(ctx: EffectContext, unit: ladder.UnitLookup, tier: str | None) -> str:
-    case = ctx.case
-    if tier is not None:
-        for code in _chain(case.owning_unit, unit):
-            if str(unit(code).tier) == tier:  # type: ignore[union-attr]
-                return code
-        raise InvalidInput("tier", f"no {tier} above unit {case.owning_unit}")
-    if case.supervision_unit is not None:
-        return ladder.command_center_above(case.supervision_unit, unit)
-    department = ctx.session.get(Department, case.lead_department) if case.lead_department else None
-    owner = ladder.owner_unit(department.unit if department else None, case.owning_unit, unit)
-    return ladder.command_center_above(owner, unit)
-
-
-def _chain(code: str, unit: ladder.UnitLookup) -> list[str]:
-    chain, current = [], unit(code)
-    while current is not None:
-        chain.append(current.code)
-        current = unit(current.parent) if current.parent else None
-    return chain
-
-
 def _summon(ctx: EffectContext) -> dict[str, Any]:
     """吹哨报到: the summoned departments join the case as co-handlers (协办)."""
     present = task_departments(ctx.session, ctx.case.id or 0)
@@ -182,29 +136,50 @@ def _flag_duplicate(ctx: EffectContext) -> dict[str, Any]:
     return {}
 
 
-EFFECTS: dict[str, Effect] = {
+CORE: dict[str, Effect] = {
     "alert": _alert,
     "flag_duplicate": _flag_duplicate,
-    "dispatch": _dispatch,
-    "redispatch": _dispatch,
-    "queue": record_queue,
-    "co_report": co_report,
-    "resolve": _resolve_lead,
-    "self_handle": _resolve,
+    "dispatch": assign,
+    "redispatch": assign,
+    "resolve": resolve,
+    "self_handle": resolve,
     "merge": _merge,
     "request_extension": _request_extension,
     "approve_extension": _decide_extension,
     "reject_extension": _decide_extension,
-    "escalate": _escalate,
     "summon": _summon,
-    "rework": rework_limit,
-    "verify": rework_limit,  # a failing 核查 reworks the case
 }
 
 
-def apply_effects(ctx: EffectContext, action: str) -> dict[str, Any]:
-    effect = EFFECTS.get(action)
-    return effect(ctx) if effect else {}
+class ActionEffects:
+    """Per action, the effects that run, in order: the core's, then each plugin's as it
+    registered them (a check registered ``first`` runs before the others)."""
+
+    def __init__(self, effects: Mapping[str, Effect] = CORE) -> None:
+        self._by_action: dict[str, list[Effect]] = {}
+        self.add(effects)
+
+    def register(self, action: str, effect: Effect, *, first: bool = False) -> None:
+        chain = self._by_action.setdefault(action, [])
+        chain.insert(0, effect) if first else chain.append(effect)
+
+    def add(self, effects: Mapping[str, Effect]) -> None:
+        for action, effect in effects.items():
+            self.register(action, effect)
+
+    def actions(self) -> set[str]:
+        return set(self._by_action)
+
+    def apply(self, ctx: EffectContext, action: str) -> dict[str, Any]:
+        facts: dict[str, Any] = {}
+        for effect in self._by_action.get(action, ()):
+            facts |= effect(ctx) or {}
+        return facts
+
+
+def apply_effects(ctx: EffectContext, action: str, effects: ActionEffects) -> dict[str, Any]:
+    """Run the action's effects on the case; the facts they add to its audit event."""
+    return effects.apply(ctx, action)
 
 
 _DEPARTMENTS = select(TASKS.c.department).where(TASKS.c.case_id == bindparam("case_id"))

@@ -25,11 +25,11 @@ from transitions import MachineError
 from engine import access, rowbuffer
 from engine.audit import AuditKeys, NewEvent, new_event
 from engine.cases import rows
-from engine.cases.effects import EffectContext, apply_effects, task_departments
+from engine.cases.effects import ActionEffects, EffectContext, apply_effects, task_departments
 from engine.cases.fields import clean_fields
 from engine.cases.group import StepGroup
 from engine.cases.models import Case, CaseCreate, Urgency
-from engine.cases.workflow import Workflow
+from engine.cases.workflow import REPORT, Workflow
 from engine.city.directory import CityDirectory
 from engine.clock import Clock
 from engine.db import new_session
@@ -65,6 +65,9 @@ class FollowUp:
 
 
 class CaseHook(Protocol):
+    """A write-path plugin. It may also define ``register_effects(effects: ActionEffects)``
+    to add what its actions do to the case (``engine.cases.effects``)."""
+
     def after_change(self, change: Change) -> Iterable[FollowUp]:
         """Write rows for this change; return system actions to apply next."""
         ...
@@ -94,6 +97,11 @@ class CaseService:
         self.db, self.clock, self.workflow = db, clock, workflow
         self._city = city
         self.hooks = list(hooks)
+        self.effects = ActionEffects()  # the core's; each plugin hook adds its own
+        for hook in self.hooks:
+            register = getattr(hook, "register_effects", None)
+            if register is not None:
+                register(self.effects)
         self.locator = locator
         self.audit_keys = audit_keys  # the key each new audit event is MAC'd with
         self._group: StepGroup | None = None
@@ -270,7 +278,7 @@ class CaseService:
             at=now,
             actor=principal.name,
             actor_role=principal.role,
-            action="report",
+            action=REPORT,
             from_state=None,
             to_state=case.state,
             data={"channel": case.channel, "external_id": case.external_id},
@@ -355,7 +363,8 @@ class CaseService:
             field = specs[0].requires[0] if specs[0].requires else action
             raise InvalidInput(field, str(exc)) from exc
         now = self.clock.now()
-        facts = apply_effects(EffectContext(session, case, clean, now, principal, city), action)
+        context = EffectContext(session, case, clean, now, principal, city)
+        facts = apply_effects(context, action, self.effects)
         case.state = spec.dest or state
         if spec.rework:
             case.rework_count += 1

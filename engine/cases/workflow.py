@@ -32,6 +32,8 @@ FIELD_TYPES = {
     "ranked",  # a short list of {label, confidence} (the text router's top 3)
 }
 SLA_STAGES = ("dispatch", "accept", "handle", "verify")
+# The audit event that files a case (into the workflow's initial state): not a transition.
+REPORT = "report"
 
 
 class WorkflowError(ValueError):

@@ -11,7 +11,7 @@ import hashlib
 import json
 import threading
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import JSON
 from sqlalchemy.engine import Engine
@@ -23,8 +23,14 @@ from engine.errors import InvalidInput
 from engine.geo import GridIndex, validate_point
 
 if TYPE_CHECKING:
-    from engine.cases.models import CaseCreate
     from engine.city.directory import CityDirectory
+
+
+class Located(Protocol):
+    """What the locator reads of an intake (a ``CaseCreate``): its point, if any."""
+
+    lat: float | None
+    lng: float | None
 
 
 class CityGrid(SQLModel, table=True):
@@ -84,7 +90,7 @@ class GridLocator:
         with self._lock:
             self._index, self._loaded = None, False
 
-    def __call__(self, data: CaseCreate, city: CityDirectory) -> str | None:
+    def __call__(self, data: Located, city: CityDirectory) -> str | None:
         """The grid containing the intake's point, or None (no point, or outside every grid).
 
         Malformed coordinates are an ``InvalidInput`` naming ``lat`` or ``lng``."""

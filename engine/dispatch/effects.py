@@ -1,4 +1,5 @@
-"""What the dispatch actions record on a case (called from engine.cases.effects).
+"""What the dispatch actions record on a case, registered on the case core's ``ActionEffects``
+(``register``, from ``DispatchHook.register_effects``).
 
 * dispatch / redispatch: who chose the department (``dispatch_source``: "rule" for the
   rule hook, "router" for the text router, "person" for a dispatcher), the rule and
@@ -11,11 +12,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import bindparam, select, true, update
 
 from engine import rowbuffer
+from engine.cases.effects import ActionEffects, EffectContext
 from engine.cases.models import CaseTask
 from engine.city.models import Department
 from engine.dispatch.centers import (
@@ -28,9 +30,6 @@ from engine.dispatch.centers import (
 from engine.errors import Conflict, Forbidden, InvalidInput
 from engine.prepared import Prepared
 from engine.users.models import Role
-
-if TYPE_CHECKING:
-    from engine.cases.effects import EffectContext
 
 TASKS = CaseTask.__table__  # type: ignore[attr-defined]
 
@@ -126,3 +125,13 @@ def require_co_reports(ctx: EffectContext) -> None:
             "have not reported their part (co_report)",
             {"pending_co_handlers": pending},
         )
+
+
+def register(effects: ActionEffects) -> None:
+    """Dispatch's part of the actions: after the core assigns the department, who chose it;
+    the manual queue; co-handler reports, which the lead's resolve waits for."""
+    effects.register("dispatch", record_dispatch)
+    effects.register("redispatch", record_dispatch)
+    effects.register("queue", record_queue)
+    effects.register("co_report", co_report)
+    effects.register("resolve", require_co_reports, first=True)

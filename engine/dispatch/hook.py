@@ -24,8 +24,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from engine import rowbuffer
+from engine.cases.effects import ActionEffects
 from engine.cases.service import Change, FollowUp
 from engine.city.directory import CityDirectory
+from engine.dispatch import effects as dispatch_effects
 from engine.dispatch.centers import return_center
 from engine.dispatch.inputs import dispatch_input, input_to_json, outside_grids
 from engine.dispatch.models import DispatchDecisionRecord
@@ -50,6 +52,9 @@ class DispatchHook:
     ) -> None:
         self.rules = rules
         self.router, self.threshold = router, threshold
+
+    def register_effects(self, effects: ActionEffects) -> None:
+        dispatch_effects.register(effects)
 
     def after_change(self, change: Change) -> Iterable[FollowUp]:
         event = change.event

@@ -15,6 +15,7 @@ from sqlmodel import col, select
 
 from engine.cases.models import Case
 from engine.cases.service import Change, FollowUp
+from engine.cases.workflow import REPORT
 
 EARTH_RADIUS_M = 6_371_008.8
 METERS_PER_DEGREE = 111_320.0
@@ -41,7 +42,7 @@ class DuplicateHook:
 
     def after_change(self, change: Change) -> Iterable[FollowUp]:
         case = change.case
-        if change.event.action != "report" or case.lat is None or case.lng is None:
+        if change.event.action != REPORT or case.lat is None or case.lng is None:
             return ()
         if case.category is None:
             return ()

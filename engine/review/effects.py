@@ -1,4 +1,5 @@
-"""What a rework does to the case itself (called from engine.cases.effects).
+"""What a rework does to the case itself, registered on the case core's ``ActionEffects``
+(``register``, from ``ReviewHook.register_effects``).
 
 A reworked case goes back to ``in_progress`` and its handle clock starts a new run (the SLA
 hook); with ``[review] rework_handle_limit`` set, that run (and any later one) gets that
@@ -7,13 +8,11 @@ limit instead of the stage's own.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from engine.cases.effects import ActionEffects, EffectContext
 from engine.city.models import CityConfig
 from engine.review.requirements import ReviewSettings
-
-if TYPE_CHECKING:
-    from engine.cases.effects import EffectContext
 
 
 def rework_limit(ctx: EffectContext) -> dict[str, Any]:
@@ -26,3 +25,8 @@ def rework_limit(ctx: EffectContext) -> dict[str, Any]:
         return {}
     ctx.case.sla_limits = {**(ctx.case.sla_limits or {}), "handle": limit}
     return {"handle_limit": limit}
+
+
+def register(effects: ActionEffects) -> None:
+    effects.register("rework", rework_limit)
+    effects.register("verify", rework_limit)  # a failing 核查 reworks the case

@@ -19,11 +19,13 @@ from sqlalchemy import bindparam, select, true
 from sqlmodel import Session
 
 from engine import rowbuffer
+from engine.cases.effects import ActionEffects
 from engine.cases.models import Case
 from engine.cases.service import Change, FollowUp
 from engine.cases.workflow import Workflow
 from engine.errors import InvalidInput
 from engine.prepared import Prepared
+from engine.review import effects as review_effects
 from engine.review.models import ReviewCheck
 from engine.review.requirements import Requirements, ReviewSettings, requirements
 
@@ -44,6 +46,9 @@ LABELS = {"verify": "核查通过", "callback": "回访完成"}
 class ReviewHook:
     def __init__(self, workflow: Workflow) -> None:
         self.workflow = workflow
+
+    def register_effects(self, effects: ActionEffects) -> None:
+        review_effects.register(effects)
 
     def after_change(self, change: Change) -> Iterable[FollowUp]:
         event, case = change.event, change.case

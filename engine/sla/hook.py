@@ -12,11 +12,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from engine.calendar import WorkCalendar
+from engine.cases.effects import ActionEffects
 from engine.cases.service import Change, FollowUp
 from engine.cases.workflow import Workflow
 from engine.durations import parse_duration
 from engine.sla import clocks, runs
 from engine.sla.calendars import CityCalendars
+from engine.sla.effects import escalate
 from engine.sla.limits import SlaSettings, stage_limit
 from engine.sla.runs import ClockRun
 from engine.timers.plan import drop_pending, plan_clock
@@ -25,6 +27,9 @@ from engine.timers.plan import drop_pending, plan_clock
 class SlaHook:
     def __init__(self, workflow: Workflow, calendars: CityCalendars) -> None:
         self.workflow, self.calendars = workflow, calendars
+
+    def register_effects(self, effects: ActionEffects) -> None:
+        effects.register("escalate", escalate)  # 督办
 
     def after_change(self, change: Change) -> Iterable[FollowUp]:
         event = change.event
