@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from engine.city.models import Category, CityConfig, Department, Tier, Unit
+from engine.city.models import Category, CityConfig, Department, Unit
 
 
 @dataclass
@@ -80,14 +80,3 @@ class CityDirectory:
             out.append(code)
             stack.extend(self._children.get(code, ()))
         return out
-
-    def unit_at_tier(self, code: str, tier: Tier) -> str | None:
-        """The unit of ``tier`` above (or at) ``code``, if there is one."""
-        for ancestor in self.ancestors(code):
-            if self.units[ancestor].tier is tier:
-                return ancestor
-        return None
-
-    def department_within(self, department: str, scope: str) -> bool:
-        dep = self.departments.get(department)
-        return dep is not None and self.is_within(dep.unit, scope)

@@ -342,7 +342,3 @@ def other_city(session: Session, files: CityFiles) -> str | None:
         stored = f"{config.name}, city unit {root.code}" if root is not None else config.name
         return stored
     return None
-
-
-def stored_city_exists(session: Session) -> bool:
-    return session.exec(select(CityConfig)).first() is not None

@@ -33,10 +33,6 @@ class Unit(UnitBase, table=True):
     pass
 
 
-class UnitPublic(UnitBase):
-    pass
-
-
 class DepartmentBase(SQLModel):
     code: str = Field(primary_key=True, max_length=32)
     name: str = Field(max_length=100)
@@ -46,10 +42,6 @@ class DepartmentBase(SQLModel):
 class Department(DepartmentBase, table=True):
     webhook_url: str | None = Field(default=None, max_length=500)
     webhook_secret: str | None = Field(default=None, max_length=200)
-
-
-class DepartmentPublic(DepartmentBase):
-    pass
 
 
 class CategoryBase(SQLModel):
@@ -65,10 +57,6 @@ class CategoryBase(SQLModel):
 class Category(CategoryBase, table=True):
     # {"normal": {"dispatch": "2wh", ...}, "urgent": {...}}
     limits: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
-
-
-class CategoryPublic(CategoryBase):
-    limits: dict[str, Any]
 
 
 class CityConfig(SQLModel, table=True):

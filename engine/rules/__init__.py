@@ -118,12 +118,6 @@ class RuleTable:
     def default(self) -> Rule | None:
         return self.rules[-1] if self.rules and self.rules[-1].default else None
 
-    def by_id(self, rule_id: str) -> Rule:
-        for rule in self.rules:
-            if rule.id == rule_id:
-                return rule
-        raise KeyError(rule_id)
-
 
 def _plain(value: object) -> object:
     if isinstance(value, tuple | list):
