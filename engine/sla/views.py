@@ -36,6 +36,7 @@ class StageStatus(SQLModel):
     elapsed_fraction: float | None = None  # 1.0 at the deadline, not capped
     light: str | None = None  # green | yellow | red
     overdue_seconds: float = 0.0  # past the deadline, in the stage's measure
+    provisional: bool = False  # due_at counted Monday-Friday: its year has no schedule yet
 
 
 class CaseSla(SQLModel):
@@ -76,6 +77,7 @@ def stage_status(
         elapsed_fraction=round(share, 4),
         light=clocks.light(share, settings.yellow_at),
         overdue_seconds=round(clocks.overdue_seconds(clock, now, calendar), 3),
+        provisional=clock.provisional,
     )
 
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from engine.errors import InvalidInput
 from engine.isotime import IsoDate
+from engine.ops.calendar_notice import recompute_after_edit
 from engine.sla import calendars
 from engine.sla.models import CalendarOverride
 from web.deps import Admin, Ctx, CurrentPrincipal, DbSession
@@ -61,6 +62,11 @@ class Day(BaseModel):
     workday: bool
 
 
+def _recompute(ctx: Ctx, session: DbSession) -> None:
+    """In the edit's transaction: the provisional deadlines on the edited calendar."""
+    recompute_after_edit(session, ctx.city, ctx.clock.now())
+
+
 def _out(row: CalendarOverride) -> OverrideOut:
     return OverrideOut.model_validate(row, from_attributes=True)
 
@@ -91,11 +97,12 @@ def list_overrides(
 def put_override(
     day: IsoDate, body: OverrideIn, ctx: Ctx, session: DbSession, admin: Admin
 ) -> OverrideOut:
-    """Make ``day`` (city time) a workday or a holiday; deadlines set from now on use it."""
+    """Make ``day`` (city time) a workday or a holiday; deadlines set from now on use it, and
+    open provisional deadlines (counted Monday to Friday) are worked out again."""
+    now = ctx.clock.now()
     with session.begin():
-        row = calendars.set_override(
-            session, day, body.kind, body.note, admin.name, ctx.clock.now()
-        )
+        row = calendars.set_override(session, day, body.kind, body.note, admin.name, now)
+        _recompute(ctx, session)
     ctx.calendars.invalidate()
     return _out(row)
 
@@ -104,7 +111,8 @@ def put_override(
 def put_overrides(
     body: OverrideBulk, ctx: Ctx, session: DbSession, admin: Admin
 ) -> list[OverrideOut]:
-    """Enter many days at once (a year's schedule); all or none are written."""
+    """Enter many days at once (a year's schedule); all or none are written. Open provisional
+    deadlines are worked out again, as ``gridflow calendar import`` does."""
     days = [item.day for item in body.items]
     if len(set(days)) != len(days):
         raise InvalidInput("items", "a day is listed twice")
@@ -114,6 +122,7 @@ def put_overrides(
             calendars.set_override(session, i.day, i.kind, i.note, admin.name, now)
             for i in body.items
         ]
+        _recompute(ctx, session)
     ctx.calendars.invalidate()
     return [_out(row) for row in rows]
 
