@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
+from typing import Any
 
 from pydantic import BaseModel
 
-from engine.kpis.definitions import COMPONENTS
+from engine.kpis.definitions import (
+    COMPONENTS,
+    COUNT_KEYS,
+    DEPARTMENT_STAGES,
+    METRICS,
+    STAGE_COUNTS,
+    ratio_of,
+)
 from engine.kpis.replay import Fact
-
-DEPARTMENT_STAGES = ("accept", "handle")
 
 
 class KpiRow(BaseModel):
@@ -49,75 +56,86 @@ class KpiRow(BaseModel):
     score: float | None = None
 
 
-def _rate(part: int, whole: int) -> float | None:
-    return round(part / whole, 4) if whole > 0 else None
+def row_of_counts(
+    kind: str,
+    code: str,
+    name: str,
+    counts: dict[str, int],
+    weights: dict[str, float],
+    overdue_cases: int = 0,
+) -> KpiRow:
+    """The KPI row of summed counts (``COUNT_KEYS`` plus ``handled`` and ``handle_us``, the
+    working microseconds of the handled runs): the rates as the definitions say."""
+    row = KpiRow(kind=kind, code=code, name=name, overdue_cases=overdue_cases)
+    for key in COUNT_KEYS:
+        setattr(row, key, counts.get(key, 0))
+    full = {key: getattr(row, key) for key in COUNT_KEYS}
+    for metric in METRICS:
+        if metric.ratio is not None:
+            setattr(row, metric.key, ratio_of(metric, full))
+    row.handled = counts.get("handled", 0)
+    if row.handled:
+        row.avg_handle_hours = round(counts.get("handle_us", 0) / 3.6e9 / row.handled, 2)
+    row.score = score(row, weights)
+    return row
+
+
+def micros(hours: float) -> int:
+    """Working hours as whole microseconds: sums that are exact in any order."""
+    return round(hours * 3.6e9)
 
 
 def build_row(
     kind: str, code: str, name: str, facts: Iterable[Fact], weights: dict[str, float]
 ) -> KpiRow:
-    row = KpiRow(kind=kind, code=code, name=name)
+    """The KPI row of replayed facts (the reference path, engine.kpis.compute)."""
+    counts: Counter[str] = Counter()
     stages = DEPARTMENT_STAGES if kind == "department" else None
     overdue: set[int] = set()
-    hours: list[float] = []
     for fact in facts:
         k = fact.kind
         if k == "assigned":
-            row.assigned += 1
+            counts["assigned"] += 1
         elif k == "returned":
-            row.returns += 1
+            counts["returns"] += 1
         elif k == "redispatched":
-            row.redispatched += 1
+            counts["redispatched"] += 1
         elif k == "resolved":
-            row.resolves += 1
+            counts["resolves"] += 1
             if fact.hours is not None:
-                hours.append(fact.hours)
+                counts["handled"] += 1
+                counts["handle_us"] += micros(fact.hours)
         elif k == "reworked":
-            row.reworks += 1
+            counts["reworks"] += 1
         elif k == "verified":
-            row.verifies += 1
-            row.verifies_passed += fact.passed
+            counts["verifies"] += 1
+            counts["verifies_passed"] += fact.passed
         elif k == "callback":
-            _callback(row, fact)
+            counts.update(callback_counts(fact.values))
         elif k == "run":
             if stages is not None and fact.stage not in stages:
                 continue
             if not fact.on_time:
                 overdue.add(fact.case_id)
-            if fact.stage == "accept":
-                row.accept_due += 1
-                row.accepted_on_time += fact.on_time
-            elif fact.stage == "handle":
-                row.handle_due += 1
-                row.resolved_on_time += fact.on_time
-    row.overdue_cases = len(overdue)
-    row.handled = len(hours)
-    row.avg_handle_hours = round(sum(hours) / len(hours), 2) if hours else None
-    row.on_time_accept_rate = _rate(row.accepted_on_time, row.accept_due)
-    row.on_time_resolve_rate = _rate(row.resolved_on_time, row.handle_due)
-    row.resolution_rate = _rate(row.verifies_passed + row.solved, row.verifies + row.answered)
-    row.satisfaction_rate = _rate(row.satisfied + row.basic, row.callbacks - row.unsatisfied_other)
-    row.rework_rate = _rate(row.reworks, row.resolves)
-    row.return_rate = _rate(row.returns, row.assigned)
-    row.redispatch_rate = _rate(row.redispatched, row.assigned)
-    row.score = score(row, weights)
-    return row
+            if fact.stage in STAGE_COUNTS:
+                due, on_time = STAGE_COUNTS[fact.stage]
+                counts[due] += 1
+                counts[on_time] += fact.on_time
+    return row_of_counts(kind, code, name, counts, weights, len(overdue))
 
 
-def _callback(row: KpiRow, fact: Fact) -> None:
-    values = fact.values
-    row.callbacks += 1
+def callback_counts(values: dict[str, Any]) -> dict[str, int]:
+    """The counts one callback (回访) adds, from its answers."""
+    found = {"callbacks": 1}
     satisfaction = values.get("satisfaction")
-    if satisfaction == "satisfied":
-        row.satisfied += 1
-    elif satisfaction == "basic":
-        row.basic += 1
-    elif satisfaction == "unsatisfied":
-        row.unsatisfied += 1
-        row.unsatisfied_other += values.get("fault") == "other"
+    if satisfaction in ("satisfied", "basic", "unsatisfied"):
+        found[satisfaction] = 1
+    if satisfaction == "unsatisfied" and values.get("fault") == "other":
+        found["unsatisfied_other"] = 1
     if values.get("resolved_state"):
-        row.answered += 1
-        row.solved += values["resolved_state"] == "solved"
+        found["answered"] = 1
+        found["solved"] = int(values["resolved_state"] == "solved")
+    return found
 
 
 def score(row: KpiRow, weights: dict[str, float]) -> float | None:

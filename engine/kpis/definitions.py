@@ -16,16 +16,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-RATE_KEYS = (
-    "on_time_accept_rate",
-    "on_time_resolve_rate",
-    "resolution_rate",
-    "satisfaction_rate",
-    "rework_rate",
-    "return_rate",
-    "redispatch_rate",
-)
-
 
 @dataclass(frozen=True)
 class Metric:
@@ -33,6 +23,18 @@ class Metric:
     zh: str
     en: str
     definition: str
+    # A rate: counts added up above the line ÷ below it ("-name" subtracts a count).
+    ratio: tuple[tuple[str, ...], tuple[str, ...]] | None = None
+
+
+@dataclass(frozen=True)
+class Count:
+    """A count behind the rates: a field of the KPI row, a column of the daily facts
+    (``view_kpi_day``) and of the Excel sheet."""
+
+    key: str
+    zh: str
+    en: str
 
 
 METRICS = (
@@ -43,6 +45,7 @@ METRICS = (
         "签收 (accept) stage runs ended by `accept` by their deadline ÷ accept runs decided in "
         "the period (accepted in time, or past their deadline unaccepted). A run withdrawn "
         "before its deadline (returned, redispatched) is not counted.",
+        ratio=(("accepted_on_time",), ("accept_due",)),
     ),
     Metric(
         "on_time_resolve_rate",
@@ -51,6 +54,7 @@ METRICS = (
         "处置 (handle) stage runs ended by `resolve` by their deadline (suspensions and "
         "approved extensions move it) ÷ handle runs decided in the period. A rework starts a "
         "new run.",
+        ratio=(("resolved_on_time",), ("handle_due",)),
     ),
     Metric(
         "resolution_rate",
@@ -58,6 +62,7 @@ METRICS = (
         "Resolution rate",
         "(passing 核查 + 回访 answered 解决) ÷ (核查 + 回访 with an answer to 'was it "
         "resolved'), over the checks made in the period.",
+        ratio=(("verifies_passed", "solved"), ("verifies", "answered")),
     ),
     Metric(
         "satisfaction_rate",
@@ -65,6 +70,7 @@ METRICS = (
         "Satisfaction rate",
         "(满意 + 基本满意) ÷ (回访 − 不满意 marked not the department's fault), over the "
         "callbacks made in the period.",
+        ratio=(("satisfied", "basic"), ("callbacks", "-unsatisfied_other")),
     ),
     Metric(
         "rework_rate",
@@ -72,6 +78,7 @@ METRICS = (
         "Rework rate",
         "Reworks (failed 核查, unsatisfied 回访 reopened, a dispatcher's rework) ÷ results "
         "(`resolve`) submitted in the period.",
+        ratio=(("reworks",), ("resolves",)),
     ),
     Metric(
         "return_rate",
@@ -79,12 +86,14 @@ METRICS = (
         "Return rate",
         "`return` by the department ÷ cases assigned to it (`dispatch`, `redispatch`) in the "
         "period.",
+        ratio=(("returns",), ("assigned",)),
     ),
     Metric(
         "redispatch_rate",
         "改派率",
         "Redispatch rate",
         "`redispatch` taking a case away from the department ÷ cases assigned to it in the period.",
+        ratio=(("redispatched",), ("assigned",)),
     ),
     Metric(
         "overdue_cases",
@@ -110,6 +119,58 @@ METRICS = (
     ),
 )
 BY_KEY = {m.key: m for m in METRICS}
+RATE_KEYS = tuple(m.key for m in METRICS if m.ratio is not None)
+
+# The counts behind the figures, in the Excel sheet's order.
+COUNTS = (
+    Count("assigned", "派单数", "Assigned"),
+    Count("returns", "退单数", "Returned"),
+    Count("redispatched", "改派数", "Redispatched away"),
+    Count("resolves", "办结反馈数", "Results submitted"),
+    Count("reworks", "返工数", "Reworks"),
+    Count("accept_due", "应签收", "Acceptance runs decided"),
+    Count("accepted_on_time", "及时签收", "Accepted in time"),
+    Count("handle_due", "应办结", "Handling runs decided"),
+    Count("resolved_on_time", "按期办结", "Resolved in time"),
+    Count("verifies", "核查数", "Checks"),
+    Count("verifies_passed", "核查通过", "Checks passed"),
+    Count("callbacks", "回访数", "Callbacks"),
+    Count("satisfied", "满意", "Satisfied"),
+    Count("basic", "基本满意", "Basically satisfied"),
+    Count("unsatisfied", "不满意", "Unsatisfied"),
+    Count("unsatisfied_other", "不满意（非承办原因）", "Unsatisfied, not the department's fault"),
+    Count("answered", "回访答复解决情况", "Callbacks answering 'resolved?'"),
+    Count("solved", "已解决", "Answered solved"),
+)
+COUNT_KEYS = tuple(c.key for c in COUNTS)
+
+# Each SLA stage's runs as counted: (decided, decided in time). A run is decided when it ends
+# by its deadline, or when the deadline passes (definitions above).
+STAGE_COUNTS = {
+    "dispatch": ("dispatch_due", "dispatched_on_time"),
+    "accept": ("accept_due", "accepted_on_time"),
+    "handle": ("handle_due", "resolved_on_time"),
+    "verify": ("verify_due", "verified_on_time"),
+}
+DEPARTMENT_STAGES = ("accept", "handle")  # a department answers for these stages' runs
+# Actions that finish a stage run as its owner should; any other end before the deadline
+# (a return, a redispatch, a merge) withdraws the run from the timeliness figures.
+DONE_BY: dict[str, frozenset[str] | None] = {
+    "dispatch": frozenset({"dispatch", "redispatch", "reject_return"}),
+    "accept": frozenset({"accept"}),
+    "handle": frozenset({"resolve"}),
+    "verify": None,  # any end of the review stage is the review done
+}
+
+
+def ratio_of(metric: Metric, counts: dict[str, int]) -> float | None:
+    """The metric's rate over ``counts`` (None: nothing to divide by)."""
+    assert metric.ratio is not None
+    above, below = metric.ratio
+    part = sum(counts[key] for key in above)
+    whole = sum(-counts[key[1:]] if key.startswith("-") else counts[key] for key in below)
+    return round(part / whole, 4) if whole > 0 else None
+
 
 DEFAULT_WEIGHTS = {"response": 30.0, "resolution": 35.0, "satisfaction": 35.0}
 COMPONENTS = {

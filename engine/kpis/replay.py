@@ -15,15 +15,7 @@ from typing import Any
 
 from engine.calendar import WorkCalendar
 from engine.cases.workflow import Workflow
-
-# Actions that finish a stage run as its owner should; any other end before the deadline
-# (a return, a redispatch, a merge) withdraws the run from the timeliness figures.
-DONE_BY = {
-    "dispatch": frozenset({"dispatch", "redispatch", "reject_return"}),
-    "accept": frozenset({"accept"}),
-    "handle": frozenset({"resolve"}),
-    "verify": None,  # any end of the review stage is the review done
-}
+from engine.kpis.definitions import DONE_BY
 
 
 @dataclass
