@@ -66,7 +66,7 @@ def to_item(number: int, raw: dict[str, Any]) -> Item:
     """The record a row describes, with its fields' column names."""
     values = {k: v.strip() if isinstance(v, str) else v for k, v in raw.items()}
     values = {k: v for k, v in values.items() if v not in (None, "")}
-    ticket = parse_row(number, values)
+    ticket = parse_row(number, {k: v for k, v in values.items() if k in HEADERS})
     if isinstance(ticket, list):  # the hotline columns are bad: as the hotline import says
         found = ticket[0]
         return Item(number, {"old_id": found.ticket_no}, problem=(found.field, found.reason))
