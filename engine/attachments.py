@@ -17,6 +17,7 @@ from engine.errors import InvalidInput, TooLarge
 
 # extension → content type; the magic bytes decide, never the file name or the client's header.
 TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
+REF_PREFIX = "att:"  # a stored photo's reference; anything else in a photos field is a URL
 REF = re.compile(r"^att:([0-9a-f]{64})\.(jpg|png|webp)$")
 
 

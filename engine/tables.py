@@ -1,5 +1,6 @@
 """Imports every table model so ``SQLModel.metadata`` is complete (schema creation, Alembic)."""
 
+from engine.attachment_access import AttachmentCase, AttachmentUpload  # noqa: F401
 from engine.cases.models import Case, CaseEvent, CaseTask
 from engine.city.grids import CityGrid
 from engine.city.models import Category, CityConfig, Department, Unit

@@ -35,7 +35,9 @@ async def test_png_jpeg_webp_are_stored_by_content(client, tmp_path):
         assert body["size"] == len(data)
         stored = tmp_path / "photos" / digest[:2] / f"{digest}.{ext}"
         assert stored.read_bytes() == data
-        fetched = await client.client.get(body["url"], headers=client.auth("admin"))
+        fetched = await client.client.get(
+            body["url"], headers=client.auth("grid_worker", "01010101")
+        )
         assert fetched.status_code == 200 and fetched.content == data
         assert fetched.headers["content-type"] == kind
 

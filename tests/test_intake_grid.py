@@ -21,10 +21,10 @@ async def api(make_ctx, make_api, tmp_path):
         yield client
 
 
-async def photo(api, seed: int) -> str:
+async def photo(api, seed: int, scope: str = GRID) -> str:  # uploaded by who files it
     files = {"file": ("p.png", png(seed), "image/png")}
     response = await api.client.post(
-        "/api/v1/attachments", files=files, headers=api.auth("grid_worker", GRID)
+        "/api/v1/attachments", files=files, headers=api.auth("grid_worker", scope)
     )
     assert response.status_code == 201, response.text
     return response.json()["ref"]
@@ -67,7 +67,7 @@ async def test_report_is_registered_with_its_photos(api):
 
 
 async def test_self_handled_report_closes_at_once(api):
-    before, after = await photo(api, 1), await photo(api, 2)
+    before, after = await photo(api, 1, COMMUNITY), await photo(api, 2, COMMUNITY)
     body = report(
         photos=[before],
         self_handled=True,
@@ -204,7 +204,7 @@ async def test_check_list_and_pass_fail_with_photos(api):
 
 
 async def test_grid_is_found_from_the_gps_point(api):
-    before = await photo(api, 1)
+    before = await photo(api, 1, COMMUNITY)
     body = report(photos=[before], report_id="gps-1", lat=30.3035, lng=120.12978)
     body.pop("grid_code")
     response = await api.client.post(URL, json=body, headers=api.auth("grid_worker", COMMUNITY))

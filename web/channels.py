@@ -13,6 +13,7 @@ import httpx
 
 from adapters.video import VideoIntake, check_config, load_video_config
 from adapters.webhook import WebhookDelivery, run_forever
+from engine.attachment_access import AttachmentHook
 from engine.attachments import AttachmentStore
 from engine.cases.service import CaseHook
 from engine.intake.alerts import AlertWindowHook
@@ -28,7 +29,7 @@ log = logging.getLogger("gridflow.channels")
 
 def channel_hooks() -> list[CaseHook]:
     """Duplicate flags, alert-storm windows and outbox messages, in every case transaction."""
-    return [DuplicateHook(), AlertWindowHook(), OutboxHook()]
+    return [AttachmentHook(), DuplicateHook(), AlertWindowHook(), OutboxHook()]
 
 
 class Channels:

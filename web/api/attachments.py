@@ -1,6 +1,12 @@
-"""Photo uploads: POST one image (JPEG, PNG or WebP), get a reference for ``photos`` fields."""
+"""Photo uploads: POST one image (JPEG, PNG or WebP), get a reference for ``photos`` fields.
+
+A photo is shown to its uploader until it is attached, then to whoever may see one of the
+cases it is attached to (engine.attachment_access); anyone else gets a 404.
+"""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse
@@ -8,7 +14,11 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from engine.attachment_access import may_see, record_upload
+from engine.db import new_session
 from engine.errors import InvalidInput, NotFound, TooLarge
+from engine.users.models import Principal
+from web.context import AppContext
 from web.deps import Ctx, CurrentPrincipal
 
 router = APIRouter(prefix="/api/v1/attachments", tags=["attachments"])
@@ -45,6 +55,7 @@ async def upload(request: Request, ctx: Ctx, principal: CurrentPrincipal) -> Att
         data = await part.read(limit + 1)
     store = ctx.channels.attachments
     saved = await run_in_threadpool(store.save, data)
+    await run_in_threadpool(remember_upload, ctx, principal, saved.ref)
     return AttachmentOut(
         ref=saved.ref,
         sha256=saved.sha256,
@@ -54,9 +65,24 @@ async def upload(request: Request, ctx: Ctx, principal: CurrentPrincipal) -> Att
     )
 
 
+def remember_upload(ctx: AppContext, principal: Principal, ref: str) -> None:
+    with new_session(ctx.db) as session, session.begin():
+        record_upload(session, principal, ref, ctx.clock.now())
+
+
+def visible_photo(ctx: AppContext, principal: Principal, ref: str) -> tuple[Path, str] | None:
+    """The file and content type of ``ref`` if ``principal`` may see it, else None (whether
+    it exists or not: the answer is the same)."""
+    found = ctx.channels.attachments.locate(ref)
+    if found is None:
+        return None
+    with new_session(ctx.db) as session:
+        return found if may_see(session, principal, ref, ctx.city) else None
+
+
 @router.get("/{ref}")
 def download(ref: str, ctx: Ctx, principal: CurrentPrincipal) -> FileResponse:
-    found = ctx.channels.attachments.locate(ref)
+    found = visible_photo(ctx, principal, ref)
     if found is None:
         raise NotFound(f"attachment {ref!r} not found")
     path, content_type = found

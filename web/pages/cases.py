@@ -115,8 +115,10 @@ def _day_start(text: str, zone: ZoneInfo, next_day: bool = False) -> datetime:
 
 @router.get("/files/{ref}")
 def photo(ref: str, ctx: Ctx, user: PageUser) -> Response:
-    """A stored photo, for signed-in users (references are content hashes)."""
-    found = ctx.channels.attachments.locate(ref)
+    """A stored photo, for whoever may see one of its cases (or uploaded it: not attached)."""
+    from web.api.attachments import visible_photo  # the one visibility check, API and pages
+
+    found = visible_photo(ctx, user.principal, ref)
     if found is None:
         return Response(status_code=404)
     path, content_type = found
