@@ -168,6 +168,8 @@ def columns_of(table: Table) -> Callable[[dict[str, Any]], dict[str, Any]]:
     for column in table.columns:
         if column.primary_key and column.autoincrement in (True, "auto"):
             continue
+        if column.computed is not None:  # a generated column: the database writes it
+            continue
         # A callable default is wrapped by SQLAlchemy to take an execution context.
         defaults[column.name] = column.default.arg if column.default is not None else None  # type: ignore[attr-defined]
 

@@ -37,7 +37,8 @@ UNIT = "T-PREPARED"  # an owning unit no demo-city row uses
 AT = datetime(2026, 3, 2, 9, 30, tzinfo=ZoneInfo("Asia/Shanghai"))  # 01:30 UTC
 
 INSERT_CASE = Prepared(
-    insert(CASES).returning(CASES.c.id), keys=[c.name for c in CASES.columns if c.name != "id"]
+    insert(CASES).returning(CASES.c.id),
+    keys=[c.name for c in CASES.columns if c.name != "id" and c.computed is None],
 )
 VERSIONED = Prepared(
     update(CASES)
@@ -51,7 +52,7 @@ STATE_OF = Prepared(
 
 def add_case(connection, **given) -> int:
     """Insert a complete case row through a Prepared INSERT … RETURNING; its id."""
-    row = {c.name: None for c in CASES.columns if c.name != "id"}
+    row = {c.name: None for c in CASES.columns if c.name != "id" and c.computed is None}
     row |= {"channel": Channel.hotline, "description": "路灯不亮", "urgency": Urgency.normal}
     row |= {"state": "new", "owning_unit": UNIT, "rework_count": 0, "sla_limits": {}}
     row |= {"alert_count": 0, "version": 1, "audit_head": "", "created_at": AT, "updated_at": AT}

@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import ConfigDict, StringConstraints
-from sqlalchemy import JSON, BigInteger, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Computed, Index, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from engine.db import UTCDateTime
@@ -15,6 +15,17 @@ from engine.db import UTCDateTime
 # Patterns as pydantic constraints (SQLModel's own ``regex=`` is not enforced).
 CategoryCode = Annotated[str, StringConstraints(pattern=r"^\d{5}$")]
 Phone = Annotated[str, StringConstraints(pattern=r"^[0-9+\- ]{3,30}$")]
+
+# The caller's phone as one key (docs/SEARCH.md): spaces and dashes dropped, a +86 / 0086 /
+# 86 country prefix removed. The database computes it on every write (a generated column),
+# so no writer can forget it; engine.search.models.phone_key is the same rule for input.
+_DIGITS = "replace(replace(reporter_phone, ' ', ''), '-', '')"
+PHONE_KEY_SQL = (
+    f"CASE WHEN {_DIGITS} LIKE '+86%' THEN substr({_DIGITS}, 4)"
+    f" WHEN {_DIGITS} LIKE '0086%' THEN substr({_DIGITS}, 5)"
+    f" WHEN length({_DIGITS}) = 13 AND {_DIGITS} LIKE '861%' THEN substr({_DIGITS}, 3)"
+    f" ELSE {_DIGITS} END"
+)
 
 
 class Channel(StrEnum):
@@ -64,6 +75,10 @@ class Case(CaseBase, table=True):
     __table_args__ = (
         UniqueConstraint("channel", "external_id", name="uq_case_channel_external_id"),
         Index("ix_case_state_unit", "state", "owning_unit"),
+        # The keyset-paginated lists (docs/SEARCH.md): queue, inbox, scoped newest-first.
+        Index("ix_case_queue", "state", "dispatch_queue", "updated_at"),
+        Index("ix_case_inbox", "lead_department", "state", "updated_at"),
+        Index("ix_case_unit_id", "owning_unit", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -94,6 +109,11 @@ class Case(CaseBase, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime, index=True)
     updated_at: datetime = Field(sa_type=UTCDateTime)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Written by the database (PHONE_KEY_SQL), never by the application.
+    phone_key: str | None = Field(
+        default=None,
+        sa_column=Column(String(30), Computed(PHONE_KEY_SQL), index=True, nullable=True),
+    )
 
 
 class CaseTask(SQLModel, table=True):

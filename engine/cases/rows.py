@@ -43,8 +43,8 @@ MUTABLE = (
     "dispatch_source",
     "dispatch_queue",
 )
-# The columns of a new case row (all but the id, which the database assigns).
-_NEW_CASE = tuple(c.name for c in CASES.columns if c.name != "id")
+# The columns of a new case row (all but the id and generated ones, the database's to write).
+_NEW_CASE = tuple(c.name for c in CASES.columns if c.name != "id" and c.computed is None)
 
 
 _ALWAYS = ("version", "audit_head", "updated_at")

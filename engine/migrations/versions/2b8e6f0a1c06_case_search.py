@@ -1,5 +1,17 @@
 """lookups and search: normalised caller phone, ticket and case number indexes; full-text index (FTS5 trigram on SQLite, pg_trgm on PostgreSQL)
 
+- ``case.phone_key``: the caller's phone without spaces, dashes and the +86 / 0086 / 86
+  prefix, a column the database computes (VIRTUAL on SQLite, STORED on PostgreSQL), indexed;
+  existing rows get theirs as the column is added.
+- Full text over description, address and result: on SQLite an FTS5 table with the trigram
+  tokenizer over the case table (external content) kept by triggers, rebuilt here from the
+  rows already stored; on PostgreSQL a GIN ``gin_trgm_ops`` index over the same text.
+- Indexes matching the keyset-paginated lists: the dispatch queue (state, queue, updated),
+  the department inbox (lead department, state, updated) and scoped lists (unit, id).
+
+The SQL is spelled out here (a migration is a snapshot); ``engine.cases.models.PHONE_KEY_SQL``
+and ``engine.search.models`` hold the same text for the models and queries.
+
 Revision ID: 2b8e6f0a1c06
 Revises: 2b8e6f0a1c05
 Create Date: 2026-12-07 09:50:00
@@ -7,15 +19,79 @@ Create Date: 2026-12-07 09:50:00
 
 from __future__ import annotations
 
+from alembic import op
+
 revision = "2b8e6f0a1c06"
 down_revision = "2b8e6f0a1c05"
 branch_labels = None
 depends_on = None
 
+_DIGITS = "replace(replace(reporter_phone, ' ', ''), '-', '')"
+PHONE_KEY_SQL = (
+    f"CASE WHEN {_DIGITS} LIKE '+86%' THEN substr({_DIGITS}, 4)"
+    f" WHEN {_DIGITS} LIKE '0086%' THEN substr({_DIGITS}, 5)"
+    f" WHEN length({_DIGITS}) = 13 AND {_DIGITS} LIKE '861%' THEN substr({_DIGITS}, 3)"
+    f" ELSE {_DIGITS} END"
+)
+SEARCH_TEXT_SQL = (
+    "(coalesce(description, '') || ' ' || coalesce(address, '') || ' ' || coalesce(resolution, ''))"
+)
+_FTS_COLUMNS = "rowid, description, address, resolution"
+_SQLITE = [
+    "CREATE VIRTUAL TABLE case_search USING fts5(description, address, resolution,"
+    " content='case', content_rowid='id', tokenize='trigram')",
+    f"""CREATE TRIGGER case_search_ai AFTER INSERT ON "case" BEGIN
+        INSERT INTO case_search({_FTS_COLUMNS})
+        VALUES (new.id, new.description, new.address, new.resolution);
+    END""",
+    f"""CREATE TRIGGER case_search_au AFTER UPDATE OF description, address, resolution
+    ON "case" BEGIN
+        INSERT INTO case_search(case_search, {_FTS_COLUMNS})
+        VALUES ('delete', old.id, old.description, old.address, old.resolution);
+        INSERT INTO case_search({_FTS_COLUMNS})
+        VALUES (new.id, new.description, new.address, new.resolution);
+    END""",
+    f"""CREATE TRIGGER case_search_ad AFTER DELETE ON "case" BEGIN
+        INSERT INTO case_search(case_search, {_FTS_COLUMNS})
+        VALUES ('delete', old.id, old.description, old.address, old.resolution);
+    END""",
+    "INSERT INTO case_search(case_search) VALUES ('rebuild')",  # the rows already stored
+]
+_LIST_INDEXES = {
+    "ix_case_queue": ("state", "dispatch_queue", "updated_at"),
+    "ix_case_inbox": ("lead_department", "state", "updated_at"),
+    "ix_case_unit_id": ("owning_unit", "id"),
+}
+
 
 def upgrade() -> None:
-    pass
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    stored = "VIRTUAL" if sqlite else "STORED"  # SQLite adds only VIRTUAL; PostgreSQL only STORED
+    op.execute(
+        f'ALTER TABLE "case" ADD COLUMN phone_key VARCHAR(30)'
+        f" GENERATED ALWAYS AS ({PHONE_KEY_SQL}) {stored}"
+    )
+    op.create_index("ix_case_phone_key", "case", ["phone_key"])
+    for name, columns in _LIST_INDEXES.items():
+        op.create_index(name, "case", list(columns))
+    if sqlite:
+        for statement in _SQLITE:
+            op.execute(statement)
+    else:
+        op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        op.execute(
+            f'CREATE INDEX ix_case_search_trgm ON "case" USING gin ({SEARCH_TEXT_SQL} gin_trgm_ops)'
+        )
 
 
 def downgrade() -> None:
-    pass
+    if op.get_bind().dialect.name == "sqlite":
+        for trigger in ("case_search_ai", "case_search_au", "case_search_ad"):
+            op.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+        op.execute("DROP TABLE IF EXISTS case_search")
+    else:
+        op.execute("DROP INDEX IF EXISTS ix_case_search_trgm")  # pg_trgm stays: others may use it
+    for name in _LIST_INDEXES:
+        op.drop_index(name, table_name="case")
+    op.drop_index("ix_case_phone_key", table_name="case")
+    op.execute('ALTER TABLE "case" DROP COLUMN phone_key')
