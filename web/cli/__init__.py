@@ -9,6 +9,7 @@ from engine.city.loader import CityConfigError
 from engine.errors import GridflowError
 from web.cli import (
     audit,
+    backup,
     calendar,
     config,
     db,
@@ -23,7 +24,7 @@ from web.cli import (
 )
 
 COMMANDS = [init, config, serve, users, audit, importer, history, router, rules, db, simulate]
-COMMANDS += [calendar]
+COMMANDS += [calendar, backup]
 
 
 def build_parser() -> argparse.ArgumentParser:
