@@ -13,8 +13,10 @@ from engine.timers.models import Timer
 from engine.users.lockout import LoginThrottle
 from engine.users.models import ApiToken, User
 from engine.users.sessions import PageSessionRecord
+from engine.views.models import VIEW_TABLES
 
 __all__ = [
+    "VIEW_TABLES",
     "AlertWindow",
     "ApiToken",
     "CalendarOverride",

@@ -25,6 +25,7 @@ from engine.sla.calendars import CityCalendars
 from engine.sla.hook import SlaHook
 from engine.timers.hook import TimerHook
 from engine.timers.sweeper import Sweeper
+from engine.views.hooks import ViewsHook
 from web.channels import Channels, channel_hooks
 from web.sweeps import SweepDriver
 
@@ -58,6 +59,7 @@ class AppContext:
             *channel_hooks(),
             DispatchHook(self.rules, self.router, self.settings.router_threshold),
             ReviewHook(self.workflow),
+            ViewsHook(self.workflow, self.calendars),
         ]
 
     async def start(self) -> None:

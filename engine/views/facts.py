@@ -1,0 +1,181 @@
+"""The read models' changes of one transaction, gathered in its row buffer and written when
+the buffer goes out: one upsert per changed fact, a delete per ended stage run.
+
+Counts are added (``cases = cases + :delta``), so concurrent transactions on other cases
+never overwrite each other's counts; a stage run, a late run and an escalation belong to one
+case, which the case's version check already serialises.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, Table, and_, bindparam, delete
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session
+
+from engine import rowbuffer
+from engine.cases.models import Case
+from engine.views.models import (
+    DAY_KEYS,
+    ViewEscalation,
+    ViewKpiDay,
+    ViewLateRun,
+    ViewOpenCount,
+    ViewStageLight,
+)
+
+OPEN = ViewOpenCount.__table__  # type: ignore[attr-defined]
+DAYS = ViewKpiDay.__table__  # type: ignore[attr-defined]
+LIGHTS = ViewStageLight.__table__  # type: ignore[attr-defined]
+LATE = ViewLateRun.__table__  # type: ignore[attr-defined]
+ESCALATIONS = ViewEscalation.__table__  # type: ignore[attr-defined]
+CACHE_KEY = "views"
+
+DayKey = tuple[date, str, str, str]  # day, unit, department, category
+OpenKey = tuple[str, str, str]  # state, unit, department
+
+
+def local_day(at: datetime, zone: ZoneInfo) -> date:
+    return at.astimezone(zone).date()
+
+
+class Pending:
+    """What this transaction changed in the read models, not yet written."""
+
+    def __init__(self) -> None:
+        self.open: Counter[OpenKey] = Counter()
+        self.days: dict[DayKey, Counter[str]] = {}
+        self.lights: dict[int, dict[str, dict[str, Any]]] = {}  # case → stage → row (loaded)
+        self.changed_lights: dict[tuple[int, str], dict[str, Any]] = {}
+        self.dropped_lights: set[tuple[int, str]] = set()
+        self.late: list[dict[str, Any]] = []
+        self.escalations: dict[int, dict[str, Any] | None] = {}  # None: the case closed
+        self.leads: dict[int, str | None] = {}  # case → lead department after its last step
+        self._zone: ZoneInfo | None = None
+
+    @classmethod
+    def of(cls, session: Session) -> Pending:
+        """This transaction's changes, written with its other rows."""
+        cache = rowbuffer.buffer(session).cache
+        found = cache.get(CACHE_KEY)
+        if found is None:
+            found = cache[CACHE_KEY] = cls()
+        rowbuffer.keep(session, CACHE_KEY, DAYS, found.write)
+        return found
+
+    def zone(self, name: str | None = None) -> ZoneInfo:
+        if self._zone is None:
+            assert name is not None
+            self._zone = ZoneInfo(name)
+        return self._zone
+
+    def add_day(self, key: DayKey, counts: dict[str, int]) -> None:
+        self.days.setdefault(key, Counter()).update(counts)
+
+    def add_open(self, key: OpenKey, delta: int) -> None:
+        self.open[key] += delta
+
+    def keep_light(self, case_id: int, row: dict[str, Any]) -> None:
+        self.changed_lights[case_id, row["stage"]] = row
+        self.dropped_lights.discard((case_id, row["stage"]))
+
+    def drop_light(self, case_id: int, stage: str) -> None:
+        self.changed_lights.pop((case_id, stage), None)
+        self.dropped_lights.add((case_id, stage))
+
+    def late_run(self, row: dict[str, Any], generation: int, day: date) -> None:
+        keys = ("case_id", "stage", "unit", "department", "category")
+        self.late.append({k: row[k] for k in keys} | {"generation": generation, "day": day})
+
+    def escalated(self, case: Case, stage: str, at: datetime) -> None:
+        assert case.id is not None
+        self.escalations[case.id] = {
+            "case_id": case.id,
+            "unit": case.owning_unit,
+            "supervision_unit": case.supervision_unit or "",
+            "card": case.card or "",
+            "stage": stage,
+            "at": at,
+        }
+
+    def closed_case(self, case_id: int) -> None:
+        self.escalations[case_id] = None
+
+    def write(self, connection: Connection) -> None:
+        """Write what is pending (the row buffer calls this as its rows go out)."""
+        opened = [
+            {"state": s, "unit": u, "department": d, "cases": n}
+            for (s, u, d), n in self.open.items()
+            if n
+        ]
+        add_up(connection, OPEN, opened, ("state", "unit", "department"), ("cases",))
+        days = [
+            {"day": d, "unit": u, "department": dep, "category": c}
+            | {k: counts.get(k, 0) for k in DAY_KEYS}
+            for (d, u, dep, c), counts in self.days.items()
+        ]
+        add_up(connection, DAYS, days, ("day", "unit", "department", "category"), DAY_KEYS)
+        if self.dropped_lights:
+            delete_keys(connection, LIGHTS, ("case_id", "stage"), self.dropped_lights)
+        replace(connection, LIGHTS, list(self.changed_lights.values()), ("case_id", "stage"))
+        if self.late:
+            connection.execute(LATE.insert(), self.late)
+        closed = [case_id for case_id, row in self.escalations.items() if row is None]
+        if closed:
+            connection.execute(delete(ESCALATIONS).where(ESCALATIONS.c.case_id.in_(closed)))
+        kept = [row for row in self.escalations.values() if row is not None]
+        replace(connection, ESCALATIONS, kept, ("case_id",))
+        self.open, self.days, self.late, self.escalations = Counter(), {}, [], {}
+        self.changed_lights, self.dropped_lights = {}, set()
+
+
+def _insert(connection: Connection, table: Table) -> Any:
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)
+
+
+def add_up(
+    connection: Connection,
+    table: Table,
+    rows: list[dict[str, Any]],
+    keys: tuple[str, ...],
+    counts: tuple[str, ...],
+) -> None:
+    """INSERT … ON CONFLICT (keys) DO UPDATE SET count = count + excluded.count."""
+    if not rows:
+        return
+    rows.sort(key=lambda row: tuple(row[k] for k in keys))  # one lock order for all writers
+    statement = _insert(connection, table)
+    statement = statement.on_conflict_do_update(
+        index_elements=list(keys),
+        set_={name: table.c[name] + statement.excluded[name] for name in counts},
+    )
+    connection.execute(statement, rows)
+
+
+def replace(
+    connection: Connection, table: Table, rows: list[dict[str, Any]], keys: tuple[str, ...]
+) -> None:
+    """INSERT … ON CONFLICT (keys) DO UPDATE SET every other column."""
+    if not rows:
+        return
+    columns = [c.name for c in table.columns]
+    rows = [{name: row.get(name) for name in columns} for row in rows]
+    statement = _insert(connection, table)
+    statement = statement.on_conflict_do_update(
+        index_elements=list(keys),
+        set_={name: statement.excluded[name] for name in columns if name not in keys},
+    )
+    connection.execute(statement, rows)
+
+
+def delete_keys(
+    connection: Connection, table: Table, keys: tuple[str, ...], values: set[tuple[Any, ...]]
+) -> None:
+    where = and_(*(table.c[k] == bindparam(f"key_{k}") for k in keys))
+    params = [{f"key_{k}": v for k, v in zip(keys, value, strict=True)} for value in values]
+    connection.execute(delete(table).where(where), params)

@@ -1,0 +1,213 @@
+"""``ViewsHook``: keeps the read models (engine.views.models) in the case's own transaction.
+
+Each step changes a few facts: the open-case count it leaves and the one it enters, the
+day's KPI counts its event adds, the stage runs (lights) the SLA hook started or stopped,
+and the escalation list. The hook gathers them in the transaction's row buffer and writes
+them when the buffer goes out, as one upsert per changed fact (engine.views.facts).
+
+It runs after the SLA and timer hooks, so the case's SLA clocks are as this step left them.
+Its rules mirror the reference replay (engine.kpis.replay); ``gridflow views check``
+compares the two. See docs/READ_SIDE.md#read-models-views.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from engine import rowbuffer
+from engine.cases.service import Change, FollowUp
+from engine.cases.workflow import Workflow
+from engine.kpis.aggregate import callback_counts, micros
+from engine.kpis.definitions import DONE_BY, STAGE_COUNTS
+from engine.kpis.replay import TIMER_LIGHTS, is_rework, stronger
+from engine.sla import runs
+from engine.sla.calendars import CityCalendars
+from engine.sla.clocks import yellow_point
+from engine.sla.limits import SlaSettings
+from engine.sla.runs import ClockRun
+from engine.views.facts import Pending, local_day
+from engine.views.models import ViewStageLight
+
+ASSIGNING = ("dispatch", "redispatch")  # the actions that set the lead department
+LIGHTS = ViewStageLight.__table__  # type: ignore[attr-defined]
+
+
+class ViewsHook:
+    def __init__(self, workflow: Workflow, calendars: CityCalendars) -> None:
+        self.workflow, self.calendars = workflow, calendars
+
+    def after_change(self, change: Change) -> Iterable[FollowUp]:
+        session, case, event = change.session, change.case, change.event
+        assert case.id is not None
+        pending = Pending.of(session)
+        zone = pending.zone(change.city.timezone)
+        states = self.workflow.states
+        data, action = event.data, event.action
+        before = states[event.from_state] if event.from_state else None
+        after = states[case.state]
+        stage_change = event.from_state != event.to_state or "from_department" in data
+        lights = (
+            self._lights(session, pending, case.id)
+            if stage_change or "timer" in data or action == "approve_extension"
+            else None
+        )
+        lead = self._lead_before(pending, change, lights, before.stage if before else None)
+        key = (case.owning_unit, case.category or "")
+        day = local_day(change.now, zone)
+
+        def count(department: str | None, counts: dict[str, int], on: datetime | None = None):  # type: ignore[no-untyped-def]
+            when = day if on is None else local_day(on, zone)
+            pending.add_day((when, key[0], department or "", key[1]), counts)
+
+        # the event's own facts (engine.kpis.replay: the same rules)
+        if before is None:
+            count(None, {"received": 1})
+        elif event.to_state == "closed" and event.from_state != "closed":
+            count(lead, {"closed": 1})
+        if action in ASSIGNING and "department" in data:
+            if data.get("from_department"):
+                count(data["from_department"], {"redispatched": 1})
+            count(data["department"], {"assigned": 1})
+        elif action == "return":
+            count(lead, {"returns": 1})
+        elif action == "verify":
+            count(lead, {"verifies": 1, "verifies_passed": int(bool(data.get("passed")))})
+        elif action == "callback":
+            count(lead, callback_counts(data))
+        if is_rework(self.workflow, action, event.from_state, event.to_state):
+            count(lead, {"reworks": 1})
+        if lights is not None:
+            if "timer" in data and data.get("stage") in lights:
+                light = TIMER_LIGHTS.get(action)
+                if light is not None:
+                    row = lights[data["stage"]]
+                    row["light"] = stronger(row["light"], light)
+                    pending.keep_light(case.id, row)
+            if stage_change or action == "approve_extension":
+                self._runs(change, pending, lights, after.stage, count)
+        if action == "escalate":
+            pending.escalated(case, data.get("stage") or "", change.now)
+        # the open-case counts: leave the old key, enter the new one
+        was_open = event.from_state is not None and not self.workflow.is_final(event.from_state)
+        if was_open:
+            pending.add_open((str(event.from_state), case.owning_unit, lead or ""), -1)
+        if not self.workflow.is_final(case.state):
+            pending.add_open((case.state, case.owning_unit, case.lead_department or ""), 1)
+        elif was_open:
+            pending.closed_case(case.id)
+        pending.leads[case.id] = case.lead_department
+        return ()
+
+    @staticmethod
+    def _lead_before(
+        pending: Pending, change: Change, lights: dict[str, dict] | None, stage: str | None
+    ) -> str | None:
+        """The lead department before this step: an assignment names the one it replaced, or
+        keeps the lead of the stage run it ends (a run keeps one lead from start to end)."""
+        case, data = change.case, change.event.data
+        if case.id in pending.leads:
+            return pending.leads[case.id]
+        if change.event.action not in ASSIGNING or "department" not in data:
+            return case.lead_department
+        if data.get("from_department"):
+            return data["from_department"]
+        run = (lights or {}).get(stage or "")
+        if run is None:  # not a change of stage: the lead did not change either
+            return case.lead_department if lights is None else None
+        return run["department"] or None
+
+    def _lights(self, session: Session, pending: Pending, case_id: int) -> dict[str, dict]:
+        """The case's open stage runs as stored (and as this transaction changed them)."""
+        found = pending.lights.get(case_id)
+        if found is None:
+            if rowbuffer.is_unwritten(session, case_id):
+                found = {}
+            else:
+                query = select(LIGHTS).where(LIGHTS.c.case_id == case_id)
+                found = {
+                    row["stage"]: dict(row)
+                    for row in session.connection().execute(query).mappings()
+                }
+            pending.lights[case_id] = found
+        return found
+
+    def _runs(
+        self, change: Change, pending: Pending, lights: dict[str, dict], stage: str | None, count
+    ) -> None:  # type: ignore[no-untyped-def]
+        """Follow the SLA clocks this step started, paused, moved or stopped."""
+        case, now, action = change.case, change.now, change.event.action
+        assert case.id is not None
+        clocks = runs.case_runs(change.session, case.id)
+        current = {c.stage: c for c in clocks if c.stopped_at is None}
+        calendar = None
+        handle = lights.get("handle")
+        if handle is not None and handle["since"] is not None and stage != "handle":
+            calendar = calendar or self.calendars.get(change.session, now)
+            handle["working_seconds"] += calendar.working_seconds_between(handle["since"], now)
+            handle["since"] = None
+        for name, row in list(lights.items()):
+            clock = current.get(name)
+            if clock is not None and clock.generation == row["generation"]:
+                continue
+            ended = next(
+                (c for c in clocks if c.stage == name and c.generation == row["generation"]), None
+            )
+            del lights[name]
+            pending.drop_light(case.id, name)
+            if ended is not None:
+                self._decide(pending, case.id, row, ended, action, now, count)
+        settings = None
+        for name, clock in current.items():
+            row = lights.get(name)
+            moved = row is None or (row["due_at"], row["paused_at"]) != (
+                clock.due_at,
+                clock.paused_at,
+            )
+            if row is None:
+                row = lights[name] = {
+                    "case_id": case.id, "stage": name, "generation": clock.generation,
+                    "unit": case.owning_unit, "department": case.lead_department or "",
+                    "category": case.category or "", "started_at": clock.started_at,
+                    "light": "green", "working_seconds": 0.0, "since": None,
+                }  # fmt: skip
+            if moved:
+                calendar = calendar or self.calendars.get(change.session, now)
+                settings = settings or SlaSettings.of(change.city)
+                row["due_at"], row["paused_at"] = clock.due_at, clock.paused_at
+                row["yellow_at"] = yellow_point(clock, calendar, settings.yellow_at)
+                pending.keep_light(case.id, row)
+        handle = lights.get("handle")
+        if stage == "handle" and handle is not None and handle["since"] is None:
+            handle["since"] = now
+            pending.keep_light(case.id, handle)
+
+    @staticmethod
+    def _decide(
+        pending: Pending,
+        case_id: int,
+        row: dict,
+        clock: ClockRun,
+        action: str,
+        now: datetime,
+        count,
+    ) -> None:  # type: ignore[no-untyped-def]
+        """An ended run's KPI facts: in time, late (on its deadline's day), or withdrawn."""
+        stage, department = row["stage"], row["department"] or None
+        ended_at = clock.stopped_at or now
+        if stage == "handle" and action == "resolve":
+            hours = row["working_seconds"] / 3600
+            count(department, {"resolves": 1, "handled": 1, "handle_us": micros(hours)})
+        if stage not in STAGE_COUNTS:
+            return
+        due, on_time = STAGE_COUNTS[stage]
+        if ended_at <= clock.due_at:
+            done = DONE_BY.get(stage)
+            if done is None or action in done:
+                count(department, {due: 1, on_time: 1}, ended_at)
+            return
+        count(department, {due: 1}, clock.due_at)
+        pending.late_run(row, clock.generation, local_day(clock.due_at, pending.zone()))
