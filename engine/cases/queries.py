@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam, func
 from sqlmodel import Session, SQLModel, col, select
@@ -12,6 +14,7 @@ from engine import access
 from engine.cases.models import Case, CaseEvent, CasePublic, CaseTask
 from engine.city.directory import CityDirectory
 from engine.errors import NotFound
+from engine.keyset import Keyset, SortKey
 from engine.prepared import Prepared
 from engine.users.models import Principal
 
@@ -65,15 +68,45 @@ def co_handlers(session: Session, case_ids: list[int]) -> dict[int, list[str]]:
     return found
 
 
+# Newest first; a cursor continues below the last id shown (docs/SEARCH.md).
+NEWEST_FIRST = Keyset("cases", (SortKey("id", col(Case.id), descending=True),))
+# Lists count their rows up to this many and say "more" beyond (a count over a million
+# rows costs what the page itself does not).
+COUNT_LIMIT = 10_000
+
+
 def list_cases(
     session: Session,
     principal: Principal,
     city: CityDirectory,
     filters: CaseFilter,
     limit: int,
-    offset: int,
+    offset: int = 0,
+    *,
+    cursor: str | None = None,
+    where: Sequence[Any] = (),
 ) -> tuple[list[Case], int]:
-    where = [access.case_scope(principal, city)]
+    """A page of the cases ``principal`` may see that match ``filters`` and ``where`` (the
+    search's conditions), newest first, after ``cursor`` or ``offset`` rows; and how many
+    match, counted up to ``COUNT_LIMIT + 1``."""
+    conditions = [access.case_scope(principal, city), *_filter_conditions(filters, city)]
+    conditions += where
+    total = count_capped(session, conditions)
+    after = NEWEST_FIRST.after(cursor)
+    if after is not None:
+        conditions.append(after)
+    query = select(Case).where(*conditions).order_by(*NEWEST_FIRST.order_by()).limit(limit)
+    return list(session.exec(query.offset(offset) if offset else query)), total
+
+
+def count_capped(session: Session, conditions: Sequence[Any]) -> int:
+    """How many cases match, counted no further than ``COUNT_LIMIT + 1``."""
+    matching = select(col(Case.id)).where(*conditions).limit(COUNT_LIMIT + 1).subquery()
+    return session.exec(select(func.count()).select_from(matching)).one()
+
+
+def _filter_conditions(filters: CaseFilter, city: CityDirectory) -> list[Any]:
+    where: list[Any] = []
     for name in ("state", "channel", "urgency", "external_id"):
         value = getattr(filters, name)
         if value is not None:
@@ -88,12 +121,10 @@ def list_cases(
         where.append(col(Case.created_at) >= filters.created_after)
     if filters.created_before:
         where.append(col(Case.created_at) < filters.created_before)
-    if filters.q:
+    if filters.q:  # the pages' plain text filter; the API searches through engine.search
         pattern = f"%{filters.q}%"
         where.append(col(Case.description).like(pattern) | col(Case.address).like(pattern))
-    total = session.exec(select(func.count()).select_from(Case).where(*where)).one()
-    query = select(Case).where(*where).order_by(col(Case.id).desc()).limit(limit).offset(offset)
-    return list(session.exec(query)), total
+    return where
 
 
 def events(session: Session, case_id: int) -> list[CaseEvent]:

@@ -9,8 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from engine.cases import queries
 from engine.cases.models import CaseCreate, CaseEventPublic, CasePublic
-from engine.errors import NotFound, TooLarge
+from engine.errors import InvalidInput, NotFound, TooLarge
 from engine.isotime import IsoDateTime
+from engine.search import views as search
 from engine.users.models import Principal
 from web.context import AppContext
 from web.deps import Ctx, CurrentPrincipal, DbSession, RowId
@@ -43,9 +44,13 @@ class BatchResult(BaseModel):
 
 class CaseList(BaseModel):
     items: list[CasePublic]
-    total: int
+    total: int  # counted up to queries.COUNT_LIMIT; see total_capped
+    total_capped: bool = False  # true: at least ``total`` cases match, counting stopped there
     limit: int
     offset: int
+    next_cursor: str | None = None  # pass as ``cursor`` for the next page; None: last page
+    matched_as: str | None = None  # what ``q`` was taken for: case_number|phone|ticket|text
+    searched_newest: int | None = None  # short terms only: how many newest cases were searched
 
 
 class ContactRequest(BaseModel):
@@ -111,9 +116,38 @@ def list_cases(
     filters: Annotated[CaseQuery, Query()],
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    cursor: Annotated[
+        str | None, Query(max_length=200, description="next_cursor of the page before")
+    ] = None,
+    phone: Annotated[
+        str | None, Query(max_length=40, description="the caller's phone, any spelling")
+    ] = None,
+    ticket: Annotated[str | None, Query(max_length=64, description="a 12345 ticket number")] = None,
 ) -> CaseList:
-    """Cases the caller may see, newest first."""
-    cases, total = queries.list_cases(session, principal, ctx.city, filters, limit, offset)
+    """Cases the caller may see, newest first. ``phone`` and ``ticket`` look cases up
+    exactly; ``q`` is one search box: a case number (``123``, ``#123``, ``案件123``) answers
+    that case alone, a phone or ticket number its cases, other text searches description,
+    address and result. Page on with ``cursor`` (``offset`` still works)."""
+    if cursor is not None and offset:
+        raise InvalidInput("offset", "cannot be combined with cursor")
+    where = []
+    if phone is not None:
+        where.append(search.by_phone(principal, phone))
+    if ticket is not None:
+        where.append(search.by_ticket(ticket))
+    understood = None
+    if filters.q is not None and not filters.q.strip():
+        filters = filters.model_copy(update={"q": None})  # an empty search box: the list
+    if filters.q is not None:
+        understood = search.understand(session, principal, ctx.city, filters.q)
+        filters = filters.model_copy(update={"q": None})
+        where += understood.where
+    if understood is not None and understood.case is not None and cursor is None:
+        cases, total = [understood.case], 1  # a case number: that case alone
+    else:
+        cases, total = queries.list_cases(
+            session, principal, ctx.city, filters, limit, offset, cursor=cursor, where=where
+        )
     co = queries.co_handlers(session, [c.id for c in cases if c.id is not None])
     items = [
         queries.present(
@@ -121,7 +155,16 @@ def list_cases(
         )
         for c in cases
     ]
-    return CaseList(items=items, total=total, limit=limit, offset=offset)
+    return CaseList(
+        items=items,
+        total=min(total, queries.COUNT_LIMIT),
+        total_capped=total > queries.COUNT_LIMIT,
+        limit=limit,
+        offset=offset,
+        next_cursor=queries.NEWEST_FIRST.next_cursor(cases, limit),
+        matched_as=understood.kind if understood else None,
+        searched_newest=understood.window if understood else None,
+    )
 
 
 # ":int": "/batch" is not a case id, so GET on it is a 405 (POST only), not a 422.
