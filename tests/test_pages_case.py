@@ -22,7 +22,7 @@ async def test_case_page_shows_everything_a_handler_needs(pages):
     html = (await pages.client.get(f"/cases/{case_id}")).text
     assert 'data-state="assigned"' in html and "待签收" in html
     assert "东湖区 › 湖滨街道 › 东坡社区 › 东坡社区第一网格" in html
-    assert "规则 sanitation-01（东湖区环卫，第 23 行）" in html and "→ 东湖区环境卫生管理处" in html
+    assert "规则“东湖区环卫”（第 23 行）" in html and "→ 东湖区环境卫生管理处" in html
     assert "2026-03-02 09:00" in html and "2026-03-02 10:00" in html  # local, not UTC
     assert "13800001111" not in html and "138****1111" in html  # masked for a department
     assert '/act/accept"' in html and '/act/return"' in html and '/act/resolve"' not in html

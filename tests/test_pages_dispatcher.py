@@ -22,7 +22,7 @@ async def test_queue_shows_reason_and_dispatch_is_one_click(pages):
     case_id = file_hotline(pages.ctx, "原因不明的噪音", category=None)
     csrf = await login(pages, "dispatcher", "00")
     desk = (await pages.client.get("/dispatch")).text
-    assert f'data-case="{case_id}"' in desk and "asks for manual dispatch" in desk
+    assert f'data-case="{case_id}"' in desk and "要求人工派遣" in desk and "asks for" not in desk
     answer = await post(pages, f"/cases/{case_id}/act/dispatch", csrf, department="CG-0101",
                         next="/dispatch?unit=00")  # fmt: skip
     assert answer.status_code == 303 and answer.headers["location"].startswith("/dispatch")

@@ -117,6 +117,8 @@ PAGES: dict[tuple[str, str], frozenset[Role] | None] = {
     ("POST", "/intake"): INTAKE,
     ("POST", "/intake/suggest"): INTAKE,
     ("GET", "/dispatch"): frozenset({D, A}),
+    ("GET", "/approvals"): frozenset({D, S}),
+    ("GET", "/favicon.ico"): PUBLIC,
     ("GET", "/inbox"): frozenset({H}),
     ("GET", "/grid"): frozenset({G}),
     ("POST", "/grid/report"): frozenset({G}),

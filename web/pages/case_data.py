@@ -12,18 +12,26 @@ from engine import access
 from engine.cases import queries
 from engine.cases.models import Case, CaseEvent, CasePublic
 from engine.dispatch.explain import explain_case
+from engine.sla.models import SlaClock
 from engine.sla.views import CaseSla, case_sla
-from engine.users.models import Principal
+from engine.users.models import Principal, Role
 from web.context import AppContext
+from web.pages.approvals_data import (
+    EXTENSION_DECISIONS,
+    pending_suspension,
+)
 from web.pages.forms import ActionForm, action_forms
+from web.pages.people import display_names
 from web.pages.views import View
 
 FINAL = ("closed", "voided", "merged")
 # Event data keys worth a line on the timeline, in this order.
 TIMELINE_KEYS = (
     "department", "from_department", "co_handlers", "reason", "result", "note", "duration",
-    "passed", "satisfaction", "master_id", "unit", "card", "rule", "added",
+    "passed", "satisfaction", "resolved_state", "fault", "master_id", "unit", "card", "added",
+    "stage", "queue",
 )  # fmt: skip
+CHOICE_KEYS = ("satisfaction", "resolved_state", "fault", "card", "stage", "queue", "tier")
 
 
 @dataclass
@@ -35,6 +43,9 @@ class CasePage:
     dispatch: dict[str, Any]
     events: list[CaseEvent]
     photos: list[str]
+    names: dict[str, str] = field(default_factory=dict)  # username -> display name
+    suspension: CaseEvent | None = None  # a suspension request waiting for a decision
+    provisional: set[str] = field(default_factory=set)  # stages with a provisional deadline
     flagged: list[Case] = field(default_factory=list)
     merged_here: list[Case] = field(default_factory=list)
 
@@ -51,17 +62,66 @@ def load_case_page(
     sla = case_sla(session, case, ctx.city, calendar, ctx.workflow, ctx.clock.now())
     dispatch = explain_case(session, ctx.rules, case)
     events = queries.events(session, case_id)
+    suspension = pending_suspension(events, case.state)
+    names = display_names(session, {e.actor for e in events} | _history_actors(dispatch))
+    shown_actions = useful_actions(allowed, case, co, suspension, principal)
+    if case.state in FINAL:  # no limit will ever start on a closed case
+        sla.stages = [s for s in sla.stages if s.status != "not_started"]
     return CasePage(
         case=shown,
-        forms=action_forms(ctx.workflow, case.state, allowed),
+        forms=action_forms(ctx.workflow, case.state, shown_actions),
         sla=sla,
-        explanation=explain(dispatch, view),
+        explanation=explain(dispatch, view, names),
         dispatch=dispatch,
         events=events,
         photos=photos_of(events),
+        names=names,
+        suspension=suspension,
+        provisional=provisional_stages(session, case_id),
         flagged=_related(session, principal, ctx, col(Case.duplicate_of) == case_id),
         merged_here=_related(session, principal, ctx, col(Case.merged_into) == case_id),
     )
+
+
+def useful_actions(
+    allowed: list[str],
+    case: Case,
+    co: list[str],
+    suspension: CaseEvent | None,
+    principal: Principal,
+) -> list[str]:
+    """The allowed actions worth a button: deciding a request only while one is pending,
+    a co-handler's report only for a co-handler department."""
+    out = []
+    for action in allowed:
+        if action in EXTENSION_DECISIONS and not case.pending_extension:
+            continue
+        if action == "reject_suspension" and suspension is None:
+            continue
+        if action == "co_report" and not _is_co_handler(principal, case, co):
+            continue
+        out.append(action)
+    return out
+
+
+def _is_co_handler(principal: Principal, case: Case, co: list[str]) -> bool:
+    if principal.role is Role.handler:
+        return principal.scope in co and principal.scope != case.lead_department
+    return bool(co)
+
+
+def provisional_stages(session: Session, case_id: int) -> set[str]:
+    """Stages whose running deadline was computed Monday to Friday for lack of holidays."""
+    query = select(SlaClock.stage).where(
+        SlaClock.case_id == case_id,
+        SlaClock.provisional == True,  # noqa: E712
+        col(SlaClock.stopped_at).is_(None),
+    )
+    return set(session.exec(query))
+
+
+def _history_actors(dispatch: dict[str, Any]) -> set[str]:
+    return {str(h.get("actor")) for h in dispatch.get("history") or [] if h.get("actor")}
 
 
 def _related(session: Session, principal: Principal, ctx: AppContext, where: Any) -> list[Case]:
@@ -80,7 +140,7 @@ def photos_of(events: list[CaseEvent]) -> list[str]:
     return list(seen)
 
 
-def explain(dispatch: dict[str, Any], v: View) -> str | None:
+def explain(dispatch: dict[str, Any], v: View, names: dict[str, str] | None = None) -> str | None:
     """One sentence: "规则 R12（…）：分类 06012 · 区域 0102 → 环卫所", or who chose by hand."""
     decision = dispatch.get("decision")
     if dispatch.get("source") == "person":
@@ -88,14 +148,15 @@ def explain(dispatch: dict[str, Any], v: View) -> str | None:
             (h["actor"] for h in reversed(dispatch["history"]) if h["actor_role"] != "system"),
             "—",
         )
+        actor = (names or {}).get(actor, actor)
         return v.t("dispatch_by_person", actor=actor) + f" → {v.dept(dispatch['department'])}"
     if not decision:
         return None
     if decision["action"] == "queue" and decision.get("reason"):
-        return v.t("dispatch_queue_reason", reason=decision["reason"])
+        return v.t("dispatch_queue_reason", reason=v.reason(decision["reason"]))
     rule = decision.get("rule")
     head = (
-        v.t("rule_row", id=rule["id"], name=rule["name"] or "—", row=rule["row"])
+        v.t("rule_row", id=rule["id"], name=rule["name"] or rule["id"], row=rule["row"])
         if rule
         else str(decision.get("rule_id") or "—")
     )
@@ -131,16 +192,14 @@ def timeline_facts(event: CaseEvent, v: View) -> list[str]:
         elif key == "passed":
             value = v.t("pass") if value else v.t("fail")
         elif key == "unit":
-            value = f"{v.unit(str(value))} ({value})"
-        elif key == "card":
+            value = v.unit(str(value))
+        elif key in CHOICE_KEYS:
             value = v.t(f"c_{value}")
+        elif key == "duration":
+            value = v.duration(str(value))
+        elif key == "reason":
+            value = v.reason(str(value))
         elif key == "master_id":
             value = f"#{value}"
-        out.append(f"{v.t('f_' + key) if 'f_' + key in _LABELLED else key}: {value}")
+        out.append(f"{v.t('f_' + key)}：{value}")
     return out
-
-
-_LABELLED = {
-    "f_department", "f_co_handlers", "f_reason", "f_result", "f_note", "f_duration",
-    "f_passed", "f_satisfaction", "f_master_id", "f_unit", "f_card", "f_rule", "f_added",
-}  # fmt: skip

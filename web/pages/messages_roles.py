@@ -47,6 +47,12 @@ _ROWS = [
     ("merge_title", "疑似重复待并单", "Duplicates to merge"),
     ("merge_into", "并入 #{id}", "Merge into #{id}"),
     ("reject_reason_default", "经核实属于贵单位职责", "Checked: this is yours"),
+    ("approvals_title", "延期与挂起审批", "Extension and suspension requests"),
+    ("nav_approvals", "审批", "Approvals"),
+    ("request_extension", "延期申请", "Extension request"),
+    ("request_suspension", "挂起申请", "Suspension request"),
+    ("approve_suspension", "批准挂起", "Approve the suspension"),
+    ("requested_by", "{name} 于 {at} 申请", "Asked by {name} at {at}"),
     # department
     ("inbox_title", "部门待办", "Department inbox"),
     ("to_accept", "待签收", "To accept"),

@@ -6,13 +6,14 @@ from pathlib import Path
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from web.pages import (
     admin,
     admin_ops,
     admin_rules,
+    approvals,
     auth,
     board,
     cases,
@@ -28,13 +29,17 @@ from web.pages.views import PageForbidden
 STATIC = Path(__file__).resolve().parent.parent / "static"
 # Page routers, in order; each feature's pages append theirs.
 PAGE_ROUTERS = [auth, cases, operator, dispatcher, department, grid, board, admin]
-PAGE_ROUTERS += [admin_rules, admin_ops]
+PAGE_ROUTERS += [admin_rules, admin_ops, approvals]
 
 
 def install(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in PAGE_ROUTERS:
         app.include_router(module.router)
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> FileResponse:
+        return FileResponse(STATIC / "favicon.ico", media_type="image/x-icon")
 
     @app.exception_handler(sessions.LoginRequired)
     async def to_login(request: Request, _: sessions.LoginRequired) -> Response:

@@ -22,6 +22,7 @@ from engine.users.models import Principal, Role
 from web import errors as web_errors
 from web.context import AppContext
 from web.pages import sessions
+from web.pages.duration_words import EXTENSION_CHOICES, duration_words, seconds_words
 from web.pages.i18n import language, translator
 from web.pages.templating import render
 
@@ -60,6 +61,14 @@ class View:
         self.ctx, self.city, self.lang = ctx, ctx.city, lang
         self.t: Callable[..., str] = translator(lang)
         self.zone = ZoneInfo(self.city.timezone)
+
+    @property
+    def zone_label(self) -> str:
+        """The city's UTC offset now, e.g. "UTC+8"."""
+        offset = self.ctx.clock.now().astimezone(self.zone).utcoffset()
+        minutes = int(offset.total_seconds() // 60) if offset else 0
+        sign, minutes = ("+" if minutes >= 0 else "-"), abs(minutes)
+        return f"UTC{sign}{minutes // 60}" + (f":{minutes % 60:02d}" if minutes % 60 else "")
 
     def local(self, at: datetime | None, seconds: bool = False) -> str:
         if at is None:
@@ -108,6 +117,22 @@ class View:
             return "—"
         minutes = int(seconds // 60)
         return self.t("hours_minutes", h=minutes // 60, m=minutes % 60)
+
+    extension_choices = EXTENSION_CHOICES
+
+    def duration(self, text: str | None) -> str:
+        """A time limit in words: ``1wd`` → 1个工作日 (web/pages/duration_words.py)."""
+        return duration_words(text, self.lang)
+
+    def span(self, seconds: float | None) -> str:
+        """A span of time in words: 2天3小时, 15分钟."""
+        return seconds_words(seconds or 0, self.lang)
+
+    def reason(self, text: str | None) -> str:
+        """An engine reason in the page's words (web/pages/reasons.py)."""
+        from web.pages.reasons import reason_words  # reasons builds on View
+
+        return reason_words(text, self)
 
     def tier(self, code: str) -> Tier | None:
         found = self.city.units.get(code)

@@ -88,3 +88,18 @@ document.querySelectorAll("[data-suggest]").forEach(function (box) {
   if (extra) extra.addEventListener("input", schedule);
   if (text.value) schedule();
 });
+/* [data-print]: print the page (the print stylesheet keeps the case, drops the controls). */
+document.querySelectorAll("[data-print]").forEach(function (button) {
+  button.addEventListener("click", function () { window.print(); });
+});
+/* [data-file-status]: a photo input whose own (browser-language) text is hidden says how
+   many photos were chosen in the element named by data-file-status. */
+document.querySelectorAll("[data-file-status]").forEach(function (input) {
+  var status = document.getElementById(input.getAttribute("data-file-status"));
+  if (!status) return;
+  var empty = status.textContent;
+  input.addEventListener("change", function () {
+    var n = input.files ? input.files.length : 0;
+    status.textContent = n ? input.getAttribute("data-chosen").replace("{n}", String(n)) : empty;
+  });
+});
