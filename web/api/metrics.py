@@ -1,13 +1,15 @@
 """Prometheus metrics at /metrics: what an operations team alerts on, read at scrape time.
 
 Gauges come straight from the database (so every process reports the same truth): cases by
-state, timers pending and in incident, outbox messages waiting and dead-lettered. Restrict the
-path to the monitoring network at the reverse proxy.
+state, timers pending and in incident, outbox messages waiting and dead-lettered. Every series
+is present from zero (each state of the workflow, each timer and outbox status), so an alert
+on ``gridflow_outbox{status="dead"} > 0`` has a series to watch before the first failure.
+Restrict the path to the monitoring network at the reverse proxy.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
@@ -15,6 +17,9 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
+
+from engine.outbox.models import OutboxStatus
+from engine.timers.models import TimerStatus
 
 router = APIRouter(tags=["operations"])
 
@@ -26,8 +31,14 @@ QUERIES = {
 
 
 class DatabaseCollector(Collector):
-    def __init__(self, db: Engine) -> None:
+    def __init__(self, db: Engine, states: Iterable[str]) -> None:
         self.db = db
+        # The label values every family reports, at 0 when no row has them.
+        self.known: dict[str, list[str]] = {
+            "cases": list(states),
+            "timers": [status.value for status in TimerStatus],
+            "outbox": [status.value for status in OutboxStatus],
+        }
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         with self.db.connect() as conn:
@@ -38,14 +49,16 @@ class DatabaseCollector(Collector):
             ("outbox", "status", "Outbound webhook messages by status (dead = gave up)"),
         ):
             family = GaugeMetricFamily(f"gridflow_{name}", help_text, labels=[label])
-            for key, count in rows[name]:
-                family.add_metric([str(key)], count)
+            counts = dict.fromkeys(self.known[name], 0)
+            counts.update({str(key): count for key, count in rows[name]})
+            for key, count in counts.items():
+                family.add_metric([key], count)
             yield family
 
 
-def registry_for(db: Engine) -> CollectorRegistry:
+def registry_for(db: Engine, states: Iterable[str]) -> CollectorRegistry:
     registry = CollectorRegistry()
-    registry.register(DatabaseCollector(db))
+    registry.register(DatabaseCollector(db, states))
     return registry
 
 
@@ -54,5 +67,5 @@ def metrics(request: Request) -> Response:
     """Prometheus text format."""
     state = request.app.state
     if getattr(state, "metrics_registry", None) is None:
-        state.metrics_registry = registry_for(state.ctx.db)
+        state.metrics_registry = registry_for(state.ctx.db, state.ctx.workflow.states)
     return Response(generate_latest(state.metrics_registry), media_type=CONTENT_TYPE_LATEST)
