@@ -6,6 +6,7 @@ from engine.city.grids import CityGrid
 from engine.city.models import Category, CityConfig, Department, Unit
 from engine.dispatch.models import DispatchDecisionRecord, RuleTableRecord
 from engine.intake.alerts import AlertWindow, VideoAlert
+from engine.knowledge.models import KnowledgeArticle, KnowledgeArticleVersion, KnowledgeFlag
 from engine.outbox.models import OutboxMessage
 from engine.review.models import ReviewCheck
 from engine.sla.models import CalendarOverride, SlaClock
@@ -28,6 +29,9 @@ __all__ = [
     "CityGrid",
     "Department",
     "DispatchDecisionRecord",
+    "KnowledgeArticle",
+    "KnowledgeArticleVersion",
+    "KnowledgeFlag",
     "LoginThrottle",
     "OutboxMessage",
     "PageSessionRecord",
