@@ -87,3 +87,15 @@ async def test_calendar_overrides_and_faults(admin):
         assert session.get(CalendarOverride, date(2027, 10, 1)) is None
     assert (await post(admin, "/admin/outbox/99/redeliver", admin.csrf)).status_code == 409
     assert (await post(admin, "/admin/incidents/99/retry", admin.csrf)).status_code == 409
+
+
+async def test_rule_checker_speaks_chinese(admin):
+    unknown = DEMO_RULES.replace('department = "HW-01"', 'department = "ZZ-99"', 1)
+    check = await post(admin, "/admin/rules/check", admin.csrf, text=unknown)
+    assert check.status_code == 422
+    problems = check.text.split('class="problems"')[1].split("</ul>")[0]
+    assert "部门编码 ZZ-99 本市没有" in problems and "行规则" in problems
+    assert "unknown department" not in check.text
+    no_default = await post(admin, "/admin/rules/check", admin.csrf,
+                            text='[[rule]]\nid = "a"\ndepartment = "HW-01"\n')  # fmt: skip
+    assert "缺少默认规则" in no_default.text and "no default row" not in no_default.text

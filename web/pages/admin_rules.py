@@ -16,6 +16,7 @@ from engine.errors import GridflowError
 from engine.users.models import Role
 from web.deps import Ctx
 from web.pages import sessions
+from web.pages.rule_messages import finding_words, problem_words
 from web.pages.templating import PageUser
 from web.pages.views import error_text, page, require_role
 
@@ -32,7 +33,7 @@ def _rules_page(
         versions = store.history(session)
     return page(
         request, ctx, "admin/rules.html", user, status_code, active=active, versions=versions,
-        **values,
+        problem_words=problem_words, finding_words=finding_words, **values,
     )  # fmt: skip
 
 
