@@ -86,3 +86,32 @@ async def test_contact_details_stay_masked_for_supervisors(api, ctx):
     await api.file(category="12008", description="建议", reporter_phone="13812345678")
     page = await api.client.get(QUEUE, headers=api.auth("supervisor", "00"))
     assert page.json()["items"][0]["case"]["reporter_phone"] == "138****5678"
+
+
+def test_urgency_descending_is_urgent_first():
+    """The queue's keyset sorts urgency descending for "urgent first" (engine.dispatch.queue)."""
+    from engine.cases.models import Urgency
+
+    assert sorted((u.value for u in Urgency), reverse=True) == ["urgent", "normal"]
+
+
+async def test_the_queue_pages_by_cursor_urgent_first_then_oldest(api, ctx, clock):
+    activate(ctx)
+    queued = []
+    for i in range(5):
+        category = "11009" if i in (1, 3) else "12001"  # 11009 urgent, queued at the district
+        queued.append((await api.file(category=category, description=f"排队案件{i}"))["id"])
+        clock.advance(minutes=1)
+    expected = [queued[1], queued[3], queued[0], queued[2], queued[4]]
+    first = await listed(api, "01", limit=2)
+    assert ids(first) == expected[:2] and first["total"] == 5
+    seen, cursor = ids(first), first["next_cursor"]
+    late = (await api.file(category="12001", description="后来的案件"))["id"]
+    while cursor:
+        page = await listed(api, "01", limit=2, cursor=cursor)
+        seen += ids(page)
+        cursor = page["next_cursor"]
+    assert seen == [*expected, late]  # the newest waits least: it comes last, once
+    assert ids(await listed(api, "01", limit=2, offset=2)) == expected[2:4]
+    bad = await api.client.get(QUEUE, params={"cursor": "zz"}, headers=api.auth("dispatcher", "01"))
+    assert bad.status_code == 422 and bad.json()["error"]["details"][0]["field"] == "cursor"

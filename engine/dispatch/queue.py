@@ -7,15 +7,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case as when
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from engine.cases.models import Case, CaseEvent
 from engine.city.directory import CityDirectory
 from engine.dispatch.models import DispatchDecisionRecord
+from engine.keyset import Keyset, SortKey
 
 QUEUE_STATES = ("dispatching", "returned")
+# Urgent first, then the longest waiting. "urgent" sorts after "normal", so urgency
+# descending is urgent first (tests/test_dispatch_queue.py holds a new level to that).
+QUEUE_ORDER = Keyset(
+    "queue",
+    (
+        SortKey("urgency", col(Case.urgency), descending=True),
+        SortKey("updated_at", col(Case.updated_at)),
+        SortKey("id", col(Case.id)),
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -55,23 +65,27 @@ class QueueItem:
 
 
 def manual_queue(
-    session: Session, city: CityDirectory, unit: str, limit: int, offset: int
+    session: Session,
+    city: CityDirectory,
+    unit: str,
+    limit: int,
+    offset: int = 0,
+    *,
+    cursor: str | None = None,
 ) -> tuple[list[QueueItem], int]:
     """Cases in ``dispatching`` or ``returned`` queued at ``unit``'s command center or any
-    below it; urgent first, then oldest first."""
-    where = (
+    below it; urgent first, then oldest first; after ``cursor`` (QUEUE_ORDER) or ``offset``."""
+    where = [
         col(Case.state).in_(QUEUE_STATES),
         col(Case.dispatch_queue).in_(city.subtree(unit)),
-    )
+    ]
     total = session.exec(select(func.count()).select_from(Case).where(*where)).one()
-    urgent_first = when((col(Case.urgency) == "urgent", 0), else_=1)
-    query = (
-        select(Case)
-        .where(*where)
-        .order_by(urgent_first, col(Case.updated_at), col(Case.id))
-        .limit(limit)
-        .offset(offset)
-    )
+    after = QUEUE_ORDER.after(cursor)
+    if after is not None:
+        where.append(after)
+    query = select(Case).where(*where).order_by(*QUEUE_ORDER.order_by()).limit(limit)
+    if offset:
+        query = query.offset(offset)
     cases = list(session.exec(query))
     ids = [c.id for c in cases if c.id is not None]
     decisions = _latest_decisions(session, ids)

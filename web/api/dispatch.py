@@ -19,7 +19,7 @@ from pydantic import BaseModel
 from engine.cases import queries
 from engine.cases.models import CasePublic
 from engine.dispatch.explain import explain_case
-from engine.dispatch.queue import RouterAdvice, manual_queue
+from engine.dispatch.queue import QUEUE_ORDER, RouterAdvice, manual_queue
 from engine.errors import Forbidden, InvalidInput
 from engine.users.models import Principal, Role
 from web.context import AppContext
@@ -62,6 +62,7 @@ class QueuePage(BaseModel):
     total: int
     limit: int
     offset: int
+    next_cursor: str | None = None  # pass as ``cursor`` for the next page; None: last page
 
 
 class TaskView(BaseModel):
@@ -154,11 +155,16 @@ def dispatch_queue(
     unit: Annotated[str | None, Query(max_length=32)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    cursor: Annotated[
+        str | None, Query(max_length=200, description="next_cursor of the page before")
+    ] = None,
 ) -> QueuePage:
     """Cases waiting for a dispatcher at ``unit``'s command center or below (default: the
-    caller's), urgent first, then oldest."""
+    caller's), urgent first, then oldest. Page on with ``cursor`` (``offset`` still works)."""
     unit = _queue_unit(ctx, principal, unit)
-    items, total = manual_queue(session, ctx.city, unit, limit, offset)
+    if cursor is not None and offset:
+        raise InvalidInput("offset", "cannot be combined with cursor")
+    items, total = manual_queue(session, ctx.city, unit, limit, offset, cursor=cursor)
     ids = [i.case.id for i in items if i.case.id is not None]
     co = queries.co_handlers(session, ids)
     entries = [
@@ -179,7 +185,10 @@ def dispatch_queue(
         )
         for i in items
     ]
-    return QueuePage(unit=unit, items=entries, total=total, limit=limit, offset=offset)
+    next_cursor = QUEUE_ORDER.next_cursor([i.case for i in items], limit)
+    return QueuePage(
+        unit=unit, items=entries, total=total, limit=limit, offset=offset, next_cursor=next_cursor
+    )
 
 
 def _router(advice: RouterAdvice | None) -> RouterSuggestions | None:
