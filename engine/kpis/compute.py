@@ -24,7 +24,7 @@ from engine.city.directory import CityDirectory
 from engine.errors import InvalidInput
 from engine.kpis.aggregate import KpiRow, build_row
 from engine.kpis.definitions import weights_of
-from engine.kpis.replay import ClockRow, EventRow, Fact, group_events, replay_case
+from engine.kpis.replay import KPI_KINDS, ClockRow, EventRow, Fact, group_events, replay_case
 from engine.sla.models import SlaClock
 
 CHUNK = 500
@@ -91,7 +91,7 @@ def compute_kpis(
     facts = [
         f
         for f in collect_facts(conn, sorted(units), workflow, calendar, now)
-        if period.start <= f.at < period.end
+        if f.kind in KPI_KINDS and period.start <= f.at < period.end
     ]
     if department is not None:
         facts = [f for f in facts if f.department == department]

@@ -10,40 +10,15 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from engine.kpis.aggregate import KpiRow
 from engine.kpis.compute import KpiReport
-from engine.kpis.definitions import METRICS, RATE_KEYS
+from engine.kpis.definitions import COUNTS, METRICS, RATE_KEYS
 
-# (field, header) in sheet order: who, the headline figures, then the counts behind them.
+# (field, header) in sheet order: who, the headline figures (definitions.METRICS, the
+# score first), then the counts behind them (definitions.COUNTS).
 COLUMNS = (
     ("code", "代码"),
     ("name", "名称"),
-    ("score", "综合得分"),
-    ("on_time_accept_rate", "及时签收率"),
-    ("on_time_resolve_rate", "按期办结率"),
-    ("resolution_rate", "解决率"),
-    ("satisfaction_rate", "满意率"),
-    ("rework_rate", "返工率"),
-    ("return_rate", "退单率"),
-    ("redispatch_rate", "改派率"),
-    ("overdue_cases", "超期件数"),
-    ("avg_handle_hours", "平均处置时长(工作小时)"),
-    ("assigned", "派单数"),
-    ("returns", "退单数"),
-    ("redispatched", "改派数"),
-    ("resolves", "办结反馈数"),
-    ("reworks", "返工数"),
-    ("accept_due", "应签收"),
-    ("accepted_on_time", "及时签收"),
-    ("handle_due", "应办结"),
-    ("resolved_on_time", "按期办结"),
-    ("verifies", "核查数"),
-    ("verifies_passed", "核查通过"),
-    ("callbacks", "回访数"),
-    ("satisfied", "满意"),
-    ("basic", "基本满意"),
-    ("unsatisfied", "不满意"),
-    ("unsatisfied_other", "不满意(非承办原因)"),
-    ("answered", "回访答复解决情况"),
-    ("solved", "已解决"),
+    *((m.key, m.zh) for m in sorted(METRICS, key=lambda m: m.key != "score")),
+    *((c.key, c.zh) for c in COUNTS),
 )
 
 

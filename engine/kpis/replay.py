@@ -17,10 +17,17 @@ from engine.calendar import WorkCalendar
 from engine.cases.workflow import Workflow
 from engine.kpis.definitions import DONE_BY
 
+KPI_KINDS = frozenset(
+    {"assigned", "returned", "redispatched", "resolved", "reworked", "verified", "callback", "run"}
+)
+
 
 @dataclass
 class Fact:
-    kind: str  # assigned returned redispatched resolved reworked verified callback run
+    # Counted by the KPIs: assigned returned redispatched resolved reworked verified callback
+    # run. Kept beside them by the read models (engine.views): received closed escalated, and
+    # open_run (a stage run still open at the end of the trail, with its bookkeeping).
+    kind: str
     case_id: int
     at: datetime  # when it counts (an event's time, or a run's decision time)
     department: str | None
@@ -29,6 +36,10 @@ class Fact:
     passed: bool = False  # verified
     hours: float | None = None  # resolved: working hours in progress
     values: dict[str, Any] = field(default_factory=dict)  # callback answers
+    generation: int = 0  # runs, open runs
+    still_open: bool = False  # runs: decided late while still open (at ``now``)
+    light: str = "green"  # open runs: the strongest of its timers that fired
+    since: datetime | None = None  # open handle runs: in progress since
 
 
 @dataclass
@@ -59,6 +70,7 @@ class _Run:
     ended_at: datetime | None = None
     end_action: str | None = None
     working: float = 0.0  # handle runs: working seconds in progress
+    light: str = "green"
 
 
 def replay_case(
@@ -78,6 +90,17 @@ def replay_case(
         case_id, data, action = e.case_id, e.data, e.action
         before = states[e.from_state] if e.from_state else None
         after = states[e.to_state] if e.to_state else before
+        if e.from_state is None:
+            yield Fact("received", case_id, e.at, None)
+        elif e.to_state == "closed" and e.from_state != "closed":
+            yield Fact("closed", case_id, e.at, lead)
+        if action == "escalate":
+            yield Fact("escalated", case_id, e.at, lead, stage=data.get("stage") or "")
+        if "timer" in data and data.get("stage") in open_runs:
+            light = TIMER_LIGHTS.get(action)
+            if light is not None:
+                run = open_runs[data["stage"]]
+                run.light = stronger(run.light, light)
         if action in ("dispatch", "redispatch") and "department" in data:
             if data.get("from_department"):
                 yield Fact("redispatched", case_id, e.at, data["from_department"])
@@ -89,7 +112,7 @@ def replay_case(
         elif action == "callback":
             answers = {k: data.get(k) for k in ("satisfaction", "resolved_state", "fault")}
             yield Fact("callback", case_id, e.at, lead, values=answers)
-        if _is_rework(workflow, e):
+        if is_rework(workflow, e.action, e.from_state, e.to_state):
             yield Fact("reworked", case_id, e.at, lead)
         # time in progress, for the handle run
         if since is not None and (after is None or after.stage != "handle"):
@@ -120,6 +143,13 @@ def replay_case(
         fact = _decided(run, clocks.get((run.stage, run.generation)), events[0].case_id, now)
         if fact is not None:
             yield fact
+    for stage, run in open_runs.items():
+        working = run.working / 3600
+        yield Fact(
+            "open_run", events[0].case_id, run.started_at, run.department, stage,
+            hours=working, generation=run.generation, light=run.light,
+            since=since if stage == "handle" else None,
+        )  # fmt: skip
 
 
 def _decided(run: _Run, clock: ClockRow | None, case_id: int, now: datetime) -> Fact | None:
@@ -131,19 +161,35 @@ def _decided(run: _Run, clock: ClockRow | None, case_id: int, now: datetime) -> 
         done = DONE_BY.get(run.stage)
         if done is not None and run.end_action not in done:
             return None  # withdrawn before its deadline
-        return Fact("run", case_id, run.ended_at, run.department, run.stage, on_time=True)
+        return Fact(
+            "run", case_id, run.ended_at, run.department, run.stage, True, generation=run.generation
+        )
     if run.ended_at is None and (clock.paused_at is not None or due > now):
         return None  # open and not late (a paused clock's deadline moves on resume)
-    return Fact("run", case_id, due, run.department, run.stage, on_time=False)
+    still_open = run.ended_at is None
+    return Fact(
+        "run", case_id, due, run.department, run.stage, generation=run.generation,
+        still_open=still_open,
+    )  # fmt: skip
 
 
-def _is_rework(workflow: Workflow, e: EventRow) -> bool:
-    if e.from_state is None:
+def is_rework(
+    workflow: Workflow, action: str, from_state: str | None, to_state: str | None
+) -> bool:
+    if from_state is None:
         return False
     return any(
-        spec.rework and (spec.dest or e.from_state) == e.to_state
-        for spec in workflow.specs(e.action, e.from_state)
+        spec.rework and (spec.dest or from_state) == to_state
+        for spec in workflow.specs(action, from_state)
     )
+
+
+TIMER_LIGHTS = {"remind": "yellow", "escalate": "red"}  # a timer's action → its stage's light
+_LIGHT_ORDER = ("green", "yellow", "red")
+
+
+def stronger(light: str, other: str) -> str:
+    return max(light, other, key=_LIGHT_ORDER.index)
 
 
 def group_events(rows: Iterable[EventRow]) -> Iterator[list[EventRow]]:

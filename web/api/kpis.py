@@ -9,9 +9,10 @@ from fastapi import APIRouter, Query, Response
 
 from engine.errors import Forbidden
 from engine.isotime import IsoDate
-from engine.kpis import METRICS, KpiReport, Period, compute_kpis
+from engine.kpis import METRICS, KpiReport, Period
 from engine.kpis.excel import kpi_workbook
 from engine.users.models import Principal, Role
+from engine.views.views import kpi_report
 from web.context import AppContext
 from web.deps import Ctx, CurrentPrincipal
 
@@ -53,11 +54,8 @@ def report(
     today = ctx.calendars.get().local_date(now)
     first = period_start or today.replace(day=1)
     period = Period.of(first, period_end or max(today, first), city.timezone)
-    calendar = ctx.calendars.get()
-    with ctx.db.connect() as conn:
-        return compute_kpis(
-            conn, city, ctx.workflow, calendar, period, now, unit=unit, department=department
-        )
+    with ctx.db.connect() as conn:  # the daily facts (engine.views), never the audit trail
+        return kpi_report(conn, city, period, now, unit=unit, department=department)
 
 
 @router.get("/kpis", response_model=KpiReport)
