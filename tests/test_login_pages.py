@@ -38,11 +38,40 @@ async def test_login_sets_a_safe_cookie_and_shows_home(api, user):
     page, csrf = await login_form(api)
     assert "登录" in page.text and 'lang="zh-CN"' in page.text
     response = await post_login(api, PASSWORD, csrf, next="/")
-    assert response.status_code == 303 and response.headers["location"] == "/"
+    assert response.status_code == 303 and response.headers["location"] == "/dispatch"
     cookie = response.headers["set-cookie"]
     assert "gf_session=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
     home = await api.client.get("/")
     assert home.status_code == 200 and "欢迎，王调度" in home.text and "调度员" in home.text
+
+
+@pytest.mark.parametrize(
+    ("role", "scope", "page"),
+    [
+        ("operator", "00", "/intake"),
+        ("dispatcher", "0101", "/dispatch"),
+        ("handler", "HW-01", "/inbox"),
+        ("grid_worker", "01010101", "/grid"),
+        ("supervisor", "00", "/board"),
+        ("admin", None, "/admin"),
+    ],
+)
+async def test_each_role_lands_on_its_work_page(api, role, scope, page):
+    with new_session(api.ctx.db) as session, session.begin():
+        data = UserCreate(
+            username=f"u-{role}", display_name="某人", role=Role(role), scope=scope,
+            password=PASSWORD,
+        )  # fmt: skip
+        create_user(session, data, api.ctx.city, api.ctx.clock.now())
+    _, csrf = await login_form(api)
+    form = {"username": f"u-{role}", "password": PASSWORD, "csrf_token": csrf}
+    response = await api.client.post("/login", data=form)
+    assert response.status_code == 303 and response.headers["location"] == page
+    assert (await api.client.get(page)).status_code == 200
+    _, csrf = await login_form(api, next="/cases")
+    form |= {"csrf_token": csrf, "next": "/cases"}
+    asked = await api.client.post("/login", data=form)
+    assert asked.headers["location"] == "/cases"  # the page that asked for the login wins
 
 
 async def test_pages_redirect_to_login_and_never_offsite(api, user):
@@ -50,7 +79,7 @@ async def test_pages_redirect_to_login_and_never_offsite(api, user):
     assert response.status_code == 303 and response.headers["location"] == "/login?next=/"
     _, csrf = await login_form(api)
     response = await post_login(api, PASSWORD, csrf, next="//evil.example/x")
-    assert response.headers["location"] == "/"
+    assert response.headers["location"] == "/dispatch"  # the work page, never offsite
 
 
 async def test_wrong_passwords_are_slowed_down_not_locked(api, user):

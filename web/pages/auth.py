@@ -10,11 +10,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from engine.db import new_session
 from engine.errors import Unauthorized
 from engine.users.lockout import AccountLocked
+from engine.users.models import Role
 from engine.users.service import authenticate_password
 from web.deps import Ctx
 from web.pages import sessions
 from web.pages.i18n import language, translator
 from web.pages.templating import PageUser, render
+from web.pages.views import ROLE_HOME
 from web.proxies import client_address
 
 router = APIRouter(include_in_schema=False)
@@ -25,6 +27,12 @@ def _safe_next(target: str | None) -> str:
     if target and target.startswith("/") and not target.startswith("//"):
         return target
     return "/"
+
+
+def landing(target: str | None, role: Role) -> str:
+    """Where a login lands: the page that asked for it, else the role's work page."""
+    safe = _safe_next(target)
+    return ROLE_HOME.get(role, "/") if safe == "/" else safe
 
 
 def _login_page(
@@ -50,7 +58,7 @@ def login(
     username: Annotated[str, Form(max_length=50)],
     password: Annotated[str, Form(max_length=200)],
     csrf_token: Annotated[str, Form(max_length=100)] = "",
-    next: Annotated[str, Form(max_length=500)] = "/",
+    next: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     sessions.check_csrf(request.cookies.get(sessions.LOGIN_CSRF_COOKIE), csrf_token)
     t = translator(language(request))
@@ -66,7 +74,7 @@ def login(
         return response
     except Unauthorized:
         return _login_page(request, _safe_next(next), t("bad_login"), 401)
-    response = RedirectResponse(_safe_next(next), status_code=303)
+    response = RedirectResponse(landing(next, user.role), status_code=303)
     sessions.start(ctx, request, response, user)
     return response
 
