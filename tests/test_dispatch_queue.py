@@ -115,3 +115,31 @@ async def test_the_queue_pages_by_cursor_urgent_first_then_oldest(api, ctx, cloc
     assert ids(await listed(api, "01", limit=2, offset=2)) == expected[2:4]
     bad = await api.client.get(QUEUE, params={"cursor": "zz"}, headers=api.auth("dispatcher", "01"))
     assert bad.status_code == 422 and bad.json()["error"]["details"][0]["field"] == "cursor"
+
+
+async def test_the_department_inbox_pages_by_cursor(api, clock):
+    handler = api.auth("handler", "HW-01")
+    mine = []
+    for i in range(4):
+        case = await api.file(description=f"待签收案件{i}", urgency="urgent" if i == 2 else None)
+        await api.act(case["id"], "dispatch", "dispatcher", department="HW-01")
+        mine.append(case["id"])
+        clock.advance(minutes=1)
+    other = await api.file(description="别的部门的")
+    await api.act(other["id"], "dispatch", "dispatcher", department="CG-01", co_handlers=["HW-01"])
+    await api.act(mine[3], "accept", "handler", "HW-01")
+
+    async def section(name: str, **params) -> dict:
+        params |= {"section": name}
+        response = await api.client.get("/api/v1/inbox", params=params, headers=handler)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    first = await section("to_accept", limit=2)
+    assert [c["id"] for c in first["items"]] == [mine[2], mine[0]] and first["total"] == 3
+    rest = await section("to_accept", limit=2, cursor=first["next_cursor"])
+    assert [c["id"] for c in rest["items"]] == [mine[1]] and rest["next_cursor"] is None
+    assert [c["id"] for c in (await section("in_progress"))["items"]] == [mine[3]]
+    assert [c["id"] for c in (await section("co_tasks"))["items"]] == [other["id"]]
+    refused = await api.client.get("/api/v1/inbox", headers=api.auth("dispatcher", "01"))
+    assert refused.status_code == 403

@@ -73,6 +73,7 @@ ROUTES: dict[tuple[str, str], frozenset[Role] | None] = {
     # Dispatch and supervision.
     ("GET", "/api/v1/dispatch/queue"): frozenset({D, S, A}),
     ("GET", "/api/v1/supervision"): frozenset({D, S, A}),
+    ("GET", "/api/v1/inbox"): frozenset({H}),  # a department's 待办箱
     ("GET", "/api/v1/rules"): frozenset({D, S, A}),
     ("GET", "/api/v1/rules/versions"): frozenset({D, S, A}),
     ("GET", "/api/v1/rules/versions/{version}"): frozenset({D, S, A}),

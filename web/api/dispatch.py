@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from engine.cases import queries
 from engine.cases.models import CasePublic
 from engine.dispatch.explain import explain_case
+from engine.dispatch.inbox import INBOX_ORDER, Section, inbox
 from engine.dispatch.queue import QUEUE_ORDER, RouterAdvice, manual_queue
 from engine.errors import Forbidden, InvalidInput
 from engine.users.models import Principal, Role
@@ -188,6 +189,48 @@ def dispatch_queue(
     next_cursor = QUEUE_ORDER.next_cursor([i.case for i in items], limit)
     return QueuePage(
         unit=unit, items=entries, total=total, limit=limit, offset=offset, next_cursor=next_cursor
+    )
+
+
+class InboxPage(BaseModel):
+    department: str
+    section: Section
+    items: list[CasePublic]
+    total: int
+    limit: int
+    next_cursor: str | None = None  # pass as ``cursor`` for the next page; None: last page
+
+
+@router.get("/api/v1/inbox", response_model=InboxPage)
+def department_inbox(
+    ctx: Ctx,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    section: Section = Section.to_accept,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[
+        str | None, Query(max_length=200, description="next_cursor of the page before")
+    ] = None,
+) -> InboxPage:
+    """The caller's department inbox (待办箱): cases to accept, in progress (and suspended),
+    or co-handled with the department's report due; urgent first, then the longest waiting."""
+    if principal.role is not Role.handler or not principal.scope:
+        raise Forbidden("only a department's handlers have an inbox")
+    cases, total = inbox(session, principal.scope, section, limit, cursor)
+    co = queries.co_handlers(session, [c.id for c in cases if c.id is not None])
+    items = [
+        queries.present(
+            c, principal, co.get(c.id or 0, []), ctx.cases.allowed_actions(principal, c)
+        )
+        for c in cases
+    ]
+    return InboxPage(
+        department=principal.scope,
+        section=section,
+        items=items,
+        total=total,
+        limit=limit,
+        next_cursor=INBOX_ORDER.next_cursor(cases, limit),
     )
 
 
