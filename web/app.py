@@ -20,6 +20,7 @@ from web.api import (
     health,
     incidents,
     intake,
+    knowledge,
     kpis,
     metrics,
     outbox,
@@ -50,6 +51,7 @@ ROUTERS = [
     rules,
     review,
     kpis,
+    knowledge,
 ]
 # Rate-limited per token (POST only) and the paths that take large uploads.
 INTAKE_PATHS = ["/api/v1/cases", "/api/v1/intake", "/open311/v2/requests"]

@@ -28,6 +28,7 @@ OP, D, H, G, S, A = (
     Role.admin,
 )
 EVERYONE = frozenset(PERSON_ROLES)
+KB_READERS = frozenset({OP, D, H, S, A})  # the desks that read the knowledge base
 PUBLIC = None  # no token needed (health, login, Open311's public reads: its spec's api_key)
 
 ROUTES: dict[tuple[str, str], frozenset[Role] | None] = {
@@ -72,8 +73,8 @@ ROUTES: dict[tuple[str, str], frozenset[Role] | None] = {
     **{(method, "/open311/v2/{rest}"): PUBLIC for method in ("GET", "POST", "PUT", "DELETE")},
     # Dispatch and supervision.
     ("GET", "/api/v1/dispatch/queue"): frozenset({D, S, A}),
-    ("GET", "/api/v1/supervision"): frozenset({D, S, A}),
     ("GET", "/api/v1/inbox"): frozenset({H}),  # a department's 待办箱
+    ("GET", "/api/v1/supervision"): frozenset({D, S, A}),
     ("GET", "/api/v1/rules"): frozenset({D, S, A}),
     ("GET", "/api/v1/rules/versions"): frozenset({D, S, A}),
     ("GET", "/api/v1/rules/versions/{version}"): frozenset({D, S, A}),
@@ -100,6 +101,22 @@ ROUTES: dict[tuple[str, str], frozenset[Role] | None] = {
     ("POST", "/api/v1/admin/incidents/{timer_id}/dismiss"): frozenset({A}),
     ("GET", "/api/v1/admin/outbox"): frozenset({A}),
     ("POST", "/api/v1/admin/outbox/{message_id}/redeliver"): frozenset({A}),
+    # The knowledge base: administrators keep every article, handlers their department's
+    # (engine.knowledge.service decides which); the desks read published ones.
+    ("GET", "/api/v1/knowledge/search"): KB_READERS,
+    ("GET", "/api/v1/knowledge/articles"): KB_READERS,
+    ("GET", "/api/v1/knowledge/articles/{article_id}"): KB_READERS,
+    ("GET", "/api/v1/knowledge/articles/{article_id}/versions"): KB_READERS,
+    ("GET", "/api/v1/knowledge/articles/{article_id}/versions/{version}"): KB_READERS,
+    ("POST", "/api/v1/knowledge/articles"): frozenset({H, A}),
+    ("PUT", "/api/v1/knowledge/articles/{article_id}"): frozenset({H, A}),
+    ("GET", "/api/v1/knowledge/review"): frozenset({H, A}),
+    **{
+        ("POST", f"/api/v1/knowledge/articles/{{article_id}}/{step}"): frozenset({H, A})
+        for step in ("submit", "publish", "reject", "expire")
+    },
+    ("POST", "/api/v1/knowledge/flags"): frozenset({D, H, S, A}),  # from a case they see
+    ("POST", "/api/v1/knowledge/answers"): frozenset({OP}),  # 直接答复 (the workflow's role)
 }
 
 # The pages (web/pages): the signed-in person's role, from their page session. What a page

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, or_
 from sqlalchemy.exc import IntegrityError
@@ -316,9 +317,9 @@ def flag(
     kind: FlagKind,
     now: datetime,
     note: str = "",
-) -> KnowledgeFlag:
+) -> tuple[KnowledgeFlag, bool]:
     """Mark an article for review from a case (the caller has checked the case is theirs).
-    The same article, kind and case again returns the first flag."""
+    The same article, kind and case again returns the first flag; the bool: raised now."""
     article = session.get(KnowledgeArticle, article_id)
     if article is None:
         raise NotFound(f"article {article_id} not found")
@@ -330,7 +331,7 @@ def flag(
         )
     ).first()
     if found is not None:
-        return found
+        return found, False
     raised = KnowledgeFlag(
         article_id=article_id,
         article_version=article_version or article.version,
@@ -344,7 +345,7 @@ def flag(
     article.needs_review = True
     session.add(article)
     session.flush()
-    return raised
+    return raised, True
 
 
 def _resolve_flags(session: Session, article_id: int | None, now: datetime) -> None:
@@ -458,3 +459,8 @@ def open_flags(session: Session, article_id: int) -> list[KnowledgeFlag]:
 
 def as_fields(article: Any) -> ArticleFields:
     return ArticleFields.model_validate({name: getattr(article, name) for name in _FIELDS})
+
+
+def local_today(now: datetime, timezone: str) -> date:
+    """The city's date at ``now``: validity and review dates are city days."""
+    return now.astimezone(ZoneInfo(timezone)).date()
