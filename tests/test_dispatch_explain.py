@@ -42,7 +42,7 @@ async def test_a_rule_decision_is_explained(api, ctx):
     assert decision["conditions"] == {"category": "06002", "area": "01"}
     assert decision["tried"] == [
         {"rule_id": "gas", "row": 1, "field": "keywords_all", "expected": ["燃气", "泄漏"],
-         "actual": ["燃气", "泄漏"]},
+         "actual": [], "missing": ["燃气", "泄漏"]},  # actual: the keywords the text HAS
     ]  # fmt: skip
     assert decision["outputs"]["department"] == "HW-01" and decision["outputs"]["auto"] is True
     assert decision["input"]["unit_codes"] == ["01010101", "010101", "0101", "01", "00"]

@@ -94,12 +94,20 @@ def _decision(session: Session, rules: LiveRules, record: DispatchDecisionRecord
         key: decision[key]
         for key in ("department", "co_handlers", "urgency", "limits", "auto", "queue", "queue_unit")
     }
-    found["tried"] = [
-        {"rule_id": m["rule_id"], "row": m["rule_index"] + 1}
-        | {k: m[k] for k in ("field", "expected", "actual")}
-        for m in explanation.to_dict()["tried"]
-    ]
+    found["tried"] = [_miss(m) for m in explanation.to_dict()["tried"]]
     return found
+
+
+def _miss(miss: dict[str, Any]) -> dict[str, Any]:
+    """A row tried before the decision: its first failing condition, with the value the case
+    had. For keywords, ``actual`` is the keywords the description HAS and ``missing`` those
+    it lacks (keywords_all, keywords_any); for keywords_none, ``actual`` is the forbidden
+    keywords found."""
+    out = {"rule_id": miss["rule_id"], "row": miss["rule_index"] + 1}
+    out |= {key: miss[key] for key in ("field", "expected", "actual")}
+    if miss["field"] in ("keywords_all", "keywords_any"):
+        out["missing"] = [k for k in miss["expected"] if k not in miss["actual"]]
+    return out
 
 
 def _history(session: Session, case_id: int) -> list[dict[str, Any]]:

@@ -195,8 +195,9 @@ def _first_hit(ix: _Index, inp: DispatchInput, text: str) -> int:
 
 def _checks(rule: Rule, inp: DispatchInput, text: str) -> Iterator[tuple[str, bool, object]]:
     """Reference semantics: (condition, held, value) for each condition of ``rule``, in
-    order. The value is what matched when held, else the input value (or, for keywords,
-    the missing / forbidden keywords)."""
+    order. The value is what matched when held, else the input value; for keywords, always
+    the rule's keywords FOUND in the description (never the missing ones, which would read
+    as if the description contained them)."""
     t, codes = inp.local_time, inp.unit_codes
     if rule.channel is not None:
         yield "channel", inp.channel in rule.channel, inp.channel
@@ -216,14 +217,14 @@ def _checks(rule: Rule, inp: DispatchInput, text: str) -> Iterator[tuple[str, bo
     if rule.hours is not None:
         yield "hours", t.hour * 60 + t.minute in rule.hours, f"{t:%H:%M}"
     if rule.keywords_all is not None:
-        missing = tuple(k for k in rule.keywords_all if k not in text)
-        yield "keywords_all", not missing, missing or rule.keywords_all
+        found = tuple(k for k in rule.keywords_all if k in text)
+        yield "keywords_all", len(found) == len(rule.keywords_all), found
     if rule.keywords_any is not None:
         found = tuple(k for k in rule.keywords_any if k in text)
         yield "keywords_any", bool(found), found
     if rule.keywords_none is not None:
         found = tuple(k for k in rule.keywords_none if k in text)
-        yield "keywords_none", not found, found or rule.keywords_none
+        yield "keywords_none", not found, found
 
 
 def _decision(table: RuleTable, index: int, inp: DispatchInput, text: str) -> Decision:

@@ -86,7 +86,8 @@ class TriedRow(BaseModel):
     row: int
     field: str  # the first condition that failed
     expected: Any  # what the row asks for
-    actual: Any  # what the case had; keywords_all: the missing words, _none: those found
+    actual: Any  # what the case had; for keyword conditions the keywords the text HAS
+    missing: list[str] | None = None  # keywords_all / keywords_any: the words the text lacks
 
 
 class DecisionView(BaseModel):

@@ -52,7 +52,8 @@ def _fmt(value: object) -> str:
 def miss_text(row: int, rule_id: str, field: str, expected: object, actual: object) -> str:
     """One row tried before the decision, and the first condition that failed."""
     if field == "keywords_all":
-        why = f"the description lacks {_fmt(actual)}"
+        lacks = [k for k in expected if k not in actual]  # type: ignore[attr-defined,operator]
+        why = f"the description lacks {_fmt(lacks)}"
     elif field == "keywords_any":
         why = f"the description has none of {_fmt(expected)}"
     elif field == "keywords_none":
