@@ -1,0 +1,89 @@
+"""The approvals queue: extension (延期) and suspension (挂起) requests pending in the
+dispatcher's area, decided inline; a decided request leaves the queue and its buttons leave
+the case page; a pending suspension shows on the case."""
+
+from __future__ import annotations
+
+import pytest
+from dispatch_support import activate, case_row, trail
+from page_support import ensure_user, file_hotline, login, post
+
+from engine.users.models import Principal, Role
+
+HANDLER = Principal("handler-hw-01", Role.handler, "HW-01")
+
+
+@pytest.fixture
+async def pages(make_ctx, make_api):
+    ctx = make_ctx()
+    activate(ctx)
+    ensure_user(ctx, "handler", "HW-01", "handler-hw-01")
+    async with make_api(ctx) as api:
+        yield api
+
+
+def in_progress(ctx, description: str) -> int:
+    case_id = file_hotline(ctx, description)
+    ctx.cases.act(HANDLER, case_id, "accept", {})
+    return case_id
+
+
+def item(html: str, case_id: int) -> str:
+    marker = f'data-case="{case_id}"'
+    return html.split(marker)[1].split("</article>")[0] if marker in html else ""
+
+
+async def test_extension_requests_are_decided_from_the_queue(pages):
+    case_id = in_progress(pages.ctx, "需要更换配件的路灯")
+    pages.ctx.cases.act(HANDLER, case_id, "request_extension",
+                        {"duration": "3wd", "reason": "需采购配件"})  # fmt: skip
+    csrf = await login(pages, "dispatcher", "00")
+    html = (await pages.client.get("/approvals")).text
+    found = item(html, case_id)
+    assert "延期申请 · 3个工作日" in found and "需采购配件" in found and "测试handler" in found
+    case_page = (await pages.client.get(f"/cases/{case_id}")).text
+    assert "/act/approve_extension" in case_page and "/act/reject_extension" in case_page
+    answer = await post(pages, f"/cases/{case_id}/act/approve_extension", csrf,
+                        next="/approvals?unit=00")  # fmt: skip
+    assert answer.status_code == 303 and answer.headers["location"].startswith("/approvals")
+    assert case_row(pages.ctx, case_id).pending_extension is None
+    assert not item((await pages.client.get("/approvals")).text, case_id)
+    case_page = (await pages.client.get(f"/cases/{case_id}")).text
+    assert "/act/approve_extension" not in case_page and "/act/reject_extension" not in case_page
+    assert "+ 3个工作日" in case_page  # the handle limit, extended
+
+
+async def test_suspension_requests_show_on_the_case_and_are_decided(pages):
+    case_id = in_progress(pages.ctx, "等待产权单位答复的井盖")
+    pages.ctx.cases.act(HANDLER, case_id, "request_suspension", {"reason": "等待产权单位答复"})
+    csrf = await login(pages, "dispatcher", "00")
+    case_page = (await pages.client.get(f"/cases/{case_id}")).text
+    assert 'id="pending-suspension">等待产权单位答复' in case_page
+    assert "/act/reject_suspension" in case_page
+    found = item((await pages.client.get("/approvals")).text, case_id)
+    assert "挂起申请" in found and "/act/suspend" in found and "/act/reject_suspension" in found
+    refused = await post(pages, f"/cases/{case_id}/act/reject_suspension", csrf,
+                         reason="请先现场处置", next="/approvals")  # fmt: skip
+    assert refused.status_code == 303
+    assert case_row(pages.ctx, case_id).state == "in_progress"
+    assert not item((await pages.client.get("/approvals")).text, case_id)
+    case_page = (await pages.client.get(f"/cases/{case_id}")).text
+    assert "pending-suspension" not in case_page and "/act/reject_suspension" not in case_page
+    pages.ctx.cases.act(HANDLER, case_id, "request_suspension", {"reason": "施工许可未批"})
+    found = item((await pages.client.get("/approvals")).text, case_id)
+    assert "施工许可未批" in found
+    await post(pages, f"/cases/{case_id}/act/suspend", csrf, reason="施工许可未批")
+    assert case_row(pages.ctx, case_id).state == "suspended"
+    assert ("reject_suspension", "in_progress") in trail(pages.ctx, case_id)
+    assert not item((await pages.client.get("/approvals")).text, case_id)
+
+
+async def test_approvals_are_for_dispatchers_of_the_area(pages):
+    case_id = in_progress(pages.ctx, "东湖区的请求")  # grid 01010101: street 0101
+    pages.ctx.cases.act(HANDLER, case_id, "request_suspension", {"reason": "等待"})
+    await login(pages, "dispatcher", "0102")
+    assert not item((await pages.client.get("/approvals")).text, case_id)
+    await login(pages, "dispatcher", "0101")
+    assert item((await pages.client.get("/approvals")).text, case_id)
+    await login(pages, "handler", "HW-01")
+    assert (await pages.client.get("/approvals")).status_code == 403
