@@ -124,6 +124,9 @@ def _url_photo(data: dict[str, Any] | None) -> str | None:
 def find_requests(
     session: Session, query: dict[str, str], now: datetime, city: CityDirectory
 ) -> list[Case]:
+    """Open311 requests, newest first (ix_case_channel_id). Besides the spec's filters,
+    ``page_size`` (at most MAX_RESULTS) and ``after`` (the last service_request_id shown)
+    page through them by keyset (docs/SEARCH.md)."""
     where = [col(Case.channel) == Channel.open311]
     ids = _list(query.get("service_request_id"))
     if ids:
@@ -145,11 +148,26 @@ def find_requests(
             where.append(col(Case.state).not_in(FINAL_CLOSED))
         elif statuses == ["closed"]:
             where.append(col(Case.state).in_((*FINAL_CLOSED, "merged")))
-    statement = select(Case).where(*where).order_by(col(Case.id).desc()).limit(MAX_RESULTS)
+    after = query.get("after")  # keyset paging: the last service_request_id of the page before
+    if after:
+        last = case_id(after)
+        if last is None:
+            raise InvalidInput("after", "must be a service_request_id from the page before")
+        where.append(col(Case.id) < last)
+    statement = select(Case).where(*where).order_by(col(Case.id).desc()).limit(_page_size(query))
     found = list(session.exec(statement))
     if statuses and len(set(statuses)) == 1:  # a merged request shows its master's status
         found = [c for c in found if _status(session, c) == statuses[0]]
     return found
+
+
+def _page_size(query: dict[str, str]) -> int:
+    raw = query.get("page_size")
+    if not raw:
+        return MAX_RESULTS
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_RESULTS:
+        raise InvalidInput("page_size", f"must be a whole number from 1 to {MAX_RESULTS}")
+    return int(raw)
 
 
 def find_updates(

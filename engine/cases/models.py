@@ -79,6 +79,7 @@ class Case(CaseBase, table=True):
         Index("ix_case_queue", "state", "dispatch_queue", "updated_at"),
         Index("ix_case_inbox", "lead_department", "state", "updated_at"),
         Index("ix_case_unit_id", "owning_unit", "id"),
+        Index("ix_case_channel_id", "channel", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -7,7 +7,8 @@
   tokenizer over the case table (external content) kept by triggers, rebuilt here from the
   rows already stored; on PostgreSQL a GIN ``gin_trgm_ops`` index over the same text.
 - Indexes matching the keyset-paginated lists: the dispatch queue (state, queue, updated),
-  the department inbox (lead department, state, updated) and scoped lists (unit, id).
+  the department inbox (lead department, state, updated), scoped lists (unit, id) and
+  the Open311 listing (channel, id).
 
 The SQL is spelled out here (a migration is a snapshot); ``engine.cases.models.PHONE_KEY_SQL``
 and ``engine.search.models`` hold the same text for the models and queries.
@@ -61,6 +62,7 @@ _LIST_INDEXES = {
     "ix_case_queue": ("state", "dispatch_queue", "updated_at"),
     "ix_case_inbox": ("lead_department", "state", "updated_at"),
     "ix_case_unit_id": ("owning_unit", "id"),
+    "ix_case_channel_id": ("channel", "id"),  # the Open311 listing, newest first
 }
 
 
