@@ -44,14 +44,14 @@ def _unit(ctx: AppContext, user: sessions.PageSession, unit: str | None) -> str:
 def _board(ctx: AppContext, user: sessions.PageSession, unit: str) -> Board:
     with new_session(ctx.db) as session:
         calendar = ctx.calendars.get(session)
-        return board(session, user.principal, ctx.city, calendar, ctx.clock.now(), unit)
+        return board(session, ctx.city, calendar, ctx.clock.now(), unit)
 
 
 def _chart(ctx: AppContext, user: sessions.PageSession, unit: str, lang: str) -> str:
     t = translator(lang)
     with new_session(ctx.db) as session:
         calendar = ctx.calendars.get(session)
-        series = daily_series(session, user.principal, ctx.city, calendar, ctx.clock.now(), unit)
+        series = daily_series(session, ctx.city, calendar, ctx.clock.now(), unit)
     return daily_chart(series, t, t("chart_title"))
 
 
@@ -59,7 +59,7 @@ def _map(ctx: AppContext, user: sessions.PageSession, unit: str, lang: str) -> s
     city = ctx.city
     with new_session(ctx.db) as session:
         row = session.get(CityGrid, 1)
-        counts = open_per_grid(session, user.principal, city, unit)
+        counts = open_per_grid(session, city, unit)
     names = {code: u.name for code, u in city.units.items()}
     geojson = row.geojson if row is not None else {}
     title = translator(lang)("map_title")
@@ -131,7 +131,7 @@ def export(request: Request, ctx: Ctx, user: PageUser, unit: Unit = None) -> Res
     data = _board(ctx, user, unit)
     with new_session(ctx.db) as session:
         calendar = ctx.calendars.get(session)
-        series = daily_series(session, user.principal, ctx.city, calendar, ctx.clock.now(), unit)
+        series = daily_series(session, ctx.city, calendar, ctx.clock.now(), unit)
     body = board_workbook(data, series, view)
     stamp = view.local(data.now).replace(" ", "_").replace(":", "")
     filename = f"gridflow-board-{unit}-{stamp}.xlsx"

@@ -1,26 +1,25 @@
 """What the supervisor's board shows for a unit: lights per department and per child unit,
-the supervision queue, opened / closed / overdue per day, and open cases per grid."""
+the latest escalations, received / closed / overdue per day, and open cases per grid.
+
+Everything comes from the read models (engine.views.views): the cost follows the open cases
+and the days shown, never the number of cases ever filed (docs/READ_SIDE.md). The unit is
+one the caller may see (web.pages.board checks it against their scope).
+"""
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, or_
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from engine import access
 from engine.calendar import WorkCalendar
-from engine.cases.models import Case
 from engine.city.directory import CityDirectory
-from engine.sla.models import SlaClock
-from engine.sla.views import SupervisionQueue, supervision_queue
-from engine.users.models import Principal
-from web.pages.lights import LIGHTS, count_lights, lit_cases
+from engine.sla.views import SupervisionQueue
+from engine.views import views
 
 DAYS = 14
+ESCALATIONS = 100  # the latest, on the board
 
 
 @dataclass
@@ -35,35 +34,23 @@ class Board:
 
 
 def board(
-    session: Session,
-    principal: Principal,
-    city: CityDirectory,
-    calendar: WorkCalendar,
-    now: datetime,
-    unit: str,
+    session: Session, city: CityDirectory, calendar: WorkCalendar, now: datetime, unit: str
 ) -> Board:
-    lit = lit_cases(session, principal, city, calendar, now, _in_unit(city, unit))
-    by_department, by_unit = count_lights(lit, city, unit)
-    totals = Counter(item.status.light or "green" for item in lit)
-    queue = supervision_queue(session, principal, city, calendar, now, limit=100)
-    queue.items = [i for i in queue.items if city.is_within(i.owning_unit, unit)]
+    conn = session.connection()
+    lights = views.board_lights(conn, city, unit, now)
+    items = views.latest_escalations(conn, city, unit, now, limit=ESCALATIONS)
+    queue = SupervisionQueue(items=items, total=len(items), limit=ESCALATIONS, offset=0)
     year = calendar.local_date(now).year
     warnings = [w for y in (year, year + 1) if (w := calendar.coverage_warning(y))]
     return Board(
         unit=unit,
         now=now,
-        totals={light: totals[light] for light in LIGHTS},
-        by_department=by_department.rows(),
-        by_unit=by_unit.rows(),
+        totals=lights.totals,
+        by_department=lights.by_department,
+        by_unit=lights.by_unit,
         queue=queue,
         warnings=warnings,
     )
-
-
-def _in_unit(city: CityDirectory, unit: str) -> Any:
-    if unit == city.root:
-        return col(Case.id).is_not(None)
-    return col(Case.owning_unit).in_(city.subtree(unit))
 
 
 @dataclass
@@ -76,52 +63,18 @@ class DaySeries:
 
 def daily_series(
     session: Session,
-    principal: Principal,
     city: CityDirectory,
     calendar: WorkCalendar,
     now: datetime,
     unit: str,
     days: int = DAYS,
 ) -> DaySeries:
-    """Per local day, the last ``days`` days: cases opened, closed, and deadlines missed."""
+    """Per local day, the last ``days`` days: cases received, closed, and deadlines missed."""
     today = calendar.local_date(now)
     first = today - timedelta(days=days - 1)
-    start = datetime.combine(first, time(), tzinfo=calendar.zone).astimezone(UTC)
-    scope = (access.case_scope(principal, city), _in_unit(city, unit))
-    local = calendar.local_date
-    created = select(Case.created_at).where(*scope, col(Case.created_at) >= start)
-    opened = Counter(local(at) for at in session.exec(created))
-    closed_at = select(Case.closed_at).where(
-        *scope, Case.state == "closed", col(Case.closed_at) >= start
-    )
-    closed = Counter(local(at) for at in session.exec(closed_at) if at is not None)
-    missed = (
-        select(SlaClock.due_at)
-        .join(Case, col(Case.id) == col(SlaClock.case_id))
-        .where(
-            *scope,
-            col(SlaClock.due_at) >= start,
-            col(SlaClock.due_at) <= now,
-            or_(col(SlaClock.stopped_at).is_(None), col(SlaClock.stopped_at) > SlaClock.due_at),
-        )
-    )
-    overdue = Counter(local(at) for at in session.exec(missed))
-    span = [first + timedelta(days=i) for i in range(days)]
-    return DaySeries(
-        days=span,
-        opened=[opened[d] for d in span],
-        closed=[closed[d] for d in span],
-        overdue=[overdue[d] for d in span],
-    )
+    found = views.day_counts(session.connection(), city, unit, first, today, now)
+    return DaySeries(found.days, found.opened, found.closed, found.overdue)
 
 
-def open_per_grid(
-    session: Session, principal: Principal, city: CityDirectory, unit: str
-) -> dict[str, int]:
-    query = (
-        select(Case.owning_unit, func.count())
-        .where(access.case_scope(principal, city), _in_unit(city, unit))
-        .where(col(Case.closed_at).is_(None))
-        .group_by(col(Case.owning_unit))
-    )
-    return {code: int(n) for code, n in session.exec(query)}
+def open_per_grid(session: Session, city: CityDirectory, unit: str) -> dict[str, int]:
+    return views.open_per_unit(session.connection(), city, unit)

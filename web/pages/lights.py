@@ -1,10 +1,9 @@
-"""Traffic lights of open cases: each open case's running SLA clock and where it stands,
-counted per department and per child unit for the board, listed for the inbox."""
+"""Traffic lights of open cases, listed for a department's inbox: each open case's running SLA
+clock and where it stands. (The board counts lights from the read models: engine.views.)"""
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -29,22 +28,6 @@ class Lit:
     status: StageStatus
 
 
-@dataclass
-class LightCounts:
-    counts: dict[str, Counter[str]] = field(default_factory=dict)
-
-    def add(self, key: str, light: str) -> None:
-        self.counts.setdefault(key, Counter())[light] += 1
-
-    def rows(self) -> list[tuple[str, dict[str, int]]]:
-        """(key, {green, yellow, red, total}), the most red first."""
-        out = [
-            (key, {light: c[light] for light in LIGHTS} | {"total": sum(c.values())})
-            for key, c in self.counts.items()
-        ]
-        return sorted(out, key=lambda r: (-r[1]["red"], -r[1]["yellow"], r[0]))
-
-
 def lit_cases(
     session: Session,
     principal: Principal,
@@ -66,24 +49,3 @@ def lit_cases(
         Lit(case, stage_status(clock, now, calendar, settings))
         for case, clock in session.exec(query)
     ]
-
-
-def child_of(city: CityDirectory, scope: str, code: str) -> str | None:
-    """The child unit of ``scope`` that holds ``code`` (None: ``code`` is ``scope`` itself)."""
-    chain = city.ancestors(code) if code in city.units else ()
-    if scope not in chain:
-        return None
-    index = chain.index(scope)
-    return chain[index - 1] if index > 0 else None
-
-
-def count_lights(
-    lit: list[Lit], city: CityDirectory, scope: str
-) -> tuple[LightCounts, LightCounts]:
-    """Counts by lead department and by child unit of ``scope``."""
-    by_department, by_unit = LightCounts(), LightCounts()
-    for item in lit:
-        light = item.status.light or "green"
-        by_department.add(item.case.lead_department or "", light)
-        by_unit.add(child_of(city, scope, item.case.owning_unit) or scope, light)
-    return by_department, by_unit
