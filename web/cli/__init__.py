@@ -16,6 +16,7 @@ from web.cli import (
     history,
     importer,
     init,
+    knowledge,
     router,
     rules,
     serve,
@@ -25,6 +26,7 @@ from web.cli import (
 
 COMMANDS = [init, config, serve, users, audit, importer, history, router, rules, db, simulate]
 COMMANDS += [calendar, backup]
+COMMANDS += [knowledge]
 
 
 def build_parser() -> argparse.ArgumentParser:

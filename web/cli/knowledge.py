@@ -1,0 +1,115 @@
+"""`gridflow knowledge`: import articles from a spreadsheet, mark articles past their review
+date expired, and flag the articles answered to callers who called again (docs/KNOWLEDGE.md)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+from adapters.hotline_import import read_rows
+from engine.city.directory import CityDirectory
+from engine.db import make_engine, new_session
+from engine.knowledge import answers, importer, service
+from engine.schema import upgrade_schema
+from engine.settings import get_settings
+from engine.users.models import Principal, Role
+from web.cli.calendar import cli_clock
+
+MAX_SHOWN = 50
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    if path.suffix.lower() not in (".xlsx", ".xlsm", ".csv"):
+        raise ValueError(f"{path.name}: give an .xlsx or .csv file")
+    settings = get_settings()
+    db = make_engine(settings.database_url)
+    upgrade_schema(db)
+    author = Principal(args.actor, Role.admin)
+    reviewer = Principal(args.published_by, Role.admin) if args.published_by else None
+    try:
+        rows = read_rows(path, importer.HEADERS, importer.REQUIRED)
+        with new_session(db) as session, session.begin():
+            city = CityDirectory.load(session)
+            now = cli_clock(settings).now()
+            report = importer.import_rows(session, author, rows, city, now, reviewer)
+            if args.dry_run or (report.errors and not args.skip_bad):
+                session.rollback()
+    finally:
+        db.dispose()
+    for error in report.errors[:MAX_SHOWN]:
+        print(f"  {error}", file=sys.stderr)
+    if len(report.errors) > MAX_SHOWN:
+        print(f"  … and {len(report.errors) - MAX_SHOWN} more", file=sys.stderr)
+    written = not args.dry_run and (not report.errors or args.skip_bad)
+    verb = "imported" if written else "would import"
+    state = "published" if reviewer else "drafts"
+    print(
+        f"{verb} {len(report.created)} of {report.rows} rows as {state}; "
+        f"{len(report.skipped)} already in the knowledge base; {len(report.errors)} errors"
+    )
+    if report.errors and not args.skip_bad and not args.dry_run:
+        print("nothing written: fix the rows above, or pass --skip-bad", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_expire(_: argparse.Namespace) -> int:
+    settings = get_settings()
+    db = make_engine(settings.database_url)
+    upgrade_schema(db)
+    try:
+        with new_session(db) as session, session.begin():
+            city = CityDirectory.load(session)
+            now = cli_clock(settings).now()
+            expired = service.expire_due(session, service.local_today(now, city.timezone), now)
+    finally:
+        db.dispose()
+    print(f"{len(expired)} articles past their review date marked expired")
+    return 0
+
+
+def cmd_repeats(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    db = make_engine(settings.database_url)
+    upgrade_schema(db)
+    try:
+        with new_session(db) as session, session.begin():
+            city = CityDirectory.load(session)
+            now = cli_clock(settings).now()
+            days = args.days or answers.repeat_days(city.settings)
+            since = now - timedelta(days=args.since_days)
+            flags = answers.sweep_repeat_calls(session, since, now, days)
+    finally:
+        db.dispose()
+    print(f"calls of the last {args.since_days} days checked: {flags} repeat-call flags")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    knowledge = sub.add_parser("knowledge", help="the knowledge base (知识库)")
+    commands = knowledge.add_subparsers(dest="sub", required=True)
+    load = commands.add_parser(
+        "import",
+        help="articles from a spreadsheet: 标题, 问题, 答复 and optionally 政策依据, 政策日期, "
+        "事项分类, 部门, 维护部门, 生效日期, 复审日期 (docs/KNOWLEDGE.md)",
+    )
+    load.add_argument("file", help="an .xlsx or .csv file, one article per row")
+    load.add_argument("--as", dest="actor", default="admin", help="the author recorded")
+    load.add_argument(
+        "--published-by",
+        help="publish at once, recording this person as the reviewer who approved the sheet",
+    )
+    load.add_argument("--skip-bad", action="store_true", help="write the good rows anyway")
+    load.add_argument("--dry-run", action="store_true", help="check and report, write nothing")
+    load.set_defaults(func=cmd_import)
+    expire = commands.add_parser("expire", help="mark articles past their review date expired")
+    expire.set_defaults(func=cmd_expire)
+    repeats = commands.add_parser(
+        "repeats", help="flag articles answered to callers who called again on the same topic"
+    )
+    repeats.add_argument("--days", type=int, help="a repeat within N days (city.toml default)")
+    repeats.add_argument("--since-days", type=int, default=1, help="check calls this recent")
+    repeats.set_defaults(func=cmd_repeats)
