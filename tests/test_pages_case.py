@@ -6,6 +6,12 @@ from __future__ import annotations
 import pytest
 from dispatch_support import activate, case_row
 from page_support import PNG, file_hotline, login, post
+from sqlmodel import select
+
+from engine.cases.models import CaseCreate
+from engine.db import new_session
+from engine.sla.models import SlaClock
+from engine.users.models import Principal, Role
 
 
 @pytest.fixture
@@ -74,3 +80,32 @@ async def test_case_search_with_filters(pages):
     assert "共 0 条" in page
     english = (await pages.client.get("/cases", params={"lang": "en"})).text
     assert "Cases" in english and "2 in all" in english
+
+
+async def test_case_page_without_noise(pages):
+    lead = Principal("h", Role.handler, "HW-01")
+    case_id = file_hotline(pages.ctx)
+    pages.ctx.cases.act(lead, case_id, "accept", {})
+    await login(pages, "handler", "HW-01")
+    html = (await pages.client.get(f"/cases/{case_id}")).text
+    assert "/act/co_report" not in html  # no co-handlers: nothing to report as one
+    assert "暂按周一至周五计算" not in html
+    with new_session(pages.ctx.db) as session, session.begin():
+        for clock in session.exec(select(SlaClock).where(SlaClock.case_id == case_id)):
+            clock.provisional = True  # as for a deadline in a year without holiday data
+    html = (await pages.client.get(f"/cases/{case_id}")).text
+    row = html.split('data-stage="handle"')[1].split("</tr>")[0]
+    assert "暂按周一至周五计算（节假日未公布）" in row
+    dispatcher = Principal("d", Role.dispatcher, "00")
+    pages.ctx.cases.act(dispatcher, case_id, "summon", {"departments": ["CG-0101"]})
+    assert "/act/co_report" not in (await pages.client.get(f"/cases/{case_id}")).text
+    await login(pages, "handler", "CG-0101")
+    assert "/act/co_report" in (await pages.client.get(f"/cases/{case_id}")).text
+    report = {"channel": "open311", "category": "06002", "description": "无效信息"}
+    operator = Principal("op", Role.operator, "00")
+    voided = pages.ctx.cases.intake(operator, CaseCreate(grid_code="01010101", **report)).case
+    pages.ctx.cases.act(operator, voided.id, "void", {"reason": "无效信息"})
+    await login(pages, "operator")
+    html = (await pages.client.get(f"/cases/{voided.id}")).text
+    assert 'data-state="voided"' in html
+    assert "未开始" not in html and 'data-stage="dispatch"' not in html and 'id="h-sla"' not in html

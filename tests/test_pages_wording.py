@@ -64,6 +64,8 @@ def test_dispatch_reasons_in_words(ctx):
                        + ", but the location is outside every grid", v)  # fmt: skip
     assert "默认规则 r1 会派往东湖区环境卫生管理处" in but and "，但位置不在任何网格内" in but
     assert reason_words("something new", v) == "something new"  # unknown: kept as it is
+    text = reason_words("WARNING: no official holiday schedule for 2031. The package …", v)
+    assert text.startswith("2031 年的法定节假日安排尚未录入")
 
 
 async def test_case_page_in_words(pages):

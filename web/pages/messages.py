@@ -201,6 +201,14 @@ _ROWS = [
     ("files_chosen", "已选 {n} 张", "{n} chosen"),
     # dispatch reasons (web/pages/reasons.py)
     ("why_sep", "；", "; "),
+    (
+        "why_no_holidays",
+        "{year} 年的法定节假日安排尚未录入，该年暂按周一至周五计算工作日，期限可能有误；"
+        "请管理员在工作日历中录入国务院公布的安排。",
+        "No official holiday schedule for {year} yet: its workdays are counted Monday to "
+        "Friday and deadlines may be wrong; an administrator should enter the State Council "
+        "schedule in the working calendar.",
+    ),
     ("why_but", "，但", ", but "),
     ("why_no_rule", "没有匹配的派遣规则", "No rule matched"),
     (

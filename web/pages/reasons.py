@@ -1,5 +1,5 @@
 """Dispatch reasons in the reader's words. The engine records why a case went to a manual
-queue as English text (``engine/dispatch/hook.py``, ``engine/dispatch/text_router.py``):
+queue as English text (``engine/dispatch/hook.py``, ``engine/dispatch/classifier_step.py``):
 "rule R12 (环卫) asks for manual dispatch; suggested department HW-01". Pages translate
 each known part here, name departments and categories, and keep any unknown part as it is.
 """
@@ -27,6 +27,7 @@ def _list(text: str, v: View) -> str:
     return "、".join(v.dept(c) for c in codes)
 
 
+_NO_HOLIDAYS = re.compile(r"WARNING: no official holiday schedule for (\d{4})\..*", re.S)
 _PATTERNS: list[tuple[re.Pattern[str], str, Callable[[re.Match[str], View], dict[str, str]]]] = [
     (re.compile(r"no rule matched"), "why_no_rule", lambda m, v: {}),
     (
@@ -92,6 +93,9 @@ def reason_words(reason: str | None, v: View) -> str:
     """One engine reason, translated part by part ("A; B", "A, but B")."""
     if not reason:
         return ""
+    holidays = _NO_HOLIDAYS.fullmatch(reason)
+    if holidays:  # engine.calendar's coverage warning
+        return v.t("why_no_holidays", year=holidays[1])
     out = []
     for clause in reason.split("; "):
         first, *buts = clause.split(", but ")
