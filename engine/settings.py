@@ -48,6 +48,7 @@ class Settings(BaseSettings):
     outbox_poll_seconds: float = 2.0  # how often the server's delivery worker looks for work
     # Hot statements on the driver's cursor (engine.prepared); 0: through Connection.execute.
     fast_path: bool = True
+    log_format: str = Field(default="text", pattern="^(text|json)$")  # json: one object a line
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

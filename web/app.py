@@ -9,7 +9,7 @@ from fastapi import Depends, FastAPI
 
 from engine.clock import Clock
 from engine.settings import Settings, get_settings, require_secret_key
-from web import api_docs, errors, log_redaction, open311, policy, proxies
+from web import api_docs, errors, log_redaction, open311, policy, proxies, request_log
 from web.api import (
     admin_users,
     attachments,
@@ -103,6 +103,7 @@ def create_app(
         uploads=UPLOAD_PATHS,
     )
     app.add_middleware(SecurityHeaders)
+    request_log.install(app, settings.log_format)  # X-Request-ID; GRIDFLOW_LOG_FORMAT=json
     proxies.install(app, settings.trusted_proxies)  # outermost: the others see the real client
     for module in ROUTERS:
         app.include_router(module.router)
