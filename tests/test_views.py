@@ -94,3 +94,30 @@ def test_the_seeded_simulated_week(ctx, clock):
     _same_kpis(ctx, date(2026, 3, 3), date(2026, 3, 9), unit="01")
     for department in [row.code for row in report.departments[:3]]:
         _same_kpis(ctx, date(2026, 3, 3), date(2026, 3, 9), dept=department)
+
+
+async def test_the_board_answer(api, ctx, clock):
+    from sla_support import auth
+    from test_kpis import DISPATCHER, GRID, OPERATOR
+
+    from engine.cases.models import CaseCreate
+
+    report = CaseCreate(channel="web", category="06002", description="垃圾", grid_code=GRID)
+    case_id = ctx.cases.intake(OPERATOR, report).case.id
+    ctx.cases.act(DISPATCHER, case_id, "dispatch", {"department": "HW-01"})
+    clock.advance(hours=3)
+    ctx.sweeper.sweep(clock.now())  # the red timer: supervision, a yellow card
+    headers = auth(ctx, "supervisor", "01")
+    found = await api.client.get("/api/v1/board", headers=headers)
+    assert found.status_code == 200, found.text
+    board = found.json()
+    assert board["unit"] == "01" and board["totals"] == {"green": 0, "yellow": 0, "red": 1}
+    assert board["by_department"][0] == {
+        "code": "HW-01", "green": 0, "yellow": 0, "red": 1, "total": 1
+    }  # fmt: skip
+    assert board["open_per_grid"] == {GRID: 1} and board["open_per_state"] == {"assigned": 1}
+    (escalation,) = board["escalations"]
+    assert escalation["case_id"] == case_id and escalation["card"] == "yellow"
+    outside = await api.client.get("/api/v1/board", params={"unit": "02"}, headers=headers)
+    assert outside.status_code == 403
+    assert _check(ctx) == []

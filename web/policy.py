@@ -75,6 +75,7 @@ ROUTES: dict[tuple[str, str], frozenset[Role] | None] = {
     ("GET", "/api/v1/dispatch/queue"): frozenset({D, S, A}),
     ("GET", "/api/v1/inbox"): frozenset({H}),  # a department's 待办箱
     ("GET", "/api/v1/supervision"): frozenset({D, S, A}),
+    ("GET", "/api/v1/board"): frozenset({D, S, A}),  # the board's answer (engine.views)
     ("GET", "/api/v1/rules"): frozenset({D, S, A}),
     ("GET", "/api/v1/rules/versions"): frozenset({D, S, A}),
     ("GET", "/api/v1/rules/versions/{version}"): frozenset({D, S, A}),

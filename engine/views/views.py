@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from pydantic import BaseModel
 from sqlalchemy import Connection, bindparam, case, func, literal, select, union_all
 
 from engine.cases.models import Case
@@ -371,3 +372,44 @@ def latest_escalations(
             )
         )
     return items
+
+
+class LightRow(BaseModel):
+    code: str  # a department ("" for none yet) or a unit
+    green: int
+    yellow: int
+    red: int
+    total: int
+
+
+class BoardAnswer(BaseModel):
+    """What the supervisor's board shows for a unit, all from the read models."""
+
+    unit: str
+    now: datetime
+    totals: dict[str, int]  # open stage runs per light
+    by_department: list[LightRow]  # per lead department, the most red first
+    by_unit: list[LightRow]  # per unit directly below (the unit itself for its own cases)
+    escalations: list[SupervisedCase]  # open cases under supervision, latest first
+    open_per_grid: dict[str, int]  # open cases per owning unit (a grid, mostly): the map
+    open_per_state: dict[str, int]
+
+
+def board_answer(
+    conn: Connection, city: CityDirectory, unit: str, now: datetime, limit: int = 100
+) -> BoardAnswer:
+    lights = board_lights(conn, city, unit, now)
+
+    def rows(found: list[tuple[str, dict[str, int]]]) -> list[LightRow]:
+        return [LightRow(code=code, **counts) for code, counts in found]
+
+    return BoardAnswer(
+        unit=unit,
+        now=now,
+        totals=lights.totals,
+        by_department=rows(lights.by_department),
+        by_unit=rows(lights.by_unit),
+        escalations=latest_escalations(conn, city, unit, now, limit),
+        open_per_grid=open_per_unit(conn, city, unit),
+        open_per_state=open_per_state(conn, city, unit),
+    )

@@ -1,4 +1,5 @@
-"""KPI routes (考核): the report of a period as JSON, or as an Excel workbook."""
+"""Read-side routes over the read models (engine.views): the KPI report (考核) of a period as
+JSON or as an Excel workbook, and the supervisor's board."""
 
 from __future__ import annotations
 
@@ -7,12 +8,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from engine.errors import Forbidden
+from engine.errors import Forbidden, InvalidInput
 from engine.isotime import IsoDate
 from engine.kpis import METRICS, KpiReport, Period
 from engine.kpis.excel import kpi_workbook
 from engine.users.models import Principal, Role
-from engine.views.views import kpi_report
+from engine.views.views import BoardAnswer, board_answer, kpi_report
 from web.context import AppContext
 from web.deps import Ctx, CurrentPrincipal
 
@@ -103,3 +104,29 @@ def get_kpis_xlsx(
 def get_kpi_definitions(_: CurrentPrincipal) -> list[dict[str, str]]:
     """Each KPI: key, Chinese and English name, and how it is computed."""
     return [{"key": m.key, "zh": m.zh, "en": m.en, "definition": m.definition} for m in METRICS]
+
+
+BOARD_ROLES = {Role.supervisor, Role.dispatcher}
+Limit = Annotated[int, Query(ge=1, le=500, description="escalations listed, latest first")]
+
+
+@router.get("/board", response_model=BoardAnswer)
+def get_board(
+    ctx: Ctx, principal: CurrentPrincipal, unit: UnitCode = None, limit: Limit = 100
+) -> BoardAnswer:
+    """The supervisor's board for a unit (default: your scope): open stage runs per light,
+    per lead department and per unit directly below, the latest escalations (督办), and
+    open cases per grid and per state. Read from the read models only."""
+    city = ctx.city
+    if principal.role in BOARD_ROLES:
+        scope = principal.scope or ""
+        unit = unit or scope
+        if unit not in city.units or not city.is_within(unit, scope):
+            raise Forbidden(f"unit {unit!r} is outside your scope {scope!r}")
+    elif principal.role is not Role.admin:
+        raise Forbidden(f"role '{principal.role}' has no board")
+    unit = unit or city.root
+    if unit not in city.units:
+        raise InvalidInput("unit", f"unknown unit {unit!r}")
+    with ctx.db.connect() as conn:
+        return board_answer(conn, city, unit, ctx.clock.now(), limit)
