@@ -121,3 +121,30 @@ async def test_the_board_answer(api, ctx, clock):
     outside = await api.client.get("/api/v1/board", params={"unit": "02"}, headers=headers)
     assert outside.status_code == 403
     assert _check(ctx) == []
+
+
+def test_views_check_and_rebuild_commands(ctx, clock, monkeypatch, capsys):
+    from engine.settings import get_settings
+    from web.cli import main
+
+    build_week(ctx, clock)
+    monkeypatch.setenv("GRIDFLOW_DATABASE_URL", ctx.settings.database_url)
+    monkeypatch.setenv("GRIDFLOW_INSTANCE_DIR", str(ctx.settings.instance_dir))
+    get_settings.cache_clear()
+    try:
+        assert main(["views", "check", "--quiet"]) == 0
+        assert "read models match the audit trail (4 cases)" in capsys.readouterr().out
+        with ctx.db.begin() as conn:
+            conn.execute(text("UPDATE view_open_count SET cases = 5"))
+            conn.execute(text("UPDATE view_kpi_day SET callbacks = 9 WHERE callbacks > 0"))
+        assert main(["views", "check", "--quiet"]) == 1
+        out = capsys.readouterr()
+        assert "view_kpi_day 2026-03-02/01010101/HW-01/06002: callbacks kept 9, rebuilt 1" in (
+            out.out
+        )
+        assert "differences between the kept read models and the audit trail" in out.err
+        assert main(["views", "rebuild", "--quiet"]) == 0
+        assert "read models rebuilt from 4 cases" in capsys.readouterr().out
+        assert main(["views", "check", "--quiet"]) == 0
+    finally:
+        get_settings.cache_clear()

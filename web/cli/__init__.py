@@ -22,11 +22,13 @@ from web.cli import (
     serve,
     simulate,
     users,
+    views,
 )
 
 COMMANDS = [init, config, serve, users, audit, importer, history, router, rules, db, simulate]
 COMMANDS += [calendar, backup]
 COMMANDS += [knowledge]
+COMMANDS += [views]
 
 
 def build_parser() -> argparse.ArgumentParser:
