@@ -8,8 +8,8 @@ from functools import cache
 from pathlib import Path
 
 from engine.city.loader import CityFiles, read_city
-from engine.router import ComplaintGenerator, ModelStore, TrainingResult, train_target
-from engine.router.synthetic import labelled
+from engine.classifier import ComplaintGenerator, ModelStore, TrainingResult, train_target
+from engine.classifier.synthetic import labelled
 
 DEMO_CITY = Path(__file__).resolve().parents[1] / "examples" / "demo_city"
 TRAIN_SIZE = 2500

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from engine.classifier import ModelStore, TextRouter, evaluate, route, train_target
+from engine.classifier.synthetic import labelled
+from engine.classifier.text import analyze, case_text, normalize
 from engine.errors import InvalidInput, NotFound
-from engine.router import ModelStore, TextRouter, evaluate, route, train_target
-from engine.router.synthetic import labelled
-from engine.router.text import analyze, case_text, normalize
 from tests.router_support import KEY, TRAINED_AT, demo_city, demo_results, generator
 
 CJK = re.compile(r"[\u4e00-\u9fff]")

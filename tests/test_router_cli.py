@@ -8,8 +8,8 @@ import json
 import pytest
 from openpyxl import Workbook
 
+from engine.classifier import read_labelled
 from engine.errors import InvalidInput
-from engine.router import read_labelled
 from engine.settings import get_settings
 from tests.router_support import KEY, close_case
 from web.cli import main

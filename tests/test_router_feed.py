@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from engine.classifier import closed_case_labels
 from engine.db import new_session
-from engine.router import closed_case_labels
 from tests.router_support import close_case
 
 

@@ -9,7 +9,7 @@ import pytest
 from dispatch_support import activate
 from page_support import login, post
 
-from engine.router import TextRouter
+from engine.classifier import TextRouter
 from tests.router_support import save_demo_models
 
 SUGGEST = "/intake/suggest"

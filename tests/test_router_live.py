@@ -7,7 +7,7 @@ import json
 import logging
 from datetime import timedelta
 
-from engine.router import LiveRouter
+from engine.classifier import LiveRouter
 from tests.router_support import KEY, TRAINED_AT, demo_results, save_demo_models
 
 

@@ -9,7 +9,7 @@ import pytest
 from dispatch_support import activate
 from page_support import file_hotline, login
 
-from engine.router import TextRouter
+from engine.classifier import TextRouter
 from tests.router_support import save_demo_models
 
 GARBAGE = "东坡社区门口垃圾堆积三天无人清理，气味很大"

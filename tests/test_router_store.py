@@ -9,8 +9,8 @@ from datetime import timedelta
 import numpy as np
 import pytest
 
+from engine.classifier import ModelIntegrityError, ModelStore, TextRouter
 from engine.errors import InvalidInput, NotFound
-from engine.router import ModelIntegrityError, ModelStore, TextRouter
 from tests.router_support import KEY, TRAINED_AT, demo_results
 
 

@@ -13,12 +13,12 @@ from engine.cases.service import CaseHook, CaseService
 from engine.cases.workflow import Workflow, standard_workflow
 from engine.city.directory import CityDirectory
 from engine.city.grids import GridLocator
+from engine.classifier.live import LiveRouter
 from engine.clock import Clock, FileClock, SystemClock
 from engine.db import make_engine, new_session
 from engine.dispatch.hook import DispatchHook
 from engine.dispatch.store import LiveRules
 from engine.review.hook import ReviewHook
-from engine.router.live import LiveRouter
 from engine.schema import upgrade_schema
 from engine.settings import Settings
 from engine.sla.calendars import CityCalendars

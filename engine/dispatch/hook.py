@@ -10,7 +10,7 @@ A city without an active table dispatches by hand from ``registered``.
 
 When the rules give no confident answer (no row, the default row, or an uncategorised case
 the matched row does not dispatch) and a text router model is present, the router is asked
-(engine.dispatch.text_router): it dispatches a confident case itself (``source =
+(engine.dispatch.classifier_step): it dispatches a confident case itself (``source =
 "router"``) or adds its top 3 as suggestions to the rules' plan. Its model version and
 confidence go in the audit event and the decision record. Without a model, or for a case a
 non-default row dispatched, the router is never called.
@@ -27,14 +27,14 @@ from engine import rowbuffer
 from engine.cases.effects import ActionEffects
 from engine.cases.service import Change, FollowUp
 from engine.city.directory import CityDirectory
+from engine.classifier.decision import DEFAULT_THRESHOLD
+from engine.classifier.live import LiveRouter
 from engine.dispatch import effects as dispatch_effects
 from engine.dispatch.centers import return_center
+from engine.dispatch.classifier_step import consult, unsure
 from engine.dispatch.inputs import dispatch_input, input_to_json, outside_grids
 from engine.dispatch.models import DispatchDecisionRecord
 from engine.dispatch.store import LiveRules
-from engine.dispatch.text_router import consult, unsure
-from engine.router.live import LiveRouter
-from engine.router.routing import DEFAULT_THRESHOLD
 from engine.rules import Decision, RuleTable
 from engine.rules.matcher import decide
 

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from engine.city.directory import CityDirectory
-from engine.router.synthetic import Complaint, ComplaintGenerator
+from engine.classifier.synthetic import Complaint, ComplaintGenerator
 from engine.simulation.config import GRID_HOURS, HOTLINE_HOURS, VIDEO_HOURS, SimulationConfig
 
 PROFILES = {"hotline": HOTLINE_HOURS, "grid": GRID_HOURS, "video": VIDEO_HOURS}

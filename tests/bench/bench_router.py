@@ -1,7 +1,7 @@
 """Benchmark: the text router's training time, prediction latency and synthetic accuracy.
 
 Not a pytest test. Generates labelled complaints of the demo city with the synthetic
-generator (engine/router/synthetic.py, fixed seeds), then measures:
+generator (engine/classifier/synthetic.py, fixed seeds), then measures:
 
 - training time (wall and CPU) for 10,000 and 100,000 texts, per target, exactly as
   ``gridflow router train`` does it (vectorize, split, fit, calibrate, held-out metrics);
@@ -35,9 +35,9 @@ if str(ROOT) not in sys.path:
 import sklearn  # noqa: E402
 
 from engine.city.loader import read_city  # noqa: E402
-from engine.router import ComplaintGenerator, ModelStore, TextRouter, evaluate  # noqa: E402
-from engine.router.synthetic import labelled  # noqa: E402
-from engine.router.training import TrainingConfig, train_target, training_metadata  # noqa: E402
+from engine.classifier import ComplaintGenerator, ModelStore, TextRouter, evaluate  # noqa: E402
+from engine.classifier.synthetic import labelled  # noqa: E402
+from engine.classifier.training import TrainingConfig, train_target, training_metadata  # noqa: E402
 
 SEED, FRESH_SEED = 20260302, 777
 SIZES = (10_000, 100_000)
@@ -61,7 +61,7 @@ def main() -> None:
     fresh = ComplaintGenerator(city.units, city.departments, codes, seed=FRESH_SEED).generate(FRESH)
     out: dict = {
         "data": (
-            "SYNTHETIC complaints from engine/router/synthetic.py (demo city, 73 categories, "
+            "SYNTHETIC complaints from engine/classifier/synthetic.py (demo city, 73 categories, "
             "25 departments); not real 12345 data: the 0.93 accuracy aim is for real data"
         ),
         "machine": {

@@ -13,10 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.city.loader import read_city
-from engine.clock import SystemClock
-from engine.db import make_engine, new_session
-from engine.errors import InvalidInput
-from engine.router import (
+from engine.classifier import (
     DEFAULT_THRESHOLD,
     ComplaintGenerator,
     ModelStore,
@@ -26,6 +23,9 @@ from engine.router import (
     read_labelled,
     route,
 )
+from engine.clock import SystemClock
+from engine.db import make_engine, new_session
+from engine.errors import InvalidInput
 from engine.settings import get_settings
 
 
@@ -61,7 +61,7 @@ def _from_db(target: str) -> tuple[list[str], list[str], dict[str, Any]]:
 
 def cmd_train(args: argparse.Namespace) -> int:
     # scikit-learn takes a second or two to import: only the training command pays for it.
-    from engine.router.training import TrainingConfig, train_target, training_metadata
+    from engine.classifier.training import TrainingConfig, train_target, training_metadata
 
     if bool(args.from_db) == bool(args.file):
         raise InvalidInput("source", "give exactly one of --from-db or --file")

@@ -18,9 +18,9 @@ from starlette.concurrency import run_in_threadpool
 from engine import access
 from engine.cases.models import Case, CaseCreate, Channel, RequestType, Urgency
 from engine.city.models import Tier
+from engine.classifier.text import case_text
 from engine.db import new_session
 from engine.errors import GridflowError, InvalidInput
-from engine.router.text import case_text
 from engine.users.models import Role
 from web.deps import Ctx
 from web.pages import sessions

@@ -19,10 +19,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.classifier.classifier import TextRouter
+from engine.classifier.model import TARGETS
+from engine.classifier.model_files import VERSION, ModelStore
 from engine.errors import GridflowError
-from engine.router.model import TARGETS
-from engine.router.router import TextRouter
-from engine.router.store import VERSION, ModelStore
 
 log = logging.getLogger("gridflow.router")
 

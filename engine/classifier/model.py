@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
-from engine.router.text import analyze
+from engine.classifier.text import analyze
 
 TARGETS = ("category", "department")
 

@@ -15,19 +15,19 @@ Public API (the dispatch hook and pages call these):
 
 from typing import TYPE_CHECKING, Any
 
-from engine.router.feed import LabelledText, closed_case_labels
-from engine.router.importer import LabelledFile, read_labelled
-from engine.router.live import LiveRouter, Suggestion
-from engine.router.metrics import Metrics, evaluate
-from engine.router.model import TARGETS, TargetModel
-from engine.router.router import Guess, Prediction, TextRouter
-from engine.router.routing import DEFAULT_THRESHOLD, RouteDecision, route
-from engine.router.store import ModelInfo, ModelIntegrityError, ModelStore
-from engine.router.synthetic import Complaint, ComplaintGenerator
-from engine.router.text import case_text
+from engine.classifier.classifier import Guess, Prediction, TextRouter
+from engine.classifier.decision import DEFAULT_THRESHOLD, RouteDecision, route
+from engine.classifier.feed import LabelledText, closed_case_labels
+from engine.classifier.importer import LabelledFile, read_labelled
+from engine.classifier.live import LiveRouter, Suggestion
+from engine.classifier.metrics import Metrics, evaluate
+from engine.classifier.model import TARGETS, TargetModel
+from engine.classifier.model_files import ModelInfo, ModelIntegrityError, ModelStore
+from engine.classifier.synthetic import Complaint, ComplaintGenerator
+from engine.classifier.text import case_text
 
 if TYPE_CHECKING:
-    from engine.router.training import TrainingConfig, TrainingResult, train_target
+    from engine.classifier.training import TrainingConfig, TrainingResult, train_target
 
 # Training needs scikit-learn, a second or two to import: loaded on first use, so serving,
 # dispatching and the CLI's other commands start without it.
@@ -36,7 +36,7 @@ _TRAINING = ("TrainingConfig", "TrainingResult", "train_target")
 
 def __getattr__(name: str) -> Any:
     if name in _TRAINING:
-        from engine.router import training
+        from engine.classifier import training
 
         return getattr(training, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

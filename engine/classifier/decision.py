@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from engine.classifier.classifier import Prediction, Ranked
 from engine.errors import InvalidInput
-from engine.router.router import Prediction, Ranked
 
 DEFAULT_THRESHOLD = 0.85
 

@@ -4,7 +4,7 @@ This is the seam the dispatch hook and the intake pages call::
 
     router = TextRouter.load(ModelStore(settings.models_dir, settings.secret_key))
     prediction = router.predict(case_text(case))
-    decision = route(prediction, threshold=0.85)  # engine.router.routing
+    decision = route(prediction, threshold=0.85)  # engine.classifier.decision
 
 A router holds the newest (or chosen) model of each target it finds; a target without a
 model is simply not predicted (its fields are ``None``). The n-grams of a text are computed
@@ -16,10 +16,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from engine.classifier.model import TARGETS, TargetModel, top_k
+from engine.classifier.model_files import ModelStore
+from engine.classifier.text import analyze
 from engine.errors import NotFound
-from engine.router.model import TARGETS, TargetModel, top_k
-from engine.router.store import ModelStore
-from engine.router.text import analyze
 
 Ranked = tuple[tuple[str, float], ...]
 

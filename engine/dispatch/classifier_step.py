@@ -36,11 +36,11 @@ from dataclasses import replace
 from typing import Any, NamedTuple
 
 from engine.cases.service import Change
+from engine.classifier.decision import RouteDecision, route
+from engine.classifier.live import LiveRouter
+from engine.classifier.text import case_text
 from engine.dispatch.centers import return_center
 from engine.dispatch.inputs import outside_grids
-from engine.router.live import LiveRouter
-from engine.router.routing import RouteDecision, route
-from engine.router.text import case_text
 from engine.rules import Decision, DispatchInput, RuleTable
 from engine.rules.matcher import decide
 

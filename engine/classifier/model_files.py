@@ -30,8 +30,8 @@ from typing import Any
 
 import numpy as np
 
+from engine.classifier.model import TARGETS, TargetModel
 from engine.errors import GridflowError, InvalidInput, NotFound
-from engine.router.model import TARGETS, TargetModel
 
 FORMAT = "gridflow-router/1"
 VERSION = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{8}$")

@@ -27,10 +27,10 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 
+from engine.classifier.metrics import Metrics, calibration_error, evaluate
+from engine.classifier.model import TARGETS, TargetModel, softmax
+from engine.classifier.text import NGRAMS, analyze
 from engine.errors import InvalidInput
-from engine.router.metrics import Metrics, calibration_error, evaluate
-from engine.router.model import TARGETS, TargetModel, softmax
-from engine.router.text import NGRAMS, analyze
 
 MIN_TEXTS = 10
 

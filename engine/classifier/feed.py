@@ -22,9 +22,9 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from engine.cases.models import Case, CaseEvent
+from engine.classifier.model import TARGETS
+from engine.classifier.text import case_text
 from engine.errors import InvalidInput
-from engine.router.model import TARGETS
-from engine.router.text import case_text
 
 ASSIGNING = ("dispatch", "redispatch")
 
