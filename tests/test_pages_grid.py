@@ -57,3 +57,18 @@ async def test_checks_to_do_pass_with_a_photo(pages):
     assert f'data-case="{case_id}"' not in (await pages.client.get("/grid")).text
     await login(pages, "operator")
     assert (await pages.client.get("/grid")).status_code == 403
+
+
+async def test_phone_page_names_things(pages):
+    await login(pages, "grid_worker", "01010101")
+    page = (await pages.client.get("/grid")).text
+    assert 'id="my-grid"' in page and "东坡社区第一网格" in page.split('id="my-grid"')[1]
+    drawn = page.split('<svg xmlns="http://www.w3.org/2000/svg"')[1].split("</svg>")[0]
+    assert "data-map" in drawn and 'id="map-pin"' in drawn and "data-min-lng=" in drawn
+    assert 'class="grid-shape mine" data-grid="01010101"' in drawn
+    assert 'data-name="东坡社区第一网格"' in drawn and "<text" in drawn
+    assert 'data-grid="02' not in drawn  # only the worker's community
+    picker = page.split('id="g-category"')[1].split("</select>")[0]
+    assert "<optgroup" in picker and ">06002" not in picker  # names, grouped by class
+    assert 'data-filter-select="g-category"' in page
+    assert "处置前照片" in page and "处置后照片" in page and "拍照或选择照片" in page

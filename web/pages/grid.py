@@ -5,18 +5,22 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
 from pydantic import ValidationError
 from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 
 from adapters import grid
 from engine.cases.models import Case, CaseEvent
+from engine.city.grids import CityGrid
 from engine.db import new_session
 from engine.errors import GridflowError
 from engine.users.models import Role
 from web.deps import Ctx
 from web.pages import sessions
 from web.pages.forms import save_photos
+from web.pages.grid_map import worker_map
+from web.pages.i18n import language, translator
 from web.pages.templating import PageUser
 from web.pages.views import error_status, error_text, page, require_role
 
@@ -31,12 +35,22 @@ def _grid_page(
     with new_session(ctx.db) as session:
         tasks = grid.verification_tasks(session, user.principal, ctx.city, 50)
         tasks = [(a, c) for a, c in tasks if not _checked(session, a, c)]
-    categories = sorted(ctx.city.categories.values(), key=lambda c: c.code)
+        row = session.get(CityGrid, 1)
+    title = translator(language(request))("map_here")
+    drawn = worker_map(row.geojson if row else {}, ctx.city, user.principal.scope, title)
     values.setdefault("form", {})
     return page(
-        request, ctx, "grid/grid.html", user, status_code, tasks=tasks, categories=categories,
-        **values,
+        request, ctx, "grid/grid.html", user, status_code, tasks=tasks,
+        category_groups=category_groups(ctx), area_map=Markup(drawn), **values,
     )  # fmt: skip
+
+
+def category_groups(ctx: Ctx) -> list[tuple[str, list]]:
+    """The categories by class (大类), in code order: the picker's option groups."""
+    groups: dict[str, list] = {}
+    for category in sorted(ctx.city.categories.values(), key=lambda c: c.code):
+        groups.setdefault(category.class_name, []).append(category)
+    return list(groups.items())
 
 
 def _checked(session: Session, action: str, case: Case) -> bool:

@@ -20,12 +20,15 @@ document.querySelectorAll("[data-live]").forEach(function (box) {
 document.querySelectorAll("[data-locate]").forEach(function (button) {
   button.addEventListener("click", function () {
     var status = document.getElementById(button.getAttribute("data-status"));
-    if (!navigator.geolocation) { if (status) status.textContent = "—"; return; }
+    var failed = button.getAttribute("data-failed") || "—";
+    if (!navigator.geolocation) { if (status) status.textContent = failed; return; }
     navigator.geolocation.getCurrentPosition(function (pos) {
-      document.getElementById(button.getAttribute("data-lat")).value = pos.coords.latitude.toFixed(6);
-      document.getElementById(button.getAttribute("data-lng")).value = pos.coords.longitude.toFixed(6);
-      if (status) status.textContent = "✓";
-    }, function (err) { if (status) status.textContent = err.message; },
+      var lat = document.getElementById(button.getAttribute("data-lat"));
+      var lng = document.getElementById(button.getAttribute("data-lng"));
+      lat.value = pos.coords.latitude.toFixed(6);
+      lng.value = pos.coords.longitude.toFixed(6);
+      lng.dispatchEvent(new Event("change"));  /* the pin and the grid's name follow */
+    }, function () { if (status) status.textContent = failed; },
     { enableHighAccuracy: true, timeout: 10000 });
   });
 });
@@ -101,5 +104,71 @@ document.querySelectorAll("[data-file-status]").forEach(function (input) {
   input.addEventListener("change", function () {
     var n = input.files ? input.files.length : 0;
     status.textContent = n ? input.getAttribute("data-chosen").replace("{n}", String(n)) : empty;
+  });
+});
+/* [data-map]: the grid worker's server-drawn map (web/pages/grid_map.py). placePin puts the
+   pin at a latitude / longitude with the projection in the map's data attributes and
+   answers the name of the grid under it (or null). */
+function insidePolygon(x, y, polygon) {
+  var pts = polygon.getAttribute("points").trim().split(/\s+/).map(function (p) {
+    return p.split(",").map(Number);
+  });
+  var inside = false;
+  for (var i = 0, j = pts.length - 1; i < pts.length; j = i++) {
+    var xi = pts[i][0], yi = pts[i][1], xj = pts[j][0], yj = pts[j][1];
+    if ((yi > y) !== (yj > y) && x < (xj - xi) * (y - yi) / (yj - yi) + xi) inside = !inside;
+  }
+  return inside;
+}
+function placePin(lat, lng) {
+  var map = document.querySelector("[data-map]");
+  var pin = document.getElementById("map-pin");
+  if (!map || !pin || isNaN(lat) || isNaN(lng)) return null;
+  var d = map.dataset, pad = Number(d.pad), scale = Number(d.scale);
+  var x = pad + (lng - Number(d.minLng)) * Number(d.squash) * scale;
+  var y = pad + (Number(d.maxLat) - lat) * scale;
+  pin.setAttribute("transform", "translate(" + x.toFixed(1) + "," + y.toFixed(1) + ")");
+  pin.classList.remove("off");
+  var found = null;
+  map.querySelectorAll("polygon[data-grid]").forEach(function (polygon) {
+    polygon.classList.remove("here");
+    if (!found && insidePolygon(x, y, polygon)) found = polygon;
+  });
+  if (found) found.classList.add("here");
+  return found ? found.getAttribute("data-name") : null;
+}
+document.querySelectorAll("[data-locate]").forEach(function (button) {
+  var lat = document.getElementById(button.getAttribute("data-lat"));
+  var lng = document.getElementById(button.getAttribute("data-lng"));
+  var status = document.getElementById(button.getAttribute("data-status"));
+  function show() {
+    var name = placePin(parseFloat(lat.value), parseFloat(lng.value));
+    if (!status || !lat.value || !lng.value) return;
+    status.textContent = name ? button.getAttribute("data-found").replace("{grid}", name)
+      : button.getAttribute("data-outside");
+  }
+  if (lat && lng) {
+    lat.addEventListener("change", show);
+    lng.addEventListener("change", show);
+    if (lat.value && lng.value) show();
+  }
+});
+/* [data-filter-select]: a search box that shows only the options of the named <select>
+   whose data-search text holds what was typed (groups with none left are hidden). */
+document.querySelectorAll("[data-filter-select]").forEach(function (box) {
+  var select = document.getElementById(box.getAttribute("data-filter-select"));
+  if (!select) return;
+  box.addEventListener("input", function () {
+    var words = box.value.trim().toLowerCase();
+    select.querySelectorAll("optgroup").forEach(function (group) {
+      var shown = 0;
+      group.querySelectorAll("option").forEach(function (option) {
+        var hit = !words || (option.getAttribute("data-search") || option.textContent)
+          .toLowerCase().indexOf(words) >= 0;
+        option.hidden = !hit;
+        if (hit) shown += 1;
+      });
+      group.hidden = shown === 0;
+    });
   });
 });
