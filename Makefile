@@ -86,3 +86,18 @@ bench: install
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
+
+# An offline install kit: gridflow and every dependency as wheels in wheelhouse/, for a server
+# without Internet access (README, "Running in production"). Build it on the same Debian
+# release, CPU architecture and Python minor version as the server: numpy, scipy, shapely and
+# psycopg-binary wheels are per platform. Then, on the server:
+#   python3.11 -m venv /opt/gridflow/venv
+#   /opt/gridflow/venv/bin/pip install --no-index --find-links wheelhouse gridflow
+WHEELHOUSE ?= wheelhouse
+.PHONY: wheelhouse
+wheelhouse: $(BIN)/python
+	rm -rf $(WHEELHOUSE)
+	mkdir -p $(WHEELHOUSE)
+	$(BIN)/pip wheel --quiet --wheel-dir $(WHEELHOUSE) .
+	echo '*' > $(WHEELHOUSE)/.gitignore
+	@echo "$$(ls $(WHEELHOUSE)/*.whl | wc -l) wheels in $(WHEELHOUSE)/ ($$(du -sh $(WHEELHOUSE) | cut -f1))"
