@@ -119,12 +119,12 @@ class Rebuilder:
         c = CASES.c
         finals = [name for name, state in self.workflow.states.items() if state.final]
         query = (
-            select(c.state, c.owning_unit, func.coalesce(c.lead_department, ""), func.count())
+            select(c.state, c.owning_unit, c.lead_department, func.count())
             .where(c.state.not_in(finals))
-            .group_by(c.state, c.owning_unit, func.coalesce(c.lead_department, ""))
+            .group_by(c.state, c.owning_unit, c.lead_department)
         )
         for state, unit, department, n in self.conn.execute(query):
-            self.result.open[state, unit, department] = int(n)
+            self.result.open[state, unit, department or ""] = int(n)
 
     def _chunk(self, cases: dict[int, Any]) -> Chunk:
         ids = sorted(cases)
