@@ -140,6 +140,16 @@ PAGES: dict[tuple[str, str], frozenset[Role] | None] = {
     ("GET", "/favicon.ico"): PUBLIC,
     ("GET", "/inbox"): frozenset({H}),
     ("GET", "/grid"): frozenset({G}),
+    # The knowledge base's pages (web/pages/knowledge.py): the desks read, keepers keep.
+    ("GET", "/knowledge"): KB_READERS,
+    ("GET", "/knowledge/panel"): KB_READERS,  # the intake panel's matches
+    ("GET", "/knowledge/{article_id}"): KB_READERS,
+    ("POST", "/knowledge/answer"): frozenset({OP}),  # 直接答复
+    ("GET", "/knowledge/review"): frozenset({H, A}),
+    ("GET", "/knowledge/new"): frozenset({H, A}),
+    ("POST", "/knowledge/new"): frozenset({H, A}),
+    ("POST", "/knowledge/{article_id}"): frozenset({H, A}),
+    ("POST", "/knowledge/{article_id}/{step}"): frozenset({H, A}),
     ("POST", "/grid/report"): frozenset({G}),
     **{("GET", path): BOARD for path in ("/board", "/board/stream", "/board/chart.svg")},
     **{("GET", path): BOARD for path in ("/board/map.svg", "/board/export.xlsx")},

@@ -20,6 +20,7 @@ from web.pages import (
     department,
     dispatcher,
     grid,
+    knowledge,
     operator,
     sessions,
 )
@@ -30,6 +31,7 @@ STATIC = Path(__file__).resolve().parent.parent / "static"
 # Page routers, in order; each feature's pages append theirs.
 PAGE_ROUTERS = [auth, cases, operator, dispatcher, department, grid, board, admin]
 PAGE_ROUTERS += [admin_rules, admin_ops, approvals]
+PAGE_ROUTERS += [knowledge]
 
 
 def install(app: FastAPI) -> None:
