@@ -160,3 +160,13 @@ async def test_a_bad_cursor_is_refused_naming_it(api):
         assert response.json()["error"]["details"][0]["field"] == "cursor"
     both = await api.client.get(CASES, params={"cursor": "x", "offset": 5}, headers=headers)
     assert both.status_code == 422
+
+
+async def test_the_count_stops_at_its_limit_and_says_so(api, monkeypatch):
+    from engine.cases import queries
+
+    monkeypatch.setattr(queries, "COUNT_LIMIT", 3)
+    for i in range(5):
+        await api.file(description=f"第{i}件")
+    answer = (await api.client.get(CASES, headers=api.auth("operator"))).json()
+    assert (answer["total"], answer["total_capped"], len(answer["items"])) == (3, True, 5)

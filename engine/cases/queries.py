@@ -70,9 +70,9 @@ def co_handlers(session: Session, case_ids: list[int]) -> dict[int, list[str]]:
 
 # Newest first; a cursor continues below the last id shown (docs/SEARCH.md).
 NEWEST_FIRST = Keyset("cases", (SortKey("id", col(Case.id), descending=True),))
-# Lists count their rows up to this many and say "more" beyond (a count over a million
-# rows costs what the page itself does not).
-COUNT_LIMIT = 10_000
+# Lists count their rows up to this many and say "more" beyond ("1000+"): a count over a
+# million rows would cost many times the page itself.
+COUNT_LIMIT = 1_000
 
 
 def list_cases(

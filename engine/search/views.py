@@ -79,12 +79,10 @@ def by_text(session: Session, text: str) -> tuple[list[Any], int | None]:
         where.append(_fts_match(term) if sqlite else _SEARCH_TEXT.ilike(_contains(term), "\\"))
     for term in (t for t in terms if len(t) < MIN_TRIGRAM):
         pattern = _contains(term)
+        columns = (col(Case.description), col(Case.address), col(Case.resolution))
+        # SQLite's LIKE already ignores Latin case (its ILIKE would add lower() per row).
         where.append(
-            or_(
-                col(Case.description).ilike(pattern, "\\"),
-                col(Case.address).ilike(pattern, "\\"),
-                col(Case.resolution).ilike(pattern, "\\"),
-            )
+            or_(*(c.like(pattern, "\\") if sqlite else c.ilike(pattern, "\\") for c in columns))
         )
     if long_terms:
         return where, None
