@@ -187,3 +187,17 @@ def test_a_damaged_or_interrupted_backup_is_refused(instance, tmp_path, capsys):
     (backup / "manifest.json").unlink()
     assert main(["restore", str(backup)]) == 2
     assert "interrupted" in capsys.readouterr().err
+
+
+def test_an_unreachable_database_is_a_clear_error(tmp_path, monkeypatch, capsys):
+    url = "postgresql+psycopg://gridflow:s3cret@127.0.0.1:1/gridflow"
+    monkeypatch.setenv("GRIDFLOW_DATABASE_URL", url)
+    monkeypatch.setenv("GRIDFLOW_INSTANCE_DIR", str(tmp_path / "instance"))
+    get_settings.cache_clear()
+    try:
+        assert main(["backup", str(tmp_path / "b")]) == 2
+    finally:
+        get_settings.cache_clear()
+    err = capsys.readouterr().err
+    assert "cannot open the database postgresql+psycopg://gridflow:***@127.0.0.1:1" in err
+    assert "s3cret" not in err

@@ -35,6 +35,7 @@ from typing import Any
 
 from sqlalchemy import inspect
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import OperationalError
 
 from engine.audit import checkpoints_file
 from engine.db import make_engine
@@ -134,6 +135,8 @@ def _dump_database(instance: Instance, target: Path) -> tuple[str | None, str]:
     try:
         with db.connect() as connection:
             revision = current_revision(connection)
+    except OperationalError as exc:
+        raise _unreachable(instance, exc) from None
     finally:
         db.dispose()
     if instance.is_sqlite:
@@ -284,8 +287,15 @@ def _has_tables(instance: Instance) -> bool:
     db = make_engine(instance.database_url)
     try:
         return bool(inspect(db).get_table_names())
+    except OperationalError as exc:
+        raise _unreachable(instance, exc) from None
     finally:
         db.dispose()
+
+
+def _unreachable(instance: Instance, exc: OperationalError) -> BackupError:
+    where = instance.url.render_as_string(hide_password=True)
+    return BackupError(f"cannot open the database {where}: {str(exc.orig).strip()}")
 
 
 def _restore_database(instance: Instance, source: Path, file: str) -> None:
