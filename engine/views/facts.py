@@ -52,6 +52,7 @@ class Pending:
         self.lights: dict[int, dict[str, dict[str, Any]]] = {}  # case → stage → row (loaded)
         self.changed_lights: dict[tuple[int, str], dict[str, Any]] = {}
         self.dropped_lights: set[tuple[int, str]] = set()
+        self.stored_lights: set[tuple[int, str]] = set()  # rows the database has
         self.late: list[dict[str, Any]] = []
         self.escalations: dict[int, dict[str, Any] | None] = {}  # None: the case closed
         self.leads: dict[int, str | None] = {}  # case → lead department after its last step
@@ -85,7 +86,8 @@ class Pending:
 
     def drop_light(self, case_id: int, stage: str) -> None:
         self.changed_lights.pop((case_id, stage), None)
-        self.dropped_lights.add((case_id, stage))
+        if (case_id, stage) in self.stored_lights:  # else it never reached the database
+            self.dropped_lights.add((case_id, stage))
 
     def late_run(self, row: dict[str, Any], generation: int, day: date) -> None:
         keys = ("case_id", "stage", "unit", "department", "category")
@@ -112,16 +114,18 @@ class Pending:
             for (s, u, d), n in self.open.items()
             if n
         ]
-        add_up(connection, OPEN, opened, ("state", "unit", "department"), ("cases",))
+        add_up(connection, OPEN, opened, ("state", "unit", "department"))
         days = [
             {"day": d, "unit": u, "department": dep, "category": c}
             | {k: counts.get(k, 0) for k in DAY_KEYS}
             for (d, u, dep, c), counts in self.days.items()
         ]
-        add_up(connection, DAYS, days, ("day", "unit", "department", "category"), DAY_KEYS)
+        add_up(connection, DAYS, days, ("day", "unit", "department", "category"))
         if self.dropped_lights:
             delete_keys(connection, LIGHTS, ("case_id", "stage"), self.dropped_lights)
         replace(connection, LIGHTS, list(self.changed_lights.values()), ("case_id", "stage"))
+        self.stored_lights |= self.changed_lights.keys()
+        self.stored_lights -= self.dropped_lights
         if self.late:
             connection.execute(LATE.insert(), self.late)
         closed = [case_id for case_id, row in self.escalations.items() if row is None]
@@ -133,49 +137,55 @@ class Pending:
         self.changed_lights, self.dropped_lights = {}, set()
 
 
-def _insert(connection: Connection, table: Table) -> Any:
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table)
+_STATEMENTS: dict[tuple[str, str, str], Any] = {}
+
+
+def _upsert(connection: Connection, table: Table, keys: tuple[str, ...], add: bool) -> Any:
+    """INSERT … ON CONFLICT (keys) DO UPDATE: adding the counts (``add``) or replacing every
+    other column; built once per dialect and table."""
+    name = connection.dialect.name
+    found = _STATEMENTS.get((name, table.name, "add" if add else "replace"))
+    if found is None:
+        dialect = postgresql if name == "postgresql" else sqlite
+        statement = dialect.insert(table)
+        others = [c.name for c in table.columns if c.name not in keys]
+        if add:
+            values = {c: table.c[c] + statement.excluded[c] for c in others}
+        else:
+            values = {c: statement.excluded[c] for c in others}
+        found = statement.on_conflict_do_update(index_elements=list(keys), set_=values)
+        _STATEMENTS[name, table.name, "add" if add else "replace"] = found
+    return found
 
 
 def add_up(
-    connection: Connection,
-    table: Table,
-    rows: list[dict[str, Any]],
-    keys: tuple[str, ...],
-    counts: tuple[str, ...],
+    connection: Connection, table: Table, rows: list[dict[str, Any]], keys: tuple[str, ...]
 ) -> None:
-    """INSERT … ON CONFLICT (keys) DO UPDATE SET count = count + excluded.count."""
-    if not rows:
-        return
-    rows.sort(key=lambda row: tuple(row[k] for k in keys))  # one lock order for all writers
-    statement = _insert(connection, table)
-    statement = statement.on_conflict_do_update(
-        index_elements=list(keys),
-        set_={name: table.c[name] + statement.excluded[name] for name in counts},
-    )
-    connection.execute(statement, rows)
+    """Add each row's counts to the stored row of its key (inserted at 0 first)."""
+    if rows:
+        rows.sort(key=lambda row: tuple(row[k] for k in keys))  # one lock order for all writers
+        connection.execute(_upsert(connection, table, keys, add=True), rows)
 
 
 def replace(
     connection: Connection, table: Table, rows: list[dict[str, Any]], keys: tuple[str, ...]
 ) -> None:
-    """INSERT … ON CONFLICT (keys) DO UPDATE SET every other column."""
-    if not rows:
-        return
-    columns = [c.name for c in table.columns]
-    rows = [{name: row.get(name) for name in columns} for row in rows]
-    statement = _insert(connection, table)
-    statement = statement.on_conflict_do_update(
-        index_elements=list(keys),
-        set_={name: statement.excluded[name] for name in columns if name not in keys},
-    )
-    connection.execute(statement, rows)
+    """Insert each row, or replace the stored row of its key."""
+    if rows:
+        columns = [c.name for c in table.columns]
+        rows = [{name: row.get(name) for name in columns} for row in rows]
+        connection.execute(_upsert(connection, table, keys, add=False), rows)
+
+
+_DELETES: dict[tuple[str, tuple[str, ...]], Any] = {}
 
 
 def delete_keys(
     connection: Connection, table: Table, keys: tuple[str, ...], values: set[tuple[Any, ...]]
 ) -> None:
-    where = and_(*(table.c[k] == bindparam(f"key_{k}") for k in keys))
+    statement = _DELETES.get((table.name, keys))
+    if statement is None:
+        where = and_(*(table.c[k] == bindparam(f"key_{k}") for k in keys))
+        statement = _DELETES[table.name, keys] = delete(table).where(where)
     params = [{f"key_{k}": v for k, v in zip(keys, value, strict=True)} for value in values]
-    connection.execute(delete(table).where(where), params)
+    connection.execute(statement, params)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
 from engine import rowbuffer
@@ -34,6 +34,7 @@ from engine.views.models import ViewStageLight
 
 ASSIGNING = ("dispatch", "redispatch")  # the actions that set the lead department
 LIGHTS = ViewStageLight.__table__  # type: ignore[attr-defined]
+_OF_CASE = select(LIGHTS).where(LIGHTS.c.case_id == bindparam("case_id"))
 
 
 class ViewsHook:
@@ -127,11 +128,9 @@ class ViewsHook:
             if rowbuffer.is_unwritten(session, case_id):
                 found = {}
             else:
-                query = select(LIGHTS).where(LIGHTS.c.case_id == case_id)
-                found = {
-                    row["stage"]: dict(row)
-                    for row in session.connection().execute(query).mappings()
-                }
+                rows = session.connection().execute(_OF_CASE, {"case_id": case_id}).mappings()
+                found = {row["stage"]: dict(row) for row in rows}
+                pending.stored_lights.update((case_id, stage) for stage in found)
             pending.lights[case_id] = found
         return found
 
