@@ -157,7 +157,7 @@ class Person:
         self.page.fill("#username", username)
         self.page.fill("#password", DEMO_PASSWORD)
         self.page.press("#password", "Enter")
-        self.page.wait_for_url(self.server.url + "/")
+        self.page.wait_for_url(lambda url: "/login" not in url)  # the role's work page
         check_page(self.page)
 
     def logout(self) -> None:

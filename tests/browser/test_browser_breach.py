@@ -72,14 +72,14 @@ def test_breach_turns_the_board_red_live(tmp_path, db_url):
             desk.login("dispatcher")
             desk.goto("/dispatch")
             item = desk.page.locator(f'article.queue-item[data-case="{queued}"]')
-            expect(item).to_contain_text("default")
+            expect(item).to_contain_text("要求人工派遣")  # the default row, in words
             shot(desk.page, "23-dispatch-queue")
             item.get_by_label("派往").select_option("CG-0101")
             item.get_by_role("button", name="派遣").click()
             desk.page.wait_for_url(re.compile(r"/dispatch\?unit=00&done=dispatch"))
             expect(desk.page.locator(f'article[data-case="{queued}"]')).to_have_count(0)
             desk.goto(f"/cases/{queued}")
-            expect(desk.page.locator(".explain")).to_contain_text("由调度员 dispatcher 人工派遣")
+            expect(desk.page.locator(".explain")).to_contain_text("由调度员 李调度 人工派遣")
             desk.logout()
 
             desk.login("admin")

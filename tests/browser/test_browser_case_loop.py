@@ -63,7 +63,7 @@ def test_case_loop_through_the_pages(tmp_path, db_url):
             page.wait_for_url(re.compile(r"/cases/\d+\?done=register"))
             check_case = page.locator("h1 .state")
             expect(check_case).to_have_attribute("data-state", "assigned")
-            expect(page.locator(".explain")).to_contain_text("sanitation-01")
+            expect(page.locator(".explain")).to_contain_text("东湖区环卫")
             expect(page.locator(".explain")).to_contain_text("东湖区环境卫生管理处")
             case_path = page.url.split("?")[0].replace(server.url, "")
             shot(page, "04-case-assigned")

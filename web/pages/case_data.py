@@ -172,7 +172,7 @@ def _condition(name: str, value: Any, v: View) -> str:
     if name == "category":
         return f"{label} {v.category(str(value))}"
     if name == "area":
-        return f"{label} {value} {v.unit(str(value))}"
+        return f"{label} {v.unit(str(value))}"
     if isinstance(value, list | tuple):
         value = "、".join(str(x) for x in value)
     return f"{label} {value}"
