@@ -253,3 +253,35 @@ def test_a_csv_export_lands_and_names_the_column_of_a_bad_row(ctx, cli, tmp_path
         (error,) = list(csv.DictReader(handle))
     assert (error["row"], error["ticket_no"], error["field"]) == ("4", "GD3", "satisfaction")
     assert findings(ctx) == []
+
+
+def test_ids_taken_by_another_writer_meanwhile_are_given_up(ctx, tmp_path, monkeypatch):
+    """On SQLite the ids of a chunk are reserved before it lands: a case filed in between
+    takes one of them, and the batch is made again with new ids."""
+    from audit_support import make_cases
+
+    from engine.history import service
+    from engine.history.service import HistoryImport, read_jsonl
+
+    source = tmp_path / "history.jsonl"
+    lines = generate(ctx, 30)
+    write_lines(source, lines)
+    reserve, calls = service.reserve_ids, []
+
+    def reserve_then_someone_files(connection, count, above=0):
+        ids = reserve(connection, count, above)
+        if not calls and connection.dialect.name == "sqlite":
+            make_cases(ctx, 1)  # another writer, before the batch lands
+        calls.append(ids)
+        return ids
+
+    monkeypatch.setattr(service, "reserve_ids", reserve_then_someone_files)
+    importer = HistoryImport(
+        ctx.db, ctx.clock, ctx.workflow, ctx.city, ctx.calendars, ctx.audit_keys, batch=20
+    )
+    report = importer.run(read_jsonl(source), errors=lambda bad: None)
+    assert (report.landed, report.errors) == (30, 0)
+    if ctx.db.dialect.name == "sqlite":  # the first chunk was made again
+        assert len(calls) == 3 and calls[1][0] > calls[0][0]
+    assert len(imported(ctx)) == 30
+    assert findings(ctx) == []

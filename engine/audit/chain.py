@@ -103,8 +103,9 @@ class NewEvent:
 _EVENT_FIELDS = tuple(f.name for f in fields(NewEvent))
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+_dumps = json.JSONEncoder(
+    ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str
+).encode  # one encoder for every event: json.dumps would build one per call
 
 
 def canonical(event: EventLike) -> str:
@@ -133,7 +134,7 @@ def plain_hash(prev_hash: str, event: EventLike) -> str:
 
 def event_mac(key: AuditKey, prev_hash: str, event: EventLike) -> str:
     message = (prev_hash + canonical(event)).encode("utf-8")
-    return hmac.new(key.secret, message, hashlib.sha256).hexdigest()
+    return hmac.digest(key.secret, message, "sha256").hex()
 
 
 def _text(value: Any) -> str:

@@ -1,34 +1,39 @@
 """A batch of replayed cases written in one transaction, one executemany per table.
 
-The case ids are taken first (a database sequence on PostgreSQL; on SQLite the highest id
-under the write lock), so each case's audit events are built, chained and hashed by
-``engine.audit`` before anything is written, and the case row goes out once, complete with
-its version and audit head. The rows wait in the transaction's row buffer
-(``engine.rowbuffer``): cases, events and the lead department's task for every case; for a
-case still open, the run of its current SLA stage and that run's timers, made by the engine's
-own clock and timer functions (``engine.sla``, ``engine.timers.plan``) as if the case had
-just entered its state. Before the commit each ``BatchSink`` sees the landed batch in the
-same transaction: the seam where facts kept per batch (read models) are fed.
+Each case's ids are reserved before its rows are made (a database sequence on PostgreSQL;
+on SQLite the ids above the highest, checked again under the write lock when the batch
+lands), so its audit events are built, chained and MAC'd by ``engine.audit`` where the
+case is replayed, possibly in a worker process (``Shaper``), and the case row goes out
+once, complete with its version and audit head. A batch lands as one executemany per table
+(cases, events numbered on the global audit sequence, the lead department's task); for a
+case still open, the run of its current SLA stage and that run's timers go through the
+row buffer, made by the engine's own clock and timer functions (``engine.sla``,
+``engine.timers.plan``) as if the case had just entered its state. Before the commit each
+``BatchSink`` sees the landed batch in the same transaction: the seam where facts kept per
+batch (read models) are fed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from types import SimpleNamespace
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, bindparam, false, func, select, text, update
+from sqlalchemy.engine import Dialect
 from sqlmodel import Session
 
 from engine import rowbuffer
 from engine.audit import AuditKey, AuditKeys, NewEvent, event_mac, new_event
+from engine.audit.sequence import number_events
 from engine.cases.effects import TASKS
 from engine.cases.models import Case
 from engine.cases.rows import CASES, EVENTS
 from engine.city.directory import CityDirectory
 from engine.durations import parse_duration
+from engine.history.bulk import TableRows, insert_keys
 from engine.history.replay import IMPORTED, ReplayedCase
 from engine.sla import clocks, runs
 from engine.sla.calendars import CityCalendars
@@ -36,6 +41,10 @@ from engine.sla.limits import SlaSettings, stage_limit
 from engine.timers.plan import plan_clock
 
 _case_row = rowbuffer.columns_of(CASES)
+# A NewEvent's attributes are its row's columns but ``gseq``, numbered as the batch lands.
+_EVENT_ATTRS = frozenset(field.name for field in fields(NewEvent))
+_EVENT_KEYS = tuple(name for name in insert_keys(EVENTS) if name != "id")
+_TASK_KEYS = tuple(name for name in insert_keys(TASKS) if name != "id")
 _LANDED = select(CASES.c.external_id).where(
     CASES.c.channel == IMPORTED, CASES.c.external_id.in_(bindparam("ids", expanding=True))
 )
@@ -54,6 +63,25 @@ class LandedCase:
     events: list[NewEvent]
 
 
+@dataclass(slots=True)
+class CaseRows:
+    """One replayed case as it lands: its rows as the driver takes them, made where it was
+    replayed. ``open``: the replayed case, for a case still open (its clock starts as it
+    lands); ``landed``: the case and its events, kept when batch sinks want them."""
+
+    old_id: str
+    id: int
+    case: tuple[Any, ...]
+    events: list[tuple[Any, ...]]  # without their global sequence numbers
+    task: tuple[Any, ...] | None
+    open: ReplayedCase | None = None
+    landed: LandedCase | None = None
+
+
+class IdsTaken(Exception):
+    """Another writer took ids this batch reserved (SQLite): the batch is made again."""
+
+
 class BatchSink(Protocol):
     def land(self, session: Session, batch: Sequence[LandedCase]) -> None:
         """Write what this sink keeps of ``batch``, in the batch's own transaction."""
@@ -67,13 +95,47 @@ def landed_ids(connection: Connection, old_ids: Sequence[str]) -> set[str]:
     return set(connection.execute(_LANDED, {"ids": list(old_ids)}).scalars())
 
 
-def allocate_ids(connection: Connection, count: int) -> list[int]:
-    """``count`` new case ids, reserved for this transaction."""
+def reserve_ids(connection: Connection, count: int, above: int = 0) -> list[int]:
+    """``count`` new case ids: from the sequence on PostgreSQL (never handed out again);
+    on SQLite the ``count`` ids above the highest case id and ``above`` (a reservation, not
+    a lock: ``Lander.land`` checks them again under the write lock)."""
     if connection.dialect.name == "postgresql":
         return sorted(connection.execute(_PG_IDS, {"count": count}).scalars())
-    connection.execute(_SQLITE_LOCK)
-    top = connection.execute(select(func.max(CASES.c.id))).scalar() or 0
+    top = max(connection.execute(select(func.max(CASES.c.id))).scalar() or 0, above)
     return list(range(top + 1, top + 1 + count))
+
+
+class Shaper:
+    """A replayed case's rows as they land: the case row, its audit events chained and MAC'd
+    with the current audit key, the lead department's task, each converted for the driver
+    (``engine.history.bulk``). Needs no database: it runs in the import's worker processes."""
+
+    def __init__(self, dialect: Dialect, key: AuditKey, keep: bool = False) -> None:
+        self.key, self.keep = key, keep
+        self.cases = TableRows(CASES, insert_keys(CASES), dialect)
+        self.events = TableRows(EVENTS, _EVENT_KEYS, dialect, _EVENT_ATTRS)
+        self.tasks = TableRows(TASKS, _TASK_KEYS, dialect)
+        self.gseq = self.events.order.index("gseq")
+
+    def rows(self, case_id: int, case: ReplayedCase) -> CaseRows:
+        row = _case_row(case.row) | {"id": case_id, "version": len(case.entries)}
+        events = _events(self.key, row, case)
+        row["audit_head"] = events[-1].hash
+        lead = case.row["lead_department"]
+        task = None
+        if lead is not None:
+            values = {"case_id": case_id, "department": lead, "lead": True, "done": False}
+            task = self.tasks.row(values)
+        event_row = self.events.row_of
+        return CaseRows(
+            case.old_id,
+            case_id,
+            self.cases.row(row),
+            [event_row(event) for event in events],
+            task,
+            case if case.is_open else None,
+            LandedCase(case_id, case, events) if self.keep else None,
+        )
 
 
 class Lander:
@@ -82,53 +144,64 @@ class Lander:
         city: CityDirectory,
         calendars: CityCalendars,
         keys: AuditKeys,
+        dialect: Dialect,
         sinks: Sequence[BatchSink] = (),
     ) -> None:
         self.city, self.calendars, self.sinks = city, calendars, list(sinks)
         self.keys = keys
         self.settings = SlaSettings.of(city)
+        self.shape = Shaper(dialect, keys.current(), keep=bool(self.sinks))
 
-    def land(self, session: Session, batch: Sequence[ReplayedCase], now: datetime) -> int:
+    def land(self, session: Session, batch: Sequence[CaseRows], now: datetime) -> int:
         """Write ``batch`` in ``session``'s transaction (the caller commits); the number of
-        open cases among it. ``now``: when the open cases' timers are set."""
+        open cases among it. ``now``: when the open cases' timers are set. ``IdsTaken``
+        when another writer took one of the batch's ids since they were reserved."""
         connection = session.connection()
-        ids = allocate_ids(connection, len(batch))
-        key = self.keys.current()
-        landed = []
-        for case_id, case in zip(ids, batch, strict=True):
-            row = _case_row(case.row) | {"id": case_id, "version": len(case.entries)}
-            events = _events(key, row, case)
-            row["audit_head"] = events[-1].hash
-            rowbuffer.add(session, CASES, row)
-            landed.append(LandedCase(case_id, case, events))
+        if connection.dialect.name == "sqlite":
+            connection.execute(_SQLITE_LOCK)
+            top = connection.execute(select(func.max(CASES.c.id))).scalar() or 0
+            if top >= min(item.id for item in batch):
+                raise IdsTaken(top)
+        shape = self.shape
+        shape.cases.insert(connection, [item.case for item in batch])
+        events = [event for item in batch for event in item.events]
+        numbers = [{} for _ in events]
+        number_events(connection, numbers)  # the global audit sequence, in this transaction
+        at = shape.gseq
+        shape.events.insert(
+            connection,
+            [
+                (*event[:at], number["gseq"], *event[at + 1 :])
+                for event, number in zip(events, numbers, strict=True)
+            ],
+        )
+        shape.tasks.insert(connection, [item.task for item in batch if item.task is not None])
         buffer = rowbuffer.buffer(session)
-        for item in landed:
-            for event in item.events:
-                rowbuffer.add(session, EVENTS, event.row())
         opened = 0
-        for item in landed:
-            lead = item.case.row["lead_department"]
-            if lead is not None:
-                task = {"case_id": item.id, "department": lead, "lead": True, "done": False}
-                rowbuffer.add(session, TASKS, task)
-            if item.case.is_open:
+        for item in batch:
+            if item.open is not None:
                 buffer.unwritten.add(item.id)  # none of its clocks is stored: no read
-                self._start_clock(session, item, now)
+                self._start_clock(session, item.id, item.open, now)
                 opened += 1
-        for sink in self.sinks:
-            sink.land(session, landed)
+        if self.sinks:
+            landed = [item.landed for item in batch]
+            assert all(landed), "the batch was shaped without keeping its cases for the sinks"
+            for sink in self.sinks:
+                sink.land(session, landed)  # type: ignore[arg-type]
         rowbuffer.flush(session)
         return opened
 
-    def _start_clock(self, session: Session, item: LandedCase, now: datetime) -> None:
+    def _start_clock(
+        self, session: Session, case_id: int, case: ReplayedCase, now: datetime
+    ) -> None:
         """The open case's current stage run and its timers, as the SLA hook makes them."""
-        run = item.case.run
+        run = case.run
         assert run is not None
         city = self.city
         calendar = self.calendars.get(session, now)
-        limit = stage_limit(Case(**item.case.row), run.stage, city, self.settings)
+        limit = stage_limit(Case(**case.row), run.stage, city, self.settings)
         clock = runs.start(
-            session, item.id, run.stage, limit, run.started_at, calendar, run.generation
+            session, case_id, run.stage, limit, run.started_at, calendar, run.generation
         )
         for change, at, duration in run.changes:
             if change == "pause":

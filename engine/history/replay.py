@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from engine.cases.models import Urgency
 from engine.cases.workflow import TransitionSpec, Workflow
 from engine.city.directory import CityDirectory
-from engine.history.records import HistoryRecord, RecordError
+from engine.history.records import HistoryRecord, RecordError, Step
 
 IMPORTED = "imported"  # the channel of every imported case
 ACTOR = "history-import"  # who took a step the old system does not name
@@ -27,6 +27,7 @@ OPEN_STATES = ("assigned", "in_progress", "suspended")
 ROLES = ("handler", "operator", "grid_worker", "dispatcher", "supervisor", "system", "admin")
 UNRECORDED = "原系统未记录"  # a required text the old system did not keep
 _STEP_KEYS = ("at", "by", "action")
+_DATA = tuple(name for name in Step.model_fields if name not in _STEP_KEYS)  # the event's data
 
 
 @dataclass(slots=True)
@@ -101,7 +102,7 @@ class Replayer:
             if at < previous:
                 raise RecordError(f"{where}.at", "earlier than the step before it")
             previous = at
-            data = step.model_dump(exclude_none=True, exclude=set(_STEP_KEYS))
+            data = {name: value for name in _DATA if (value := getattr(step, name)) is not None}
             spec = self._transition(where, step.action, state, data, record)
             role = next(role for role in ROLES if role in spec.roles)
             dest = spec.dest or state

@@ -1,19 +1,23 @@
 """Importing a city's history: records in, cases landed a batch per transaction.
 
-Records are read once, as a stream: each is validated (``HistoryRecord``) and replayed on
-the workflow; a bad one goes to the error sink with its line and field. Valid ones gather
-into batches; before a batch lands, the old-system ids already imported are looked up
-(the unique key on the case's channel and external id), so a re-run, or a run resumed after
-a crash, skips what landed and writes the rest. A crash loses at most the batch whose
-transaction was open.
+Records are read once, as a stream, in chunks of a batch: each is validated
+(``HistoryRecord``), replayed on the workflow and shaped into its rows (in worker processes
+with ``workers``, while the batches before it are written); a bad one goes to the error
+sink with its line and field. Before a batch lands, the old-system ids already imported are
+looked up (the unique key on the case's channel and external id), so a re-run, or a run
+resumed after a crash, skips what landed and writes the rest. A crash loses at most the
+batch whose transaction was open.
 """
 
 from __future__ import annotations
 
+import gc
 import json
+import multiprocessing
 import threading
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,13 +30,22 @@ from engine.cases.workflow import Workflow
 from engine.city.directory import CityDirectory
 from engine.clock import Clock
 from engine.db import new_session
-from engine.history.landing import BatchSink, Lander, landed_ids
+from engine.history.landing import (
+    BatchSink,
+    CaseRows,
+    IdsTaken,
+    Lander,
+    Shaper,
+    landed_ids,
+    reserve_ids,
+)
 from engine.history.records import HistoryRecord, RecordError, validation_errors
-from engine.history.replay import ReplayedCase, Replayer
+from engine.history.replay import Replayer
 from engine.sla.calendars import CityCalendars
 
 BATCH = 2000
 _SQLITE_WRITER = threading.Lock()  # this process's imports take turns on SQLite's one writer
+Outcome = CaseRows | list["BadRecord"]  # a record's rows, or what is wrong with it
 
 
 @dataclass(frozen=True)
@@ -72,6 +85,9 @@ Progress = Callable[[int, int], None]  # records handled so far, position in the
 
 
 class HistoryImport:
+    """``workers``: processes that validate, replay and shape the records (their audit
+    events MAC'd) while this one writes the batches before them; 0 does it all here."""
+
     def __init__(
         self,
         db: Engine,
@@ -82,69 +98,156 @@ class HistoryImport:
         keys: AuditKeys,
         *,
         batch: int = BATCH,
+        workers: int = 0,
         sinks: Sequence[BatchSink] = (),
         after_batch: Callable[[ImportReport], None] | None = None,
     ) -> None:
         if batch < 1:
             raise ValueError("batch must be at least 1")
-        self.db, self.clock, self.batch = db, clock, batch
+        if workers < 0:
+            raise ValueError("workers must be 0 or more")
+        self.db, self.clock, self.batch, self.workers = db, clock, batch, workers
         self.replayer = Replayer(workflow, city)
-        self.lander = Lander(city, calendars, keys, sinks)
+        self.lander = Lander(city, calendars, keys, db.dialect, sinks)
         self.after_batch = after_batch
+        self._top = 0  # the highest case id reserved so far (SQLite)
 
     def run(
         self, items: Iterable[Item], errors: ErrorSink, progress: Progress | None = None
     ) -> ImportReport:
         report = ImportReport()
-        pending: list[ReplayedCase] = []
-        position = 0
-        for item in items:
-            report.records += 1
-            position = item.position
-            try:
-                if item.problem is not None:
-                    raise _Invalid([RecordError(*item.problem)])
-                pending.append(self.replayer.replay(item.line, _validate(item.record)))
-            except RecordError as exc:
-                report.errors += 1
-                errors(_bad(item, exc))
-            except _Invalid as exc:
-                report.errors += len(exc.errors)
-                for error in exc.errors:
-                    errors(_bad(item, error))
-            if len(pending) >= self.batch:
-                self._land(pending, report)
-                pending = []
+        with _few_collections():
+            for chunk, outcomes in self._shaped(_chunks(items, self.batch)):
+                fresh: list[CaseRows] = []
+                for outcome in outcomes:
+                    if isinstance(outcome, CaseRows):
+                        fresh.append(outcome)
+                    else:
+                        report.errors += len(outcome)
+                        for bad in outcome:
+                            errors(bad)
+                report.records += len(chunk)
+                if fresh:
+                    self._land(chunk, fresh, report)
                 if progress:
-                    progress(report.records, position)
-        if pending:
-            self._land(pending, report)
-        if progress:
-            progress(report.records, position)
+                    progress(report.records, chunk[-1].position)
         return report
 
-    def _land(self, batch: list[ReplayedCase], report: ImportReport) -> None:
+    def _shaped(self, chunks: Iterator[list[Item]]) -> Iterator[tuple[list[Item], list[Outcome]]]:
+        """Each chunk with its records' outcomes, in order; made ahead by the workers."""
+        if self.workers == 0 or "fork" not in multiprocessing.get_all_start_methods():
+            for chunk in chunks:
+                yield chunk, self._shape(chunk)
+            return
+        global _WORK
+        _WORK = (self.replayer, self.lander.shape)  # the workers inherit it
+        ahead: deque[tuple[list[Item], Any]] = deque()
+        with multiprocessing.get_context("fork").Pool(self.workers) as pool:
+            for chunk in chunks:
+                ahead.append((chunk, pool.apply_async(_work, (chunk, self._reserve(len(chunk))))))
+                if len(ahead) > 2 * self.workers:
+                    done, result = ahead.popleft()
+                    yield done, result.get()
+            while ahead:
+                done, result = ahead.popleft()
+                yield done, result.get()
+        _WORK = None
+
+    def _shape(self, chunk: list[Item]) -> list[Outcome]:
+        return shape_chunk(self.replayer, self.lander.shape, chunk, self._reserve(len(chunk)))
+
+    def _reserve(self, count: int) -> int:
+        """The first of ``count`` case ids reserved for a chunk's records."""
+        with self.db.connect() as connection:
+            ids = reserve_ids(connection, count, self._top)
+            connection.commit()
+        self._top = ids[-1]
+        return ids[0]
+
+    def _land(self, chunk: list[Item], fresh: list[CaseRows], report: ImportReport) -> None:
         writer = _SQLITE_WRITER if self.db.dialect.name == "sqlite" else nullcontext()
-        with writer, new_session(self.db) as session:
+        while True:
             try:
-                seen = landed_ids(session.connection(), [case.old_id for case in batch])
-                fresh: list[ReplayedCase] = []
-                for case in batch:
-                    if case.old_id in seen:
-                        report.skipped += 1
-                    else:
-                        seen.add(case.old_id)
-                        fresh.append(case)
-                if fresh:
-                    report.open += self.lander.land(session, fresh, self.clock.now())
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
-        report.landed += len(fresh)
+                with writer, new_session(self.db) as session:
+                    try:
+                        seen = landed_ids(session.connection(), [case.old_id for case in fresh])
+                        batch: list[CaseRows] = []
+                        for case in fresh:
+                            if case.old_id not in seen:
+                                seen.add(case.old_id)
+                                batch.append(case)
+                        opened = self.lander.land(session, batch, self.clock.now()) if batch else 0
+                        session.commit()
+                    except BaseException:
+                        session.rollback()
+                        raise
+                break
+            except IdsTaken:  # another writer took some of the ids: made again with new ones
+                fresh = [case for case in self._shape(chunk) if isinstance(case, CaseRows)]
+        report.skipped += len(fresh) - len(batch)
+        report.landed += len(batch)
+        report.open += opened
         report.batches += 1
         if self.after_batch:
             self.after_batch(report)
+
+
+def shape_chunk(
+    replayer: Replayer, shaper: Shaper, chunk: list[Item], first_id: int
+) -> list[Outcome]:
+    """Each record of ``chunk`` validated, replayed and shaped, the valid ones numbered from
+    ``first_id`` on; or its bad records."""
+    outcomes: list[Outcome] = []
+    case_id = first_id
+    for item in chunk:
+        try:
+            if item.problem is not None:
+                raise _Invalid([RecordError(*item.problem)])
+            case = replayer.replay(item.line, _validate(item.record))
+        except RecordError as exc:
+            outcomes.append([_bad(item, exc)])
+            continue
+        except _Invalid as exc:
+            outcomes.append([_bad(item, error) for error in exc.errors])
+            continue
+        outcomes.append(shaper.rows(case_id, case))
+        case_id += 1
+    return outcomes
+
+
+_WORK: tuple[Replayer, Shaper] | None = None
+
+
+def _work(chunk: list[Item], first_id: int) -> list[Outcome]:
+    assert _WORK is not None
+    return shape_chunk(*_WORK, chunk, first_id)
+
+
+def _chunks(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
+    chunk: list[Item] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+@contextmanager
+def _few_collections() -> Iterator[None]:
+    """The cyclic garbage collector kept out of the way of a bulk run: what exists before it
+    is frozen (never scanned again) and young objects are collected ten times less often.
+    A batch's objects hold no cycles; they are freed by reference counting."""
+    before = gc.get_threshold()
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(max(before[0], 10_000), before[1], before[2])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+        gc.unfreeze()
 
 
 class _Invalid(Exception):

@@ -9,6 +9,7 @@ previous run landed.
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from datetime import date
 from pathlib import Path
@@ -87,7 +88,7 @@ def cmd_import_history(args: argparse.Namespace) -> int:
     try:
         importer = HistoryImport(
             ctx.db, ctx.clock, ctx.workflow, ctx.city, ctx.calendars, ctx.audit_keys,
-            batch=args.batch,
+            batch=args.batch, workers=_workers(args.workers),
         )  # fmt: skip
         items = read_history(path) if spreadsheet else read_jsonl(path)
         total = None if spreadsheet else path.stat().st_size
@@ -134,6 +135,14 @@ def _summary(report: ImportReport, seconds: float) -> None:
     )
 
 
+def _workers(asked: int | None) -> int:
+    """Worker processes: as asked, else one per CPU beyond the first (none on one CPU)."""
+    if asked is not None:
+        return asked
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max((cpus or 1), 1) if (cpus or 1) > 1 else 0
+
+
 def _errors_path(path: Path, spreadsheet: bool) -> Path:
     return path.with_suffix(".errors.csv" if spreadsheet else ".errors.jsonl")
 
@@ -148,6 +157,12 @@ def add_import_parser(kinds: argparse._SubParsersAction) -> None:
         "--errors", help="where to write bad records (default FILE.errors.jsonl or .csv)"
     )
     history.add_argument("--batch", type=int, default=2000, help="cases per transaction")
+    history.add_argument(
+        "--workers",
+        type=int,
+        help="processes that validate and replay records while this one writes "
+        "(default: one per CPU; 0: none)",
+    )
     history.add_argument("--quiet", action="store_true", help="no progress bar")
     history.set_defaults(func=cmd_import_history)
 
