@@ -13,12 +13,12 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Table, and_, bindparam, delete
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Table
 from sqlmodel import Session
 
 from engine import rowbuffer
 from engine.cases.models import Case
+from engine.views import statements
 from engine.views.models import (
     DAY_KEYS,
     ViewEscalation,
@@ -127,35 +127,16 @@ class Pending:
         self.stored_lights |= self.changed_lights.keys()
         self.stored_lights -= self.dropped_lights
         if self.late:
-            connection.execute(LATE.insert(), self.late)
-        closed = [case_id for case_id, row in self.escalations.items() if row is None]
+            columns = [c.name for c in LATE.columns]
+            late = [{name: row[name] for name in columns} for row in self.late]
+            statements.insert(LATE).many(connection, late)
+        closed = {(case_id,) for case_id, row in self.escalations.items() if row is None}
         if closed:
-            connection.execute(delete(ESCALATIONS).where(ESCALATIONS.c.case_id.in_(closed)))
+            delete_keys(connection, ESCALATIONS, ("case_id",), closed)
         kept = [row for row in self.escalations.values() if row is not None]
         replace(connection, ESCALATIONS, kept, ("case_id",))
         self.open, self.days, self.late, self.escalations = Counter(), {}, [], {}
         self.changed_lights, self.dropped_lights = {}, set()
-
-
-_STATEMENTS: dict[tuple[str, str, str], Any] = {}
-
-
-def _upsert(connection: Connection, table: Table, keys: tuple[str, ...], add: bool) -> Any:
-    """INSERT … ON CONFLICT (keys) DO UPDATE: adding the counts (``add``) or replacing every
-    other column; built once per dialect and table."""
-    name = connection.dialect.name
-    found = _STATEMENTS.get((name, table.name, "add" if add else "replace"))
-    if found is None:
-        dialect = postgresql if name == "postgresql" else sqlite
-        statement = dialect.insert(table)
-        others = [c.name for c in table.columns if c.name not in keys]
-        if add:
-            values = {c: table.c[c] + statement.excluded[c] for c in others}
-        else:
-            values = {c: statement.excluded[c] for c in others}
-        found = statement.on_conflict_do_update(index_elements=list(keys), set_=values)
-        _STATEMENTS[name, table.name, "add" if add else "replace"] = found
-    return found
 
 
 def add_up(
@@ -164,7 +145,7 @@ def add_up(
     """Add each row's counts to the stored row of its key (inserted at 0 first)."""
     if rows:
         rows.sort(key=lambda row: tuple(row[k] for k in keys))  # one lock order for all writers
-        connection.execute(_upsert(connection, table, keys, add=True), rows)
+        statements.upsert(connection, table, keys, add=True).many(connection, rows)
 
 
 def replace(
@@ -174,18 +155,11 @@ def replace(
     if rows:
         columns = [c.name for c in table.columns]
         rows = [{name: row.get(name) for name in columns} for row in rows]
-        connection.execute(_upsert(connection, table, keys, add=False), rows)
-
-
-_DELETES: dict[tuple[str, tuple[str, ...]], Any] = {}
+        statements.upsert(connection, table, keys, add=False).many(connection, rows)
 
 
 def delete_keys(
     connection: Connection, table: Table, keys: tuple[str, ...], values: set[tuple[Any, ...]]
 ) -> None:
-    statement = _DELETES.get((table.name, keys))
-    if statement is None:
-        where = and_(*(table.c[k] == bindparam(f"key_{k}") for k in keys))
-        statement = _DELETES[table.name, keys] = delete(table).where(where)
     params = [{f"key_{k}": v for k, v in zip(keys, value, strict=True)} for value in values]
-    connection.execute(statement, params)
+    statements.delete_by(table, keys).many(connection, params)

@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
 from engine import rowbuffer
@@ -31,10 +30,10 @@ from engine.sla.limits import SlaSettings
 from engine.sla.runs import ClockRun
 from engine.views.facts import Pending, local_day
 from engine.views.models import ViewStageLight
+from engine.views.statements import LIGHTS_OF_CASE
 
 ASSIGNING = ("dispatch", "redispatch")  # the actions that set the lead department
 LIGHTS = ViewStageLight.__table__  # type: ignore[attr-defined]
-_OF_CASE = select(LIGHTS).where(LIGHTS.c.case_id == bindparam("case_id"))
 
 
 class ViewsHook:
@@ -128,8 +127,8 @@ class ViewsHook:
             if rowbuffer.is_unwritten(session, case_id):
                 found = {}
             else:
-                rows = session.connection().execute(_OF_CASE, {"case_id": case_id}).mappings()
-                found = {row["stage"]: dict(row) for row in rows}
+                rows = LIGHTS_OF_CASE.all(session.connection(), {"case_id": case_id})
+                found = {row["stage"]: row for row in rows}
                 pending.stored_lights.update((case_id, stage) for stage in found)
             pending.lights[case_id] = found
         return found
