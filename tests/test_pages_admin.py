@@ -42,7 +42,7 @@ async def test_users_and_tokens(admin):
     assert made.status_code == 303
     bad = await post(admin, "/admin/users", admin.csrf, username="li", role="handler",
                      scope="01", password="long-password-1")  # fmt: skip
-    assert bad.status_code == 422 and "department code" in bad.text
+    assert bad.status_code == 422 and "承办人员选部门" in bad.text
     with new_session(admin.ctx.db) as session:
         user = session.exec(select(User).where(User.username == "zhang")).one()
     await post(admin, f"/admin/users/{user.id}/active", admin.csrf, active="0")
@@ -99,3 +99,29 @@ async def test_rule_checker_speaks_chinese(admin):
     no_default = await post(admin, "/admin/rules/check", admin.csrf,
                             text='[[rule]]\nid = "a"\ndepartment = "HW-01"\n')  # fmt: skip
     assert "缺少默认规则" in no_default.text and "no default row" not in no_default.text
+
+
+async def test_scope_from_the_tree_disable_and_revoke(admin):
+    page = (await admin.client.get("/admin/users")).text
+    picker = page.split('id="u-scope"')[1].split("</select>")[0]
+    assert '<option value="0101">\u3000\u3000湖滨街道</option>' in picker
+    assert '<option value="HW-01">东湖区环境卫生管理处</option>' in picker
+    made = await post(admin, "/admin/users", admin.csrf, username="zhao", display_name="赵六",
+                      role="dispatcher", scope="0101", password="long-password-1")  # fmt: skip
+    assert made.status_code == 303
+    with new_session(admin.ctx.db) as session:
+        zhao = session.exec(select(User).where(User.username == "zhao")).one()
+    row = (await admin.client.get("/admin/users")).text.split('data-user="zhao"')[1]
+    assert "东湖区 › 湖滨街道" in row.split("</tr>")[0]
+    moved = await post(admin, f"/admin/users/{zhao.id}/scope", admin.csrf, scope="0102")
+    assert moved.status_code == 303
+    refused = await post(admin, f"/admin/users/{zhao.id}/scope", admin.csrf, scope="HW-01")
+    assert refused.status_code == 422 and "承办人员选部门" in refused.text
+    with new_session(admin.ctx.db) as session:
+        assert session.get(User, zhao.id).scope == "0102"
+    await post(admin, f"/admin/users/{zhao.id}/active", admin.csrf, active="0")
+    row = (await admin.client.get("/admin/users")).text.split('data-user="zhao"')[1]
+    assert "已停用" in row.split("</tr>")[0] and "启用 zhao" in row.split("</tr>")[0]
+    await post(admin, f"/admin/users/{zhao.id}/active", admin.csrf, active="1")
+    with new_session(admin.ctx.db) as session:
+        assert session.get(User, zhao.id).active is True

@@ -161,6 +161,7 @@ PAGES: dict[tuple[str, str], frozenset[Role] | None] = {
             ("GET", "/admin/users"),
             ("POST", "/admin/users"),
             ("POST", "/admin/users/{user_id}/active"),
+            ("POST", "/admin/users/{user_id}/scope"),
             ("POST", "/admin/tokens"),
             ("POST", "/admin/tokens/{token_id}/revoke"),
             ("GET", "/admin/rules"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -26,7 +27,9 @@ from engine.users.service import (
 )
 from web.deps import Ctx, RowId
 from web.pages import sessions
+from web.pages.i18n import language, translator
 from web.pages.templating import PageUser
+from web.pages.unit_tree import unit_options
 from web.pages.views import done, error_text, page, require_role
 
 router = APIRouter(include_in_schema=False)
@@ -64,10 +67,21 @@ def _users_page(
     with new_session(ctx.db) as session:
         users = list(session.exec(select(User).order_by(col(User.id))))
         tokens = list_tokens(session)
+    departments = sorted(ctx.city.departments.values(), key=lambda d: (d.unit, d.code))
     return page(
         request, ctx, "admin/users.html", user, status_code, users=users, tokens=tokens,
-        roles=PERSON_ROLES, now=ctx.clock.now(), **values,
+        roles=PERSON_ROLES, now=ctx.clock.now(), units=unit_options(ctx.city),
+        departments=departments, **values,
     )  # fmt: skip
+
+
+def scope_error(exc: GridflowError, t: Callable[..., str]) -> str:
+    """A refused scope in the admin's words; other errors as they are."""
+    details = getattr(exc, "details", None)
+    first = details[0] if isinstance(details, list) and details else {}
+    if isinstance(first, dict) and first.get("field") == "scope":
+        return t("scope_refused")
+    return error_text(exc)
 
 
 @router.get("/admin/users", response_class=HTMLResponse)
@@ -95,7 +109,24 @@ async def add_user(request: Request, ctx: Ctx, user: PageUser) -> Response:
         text = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         return _users_page(request, ctx, user, 422, error=text)
     except GridflowError as exc:
-        return _users_page(request, ctx, user, 422, error=error_text(exc))
+        return _users_page(request, ctx, user, 422, error=scope_error(exc, _t(request)))
+    return done("/admin/users", "saved")
+
+
+def _t(request: Request) -> Callable[..., str]:
+    return translator(language(request))
+
+
+@router.post("/admin/users/{user_id}/scope", response_class=HTMLResponse)
+async def set_scope(user_id: RowId, request: Request, ctx: Ctx, user: PageUser) -> Response:
+    """A new scope from the org tree (or the departments); the user's sessions and tokens end."""
+    form = await admin_form(request, user)
+    try:
+        with new_session(ctx.db) as session, session.begin():
+            scope = form.get("scope") or None
+            update_user(session, user_id, ctx.city, now=ctx.clock.now(), scope=scope)
+    except GridflowError as exc:
+        return _users_page(request, ctx, user, 422, error=scope_error(exc, _t(request)))
     return done("/admin/users", "saved")
 
 
