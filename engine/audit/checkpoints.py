@@ -7,6 +7,10 @@ is MAC'd with the current audit key and names the previous line's MAC, so lines 
 edited or dropped from the middle of the file unnoticed. ``verify`` recomputes the digests:
 an event deleted, renumbered or replaced behind a checkpoint, or a trail cut short before
 it, no longer matches what was signed.
+
+With ``GRIDFLOW_AUDIT_WITNESS_URL`` set, each line is also posted to that external witness
+through the outbox (``engine.outbox.witness``): a copy out of reach of whoever holds the
+database and the instance folder.
 """
 
 from __future__ import annotations
@@ -54,6 +58,10 @@ class Checkpoint:
     def signed_with(self, key: AuditKey) -> str:
         return hmac.new(key.secret, self.body().encode("utf-8"), hashlib.sha256).hexdigest()
 
+    def line(self) -> str:
+        """The signed line as the file holds it (and the witness receives it)."""
+        return json.dumps(asdict(self), sort_keys=True)
+
 
 class Digest:
     """The running digest of the trail in global order, continuing a signed one."""
@@ -79,6 +87,14 @@ def read_lines(path: Path) -> Iterator[tuple[int, dict[str, Any] | None]]:
             except ValueError:
                 found = None
             yield number, found if isinstance(found, dict) else None
+
+
+def read_checkpoints(path: Path) -> Iterator[Checkpoint]:
+    """The checkpoints of the file in order (lines that are none are left to ``verify``)."""
+    for _, found in read_lines(path):
+        checkpoint = parse(found)
+        if checkpoint is not None:
+            yield checkpoint
 
 
 def parse(found: dict[str, Any] | None) -> Checkpoint | None:
@@ -134,7 +150,7 @@ def take_checkpoint(
             prev=last.mac if last else "",
         )
         checkpoint = Checkpoint(**(asdict(checkpoint) | {"mac": checkpoint.signed_with(key)}))
-        out.write(json.dumps(asdict(checkpoint), sort_keys=True) + "\n")
+        out.write(checkpoint.line() + "\n")
         out.flush()
         os.fsync(out.fileno())
     return checkpoint

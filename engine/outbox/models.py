@@ -31,7 +31,7 @@ class OutboxMessage(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     message_id: str = Field(max_length=80, unique=True)  # stable across retries: receivers dedupe
-    case_id: int = Field(foreign_key="case.id")
+    case_id: int | None = Field(default=None, foreign_key="case.id")  # None: audit witness
     event_seq: int
     destination: str = Field(max_length=80)  # "department:HW-01" | "hotline"
     url: str = Field(max_length=500)
@@ -50,7 +50,7 @@ class OutboxMessage(SQLModel, table=True):
 class OutboxPublic(SQLModel):
     id: int
     message_id: str
-    case_id: int
+    case_id: int | None
     event_seq: int
     destination: str
     url: str

@@ -13,10 +13,12 @@ from sqlalchemy import func, select
 
 from engine.audit import AuditKeys, Finding, checkpoints_file, take_checkpoint, verify_trail
 from engine.audit import Progress as Step
+from engine.audit.checkpoints import read_checkpoints
 from engine.audit.sequence import EVENTS
 from engine.cases.models import Case
 from engine.clock import SystemClock
 from engine.db import make_engine, new_session
+from engine.outbox.witness import queue_checkpoints
 from engine.settings import get_settings
 
 
@@ -70,8 +72,8 @@ def cmd_checkpoint(args: argparse.Namespace) -> int:
     settings = get_settings()
     db = make_engine(settings.database_url)
     keys = AuditKeys(settings.instance_dir)
-    checkpoint = take_checkpoint(db, keys, settings.instance_dir, SystemClock().now())
-    db.dispose()
+    now = SystemClock().now()
+    checkpoint = take_checkpoint(db, keys, settings.instance_dir, now)
     if checkpoint is None:
         print("no events since the last checkpoint")
     else:
@@ -79,6 +81,16 @@ def cmd_checkpoint(args: argparse.Namespace) -> int:
             f"checkpoint {checkpoint.number}: {checkpoint.count} events up to global number "
             f"{checkpoint.seq}, signed with audit key {checkpoint.key_id}"
         )
+    url = settings.audit_witness_url
+    if url:  # this one, and any an earlier run wrote but did not queue
+        lines = read_checkpoints(checkpoints_file(settings.instance_dir))
+        queued = queue_checkpoints(db, lines, url, now)
+        if queued:
+            numbers = ", ".join(str(c.number) for c in queued)
+            print(
+                f"queued for the audit witness at {url} (the server's outbox posts it): {numbers}"
+            )
+    db.dispose()
     return 0
 
 
@@ -101,7 +113,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     verify.add_argument("--batch", type=int, default=1000, help="cases read at a time")
     verify.set_defaults(func=cmd_verify)
     checkpoint = audit.add_parser(
-        "checkpoint", help="append a signed checkpoint of the trail to the instance folder"
+        "checkpoint",
+        help="append a signed checkpoint of the trail to the instance folder (and queue it "
+        "for the witness at GRIDFLOW_AUDIT_WITNESS_URL, if set)",
     )
     checkpoint.set_defaults(func=cmd_checkpoint)
     rotate = audit.add_parser("rotate-key", help="make a new current audit key")

@@ -1,5 +1,6 @@
 """attachment owners: who uploaded each photo, and the cases each photo is attached to, so a
-photo is shown exactly to those who may see one of its cases (and its uploader until then)
+photo is shown exactly to those who may see one of its cases (and its uploader until then);
+outbox messages about no case (audit checkpoints posted to an external witness)
 
 Revision ID: 2b8e6f0a1c07
 Revises: 2b8e6f0a1c06
@@ -39,6 +40,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("ref", "case_id"),
     )
     _index_photos_in_the_trail()
+    # Outbox messages about no case: signed audit checkpoints for an external witness.
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.alter_column("case_id", existing_type=sa.Integer(), nullable=True)
 
 
 BATCH = 1000
@@ -76,5 +80,8 @@ def _index_photos_in_the_trail() -> None:
 
 
 def downgrade() -> None:
+    op.execute("DELETE FROM outbox WHERE case_id IS NULL")
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.alter_column("case_id", existing_type=sa.Integer(), nullable=False)
     op.drop_table("attachment_case")
     op.drop_table("attachment_upload")
