@@ -148,3 +148,48 @@ def test_views_check_and_rebuild_commands(ctx, clock, monkeypatch, capsys):
         assert main(["views", "check", "--quiet"]) == 0
     finally:
         get_settings.cache_clear()
+
+
+def test_suspension_extension_redispatch_and_timers(ctx, clock):
+    """Runs paused, moved, restarted by a new lead, and timers fired: kept = rebuilt = replay."""
+    from sla_support import sh
+    from test_kpis import DISPATCHER, GRID, OPERATOR, handler
+
+    from engine.cases.models import CaseCreate
+    from engine.users.models import Principal, Role
+
+    act, hw, cg = ctx.cases.act, handler("HW-01"), handler("CG-0101")
+    supervisor = Principal("sup", Role.supervisor, "00")
+
+    def new() -> int:
+        report = CaseCreate(channel="web", category="06002", description="垃圾", grid_code=GRID)
+        case_id = ctx.cases.intake(OPERATOR, report).case.id
+        act(DISPATCHER, case_id, "dispatch", {"department": "HW-01"})
+        act(hw, case_id, "accept", {})
+        return case_id
+
+    clock.set(sh(2026, 3, 2, 9))
+    extended, moved, paused = new(), new(), new()
+    act(supervisor, extended, "suspend", {"reason": "等待材料"})
+    act(supervisor, paused, "suspend", {"reason": "等待材料"})
+    clock.set(sh(2026, 3, 3, 10))
+    act(hw, extended, "resume", {})
+    act(hw, extended, "request_extension", {"duration": "4wh", "reason": "工程量大"})
+    act(supervisor, extended, "approve_extension", {})
+    act(DISPATCHER, moved, "redispatch", {"department": "CG-0101"})
+    ctx.sweeper.sweep(clock.now())
+    clock.set(sh(2026, 3, 4, 16))
+    ctx.sweeper.sweep(clock.now())
+    act(hw, extended, "resolve", {"result": "已清运"})
+    act(cg, moved, "accept", {})
+    clock.set(sh(2026, 3, 6, 12))
+    ctx.sweeper.sweep(clock.now())
+    assert _check(ctx) == []
+    for first, last in ((2, 8), (3, 3), (4, 6)):
+        _same_kpis(ctx, date(2026, 3, first), date(2026, 3, last))
+        _same_kpis(ctx, date(2026, 3, first), date(2026, 3, last), dept="HW-01")
+    with ctx.db.connect() as conn:
+        from engine.views.views import board_lights
+
+        lights = board_lights(conn, ctx.city, ctx.city.root, clock.now())
+    assert sum(lights.totals.values()) == 3  # extended: verify; moved: handle; paused: handle
