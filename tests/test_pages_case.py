@@ -109,3 +109,22 @@ async def test_case_page_without_noise(pages):
     html = (await pages.client.get(f"/cases/{voided.id}")).text
     assert 'data-state="voided"' in html
     assert "未开始" not in html and 'data-stage="dispatch"' not in html and 'id="h-sla"' not in html
+
+
+async def test_favicon_and_print_layout(pages):
+    icon = await pages.client.get("/favicon.ico")  # no login needed
+    assert icon.status_code == 200 and icon.headers["content-type"] == "image/x-icon"
+    assert icon.content[:4] == b"\x00\x00\x01\x00"  # an ICO file
+    svg = await pages.client.get("/static/favicon.svg")
+    assert svg.status_code == 200 and b"<svg" in svg.content
+    case_id = file_hotline(pages.ctx)
+    await login(pages, "operator")
+    html = (await pages.client.get(f"/cases/{case_id}")).text
+    assert '<link rel="stylesheet" href="/static/print.css" media="print">' in html
+    assert '<link rel="icon" href="/static/favicon.svg"' in html
+    assert '<button type="button" data-print>打印工单</button>' in html
+    assert 'class="card no-print" aria-labelledby="h-actions"' in html  # no forms on paper
+    sheet = (await pages.client.get("/static/print.css")).text
+    assert "@page" in sheet and ".no-print" in sheet
+    script = (await pages.client.get("/static/gridflow.js")).text
+    assert "[data-print]" in script and "window.print()" in script
