@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from typing import Annotated
+from weakref import WeakKeyDictionary
 
 from fastapi import Depends, Path, Request
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -13,6 +16,7 @@ from engine.db import MAX_ID, new_session
 from engine.errors import Forbidden, Unauthorized
 from engine.users.models import Principal, Role
 from engine.users.service import principal_for_token
+from engine.users.token_cache import TokenCache
 from web.context import AppContext
 
 # Row ids in paths: positive and within the id columns' range, so a fuzzed id is a 422 or 404.
@@ -46,12 +50,29 @@ async def get_principal(request: Request, ctx: Ctx) -> Principal:
 
 
 def principal_of(request: Request, ctx: AppContext) -> Principal:
+    """The bearer token's principal, kept briefly by this process and dropped at once by any
+    revocation (engine/users/token_cache.py); the database is asked only when not kept."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("send 'Authorization: Bearer <token>'")
-    with new_session(ctx.db) as session:
-        return principal_for_token(session, token.strip(), ctx.clock.now())
+    with new_session(ctx.db) as session:  # a session costs nothing until it is used
+        return principal_for_token(session, token.strip(), ctx.clock.now(), token_cache(ctx))
+
+
+_CACHES: WeakKeyDictionary[Engine, TokenCache] = WeakKeyDictionary()
+_CACHES_LOCK = threading.Lock()
+
+
+def token_cache(ctx: AppContext) -> TokenCache:
+    """The token cache of ``ctx``'s database in this process."""
+    found = _CACHES.get(ctx.db)
+    if found is None:
+        with _CACHES_LOCK:
+            found = _CACHES.get(ctx.db)
+            if found is None:
+                found = _CACHES[ctx.db] = TokenCache(ctx.settings.instance_dir)
+    return found
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]

@@ -7,22 +7,27 @@ each authenticated request cheap; passwords are low-entropy and get argon2.
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, event, update
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, select
 
 from engine.city.directory import CityDirectory
 from engine.errors import InvalidInput, NotFound, Unauthorized
 from engine.prepared import Prepared
-from engine.users import lockout
+from engine.settings import get_settings
+from engine.users import lockout, token_cache
 from engine.users.models import ApiToken, Principal, Role, User, UserCreate
 from engine.users.sessions import end_user_sessions
+from engine.users.token_cache import TokenCache
 
+_log = logging.getLogger(__name__)
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("gridflow-timing-equaliser")
 
@@ -139,9 +144,21 @@ _TOKEN_LOOKUP = Prepared(
 )
 
 
-def principal_for_token(session: Session, token: str, now: datetime) -> Principal:
-    """The caller a bearer token stands for: one indexed query (every API request asks)."""
-    row = _TOKEN_LOOKUP.first(session.connection(), {"digest": _digest(token)})
+def principal_for_token(
+    session: Session, token: str, now: datetime, cache: TokenCache | None = None
+) -> Principal:
+    """The caller a bearer token stands for: one indexed query (every API request asks), or
+    none while ``cache`` holds the answer (``engine.users.token_cache``)."""
+    digest = _digest(token)
+    if cache is None:
+        return _token_principal(session, digest, now)[0]
+    return cache.principal(digest, now, lambda found: _token_principal(session, found, now))
+
+
+def _token_principal(
+    session: Session, digest: str, now: datetime
+) -> tuple[Principal, datetime | None]:
+    row = _TOKEN_LOOKUP.first(session.connection(), {"digest": digest})
     if row is None or row["revoked_at"] is not None:
         raise Unauthorized("invalid or revoked token")
     if row["expires_at"] is not None and row["expires_at"] <= now:
@@ -151,7 +168,34 @@ def principal_for_token(session: Session, token: str, now: datetime) -> Principa
         if row["username"] is None or not row["active"]:
             raise Unauthorized("the token's user is disabled")
         name = row["username"]
-    return Principal(name=name, role=Role(row["role"]), scope=row["scope"], user_id=row["user_id"])
+    principal = Principal(
+        name=name, role=Role(row["role"]), scope=row["scope"], user_id=row["user_id"]
+    )
+    return principal, row["expires_at"]
+
+
+_REVOKING = "gridflow.revoking_tokens"
+
+
+def _revoking(session: Session) -> None:
+    """This transaction revokes tokens: when it commits, kept answers of every process are
+    stale (``engine.users.token_cache``); this process stops using them at once."""
+    session.info[_REVOKING] = True
+    token_cache.revoked(None)
+
+
+@event.listens_for(OrmSession, "after_commit")
+def _announce_revocation(session: OrmSession) -> None:
+    if session.info.pop(_REVOKING, False):
+        try:
+            token_cache.revoked(get_settings().instance_dir)
+        except OSError:  # committed all the same: other processes' answers last TTL at most
+            _log.exception("could not announce a token revocation to other processes")
+
+
+@event.listens_for(OrmSession, "after_rollback")
+def _no_revocation(session: OrmSession) -> None:
+    session.info.pop(_REVOKING, None)
 
 
 def list_tokens(session: Session) -> list[ApiToken]:
@@ -165,6 +209,7 @@ def revoke_token(session: Session, token_id: int, now: datetime) -> ApiToken:
     if row.revoked_at is None:
         row.revoked_at = now
         session.add(row)
+        _revoking(session)
     return row
 
 
@@ -202,6 +247,7 @@ def update_user(
 def end_user_access(session: Session, user_id: int, now: datetime) -> None:
     """End the user's page sessions and revoke their unrevoked API tokens."""
     end_user_sessions(session, user_id)
+    _revoking(session)
     session.execute(
         update(_TOKENS)
         .where(_TOKENS.c.user_id == user_id, _TOKENS.c.revoked_at.is_(None))

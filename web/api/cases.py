@@ -189,8 +189,10 @@ def act(
     if not any(t.action == action for t in ctx.cases.workflow.transitions):
         raise NotFound(f"unknown action {action!r}")
     payload: dict[str, Any] = dict(body.model_extra or {}) if body else {}
-    ctx.cases.act(principal, case_id, action, payload, body.version if body else None)
-    return _one(ctx, session, principal, case_id)
+    case = ctx.cases.act(principal, case_id, action, payload, body.version if body else None)
+    # The case as the action's own transaction left it, not read again: the caller could
+    # see it when acting, and the answer never denies a write that happened.
+    return queries.public_view(session, principal, case, ctx.cases.allowed_actions(principal, case))
 
 
 @router.post("/{case_id}/contact", response_model=Contact)
