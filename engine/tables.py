@@ -6,7 +6,12 @@ from engine.city.grids import CityGrid
 from engine.city.models import Category, CityConfig, Department, Unit
 from engine.dispatch.models import DispatchDecisionRecord, RuleTableRecord
 from engine.intake.alerts import AlertWindow, VideoAlert
-from engine.knowledge.models import KnowledgeArticle, KnowledgeArticleVersion, KnowledgeFlag
+from engine.knowledge.models import (
+    KnowledgeArticle,
+    KnowledgeArticleVersion,
+    KnowledgeFlag,
+    KnowledgeGram,
+)
 from engine.outbox.models import OutboxMessage
 from engine.review.models import ReviewCheck
 from engine.sla.models import CalendarOverride, SlaClock
@@ -32,6 +37,7 @@ __all__ = [
     "KnowledgeArticle",
     "KnowledgeArticleVersion",
     "KnowledgeFlag",
+    "KnowledgeGram",
     "LoginThrottle",
     "OutboxMessage",
     "PageSessionRecord",

@@ -205,4 +205,27 @@ def test_search_hides_drafts_and_boosts_the_suggested_category(ctx):
         assert boosted[0].article.id == outage.id
         boosted = search.search(session, "停电", TODAY, category="12005")
         assert boosted[0].article.id == policy.id
-        assert search.grams("SSN卡 补办") == ["卡", "补办", "ssn"]
+        assert search.grams("SSN卡 补办") == ["补办", "ssn"]
+
+
+def test_the_index_follows_edits_and_rebuilds_the_same(ctx):
+    from sqlmodel import select
+
+    from engine.knowledge import grams
+    from engine.knowledge.models import KnowledgeGram
+
+    now = ctx.clock.now()
+    with new_session(ctx.db) as session, session.begin():
+        article = published(
+            session, ctx, title="燃气开户", question="燃气怎么开户", answer="带房产证。"
+        )
+        assert [h.article.id for h in search.search(session, "燃气开户", TODAY)] == [article.id]
+        service.edit(session, ADMIN, article.id, fields(), ctx.city, now)
+        service.submit(session, ADMIN, article.id, now)
+        service.publish(session, REVIEWER, article.id, now)
+        assert search.search(session, "燃气开户", TODAY) == []  # the old words are gone
+        assert search.search(session, "社保卡补办", TODAY)[0].article.id == article.id
+        before = sorted(session.exec(select(KnowledgeGram.gram, KnowledgeGram.weight)).all())
+        assert grams.rebuild(session) == 1
+        after = sorted(session.exec(select(KnowledgeGram.gram, KnowledgeGram.weight)).all())
+    assert before == after and ("社保", 3 + 2 + 1) in before

@@ -46,6 +46,7 @@ class FlagKind(StrEnum):
 TEXT_MAX = 8000
 TITLE_MAX = 200
 CODES_MAX = 400  # space-separated category / department codes
+GRAM_MAX = 16
 
 
 class ArticleFields(SQLModel):
@@ -110,6 +111,17 @@ class KnowledgeFlag(SQLModel, table=True):
     raised_by: str = Field(max_length=50)
     raised_at: datetime = Field(sa_type=UTCDateTime)
     resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class KnowledgeGram(SQLModel, table=True):
+    """The search index (engine.knowledge.grams): one row per article and piece of its text
+    (a CJK bigram or a Latin/digit word), weighted by where the piece occurs."""
+
+    __tablename__ = "knowledge_gram"
+
+    gram: str = Field(max_length=GRAM_MAX, primary_key=True)
+    article_id: int = Field(foreign_key="knowledge_article.id", primary_key=True, index=True)
+    weight: int
 
 
 def split_codes(text: str) -> list[str]:

@@ -26,6 +26,7 @@ from sqlmodel import Session, col, select
 
 from engine.city.directory import CityDirectory
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
+from engine.knowledge import grams
 from engine.knowledge.models import (
     ArticleFields,
     Change,
@@ -143,6 +144,7 @@ def create(
     )
     session.add(article)
     session.flush()
+    grams.reindex(session, article)
     _version(session, article, Change.create, principal, now)
     return article
 
@@ -166,6 +168,7 @@ def edit(
         setattr(article, name, getattr(clean, name))
     article.status = Status.draft
     article.submitted_by = None
+    grams.reindex(session, article)
     return _changed(session, article, Change.edit, principal, now)
 
 

@@ -1,5 +1,6 @@
-"""knowledge base: articles, every version of each (who changed what, when), and the flags
-that send an article back for review (a department's report, a repeat call)
+"""knowledge base: articles, every version of each (who changed what, when), the flags
+that send an article back for review (a department's report, a repeat call), and the search
+index (CJK bigrams and words per article, weighted by title, question, answer)
 
 Revision ID: 2b8e6f0a1c08
 Revises: 2b8e6f0a1c07
@@ -90,9 +91,20 @@ def upgrade() -> None:
         sa.UniqueConstraint("article_id", "kind", "case_id"),
     )
     op.create_index("ix_knowledge_flag_article_id", "knowledge_flag", ["article_id"])
+    op.create_table(
+        "knowledge_gram",
+        sa.Column("gram", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("article_id", sa.Integer(), nullable=False),
+        sa.Column("weight", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["article_id"], ["knowledge_article.id"]),
+        sa.PrimaryKeyConstraint("gram", "article_id"),
+    )
+    op.create_index("ix_knowledge_gram_article_id", "knowledge_gram", ["article_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_knowledge_gram_article_id", table_name="knowledge_gram")
+    op.drop_table("knowledge_gram")
     op.drop_index("ix_knowledge_flag_article_id", table_name="knowledge_flag")
     op.drop_table("knowledge_flag")
     op.drop_index("ix_knowledge_article_version_article_id", table_name="knowledge_article_version")
