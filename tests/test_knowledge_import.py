@@ -114,3 +114,19 @@ def test_a_dry_run_and_a_wrong_file(ctx, cli_env, capsys):
     no_header.write_text("a,b\n1,2\n", encoding="utf-8")
     assert main(["knowledge", "import", str(no_header)]) == 2
     assert "标题 (title)" in capsys.readouterr().err
+
+
+def test_the_demo_articles_load_published_and_are_found(ctx, cli_env, capsys):
+    assert main(["knowledge", "demo"]) == 0
+    assert "imported 32 of 32 rows as published" in capsys.readouterr().out
+    loaded = articles(ctx)
+    assert all(a.status == "published" for a in loaded)
+    assert main(["knowledge", "demo"]) == 0  # again: nothing new
+    assert len(articles(ctx)) == 32
+    from engine.knowledge import search
+
+    with new_session(ctx.db) as session:
+        found = search.search(session, "社保卡丢了去哪补", ctx.clock.now().date(), "12005")
+        assert found[0].article.title == "社保卡补办"
+        found = search.search(session, "楼上装修太吵", ctx.clock.now().date())
+        assert found[0].article.title == "装修噪声时间规定"

@@ -9,6 +9,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -34,6 +35,8 @@ HEADERS: dict[str, tuple[str, ...]] = {
     "review_by": ("复审日期", "review_by", "有效期至"),
 }
 REQUIRED = ("title", "question", "answer")
+# A few dozen realistic articles for the demo city (``gridflow knowledge demo``).
+DEMO_ARTICLES = Path(__file__).resolve().parent / "demo_articles.csv"
 _DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
 _SEPARATORS = re.compile(r"[\s,，、;；]+")
 

@@ -21,7 +21,7 @@ MAX_SHOWN = 50
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    path = Path(args.file)
+    path = Path(args.file) if args.file else importer.DEMO_ARTICLES
     if path.suffix.lower() not in (".xlsx", ".xlsm", ".csv"):
         raise ValueError(f"{path.name}: give an .xlsx or .csv file")
     settings = get_settings()
@@ -105,6 +105,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     load.add_argument("--skip-bad", action="store_true", help="write the good rows anyway")
     load.add_argument("--dry-run", action="store_true", help="check and report, write nothing")
     load.set_defaults(func=cmd_import)
+    demo = commands.add_parser(
+        "demo", help="load the demo city's few dozen articles, published (re-runs add nothing)"
+    )
+    demo.set_defaults(
+        func=cmd_import, file=None, actor="demo-author", published_by="demo-reviewer",
+        skip_bad=False, dry_run=False,
+    )  # fmt: skip
     expire = commands.add_parser("expire", help="mark articles past their review date expired")
     expire.set_defaults(func=cmd_expire)
     repeats = commands.add_parser(
