@@ -51,3 +51,27 @@ async def test_co_handler_tasks_and_role_guard(pages):
     assert f'data-case="{case_id}"' not in section(html, "h-accept")
     await login(pages, "supervisor")
     assert (await pages.client.get("/inbox")).status_code == 403
+
+
+async def test_inbox_filters_and_pages(pages):
+    lamps = [file_hotline(pages.ctx, f"路灯不亮{i}", category="01002") for i in range(3)]
+    rubbish = file_hotline(pages.ctx, "垃圾满溢")
+    lamp_dept = case_row(pages.ctx, lamps[0]).lead_department
+    await login(pages, "handler", lamp_dept)
+    html = (await pages.client.get("/inbox", params={"size": "2"})).text
+    first = section(html, "h-accept")
+    assert f'data-case="{lamps[2]}"' in first and f'data-case="{lamps[1]}"' in first
+    assert f'data-case="{lamps[0]}"' not in first  # newest first, two a page
+    more = first.split('data-next="to_accept"')[0].split('href="')[-1]
+    nxt = (await pages.client.get(more.replace("&amp;", "&"))).text
+    assert f'data-case="{lamps[0]}"' in section(nxt, "h-accept") and "回到第一页" in nxt
+    assert f'data-case="{lamps[2]}"' not in section(nxt, "h-accept")
+    urgent = (await pages.client.get("/inbox", params={"urgency": "urgent"})).text
+    assert "#" not in section(urgent, "h-accept").split("</h2>")[1]
+    other = (await pages.client.get("/inbox", params={"category": "06"})).text
+    assert f'data-case="{lamps[0]}"' not in section(other, "h-accept")
+    assert rubbish  # in another department's inbox
+    bad = (await pages.client.get("/inbox", params={"channel": "fax"})).text
+    assert "channel" in bad and f'data-case="{lamps[0]}"' in section(bad, "h-accept")
+    stale = (await pages.client.get("/inbox", params={"accept_after": "nonsense"})).text
+    assert f'data-case="{lamps[2]}"' in section(stale, "h-accept")  # back to the first page

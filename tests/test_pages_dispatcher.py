@@ -68,3 +68,21 @@ async def test_a_street_dispatcher_sees_only_their_queue(pages):
     assert "清波街道" in desk and "共 0 条" in desk
     await login(pages, "operator")
     assert (await pages.client.get("/dispatch")).status_code == 403
+
+
+async def test_queue_pages_by_cursor_and_picks_a_command_center(pages):
+    queued = [file_hotline(pages.ctx, f"原因不明{i}", category=None) for i in range(3)]
+    await login(pages, "dispatcher", "00")
+    desk = (await pages.client.get("/dispatch", params={"size": "2"})).text
+    assert '<option value="0101">' in desk.split('id="q-unit"')[1].split("</select>")[0]
+    shown = [c for c in queued if f'data-case="{c}"' in desk]
+    assert len(shown) == 2 and 'data-next="queue"' in desk
+    link = desk.split('data-next="queue"')[0].split('href="')[-1].replace("&amp;", "&")
+    rest = (await pages.client.get(link)).text
+    assert [c for c in queued if f'data-case="{c}"' in rest] == [
+        c for c in queued if c not in shown
+    ] and 'data-next="queue"' not in rest
+    huge = await pages.client.get("/dispatch", params={"size": "100000"})
+    assert huge.status_code == 200  # capped at settings.max_page_size
+    stale = await pages.client.get("/dispatch", params={"cursor": "nonsense"})
+    assert stale.status_code == 200 and "cursor" in stale.text

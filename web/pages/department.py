@@ -1,5 +1,7 @@
 """The department's inbox: cases to accept, in progress, due soon (yellow), overdue (red),
-and co-handler (协办) tasks; accepting is one click, the rest happens on the case page."""
+and co-handler (协办) tasks; accepting is one click, the rest happens on the case page.
+The two long lists filter by category class, channel and urgency and page by keyset
+cursors (engine.cases.queries.list_cases, newest first)."""
 
 from __future__ import annotations
 
@@ -7,26 +9,33 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session, col, select
 
+from engine.cases import queries
 from engine.cases.models import Case, CaseTask
 from engine.db import new_session
-from engine.users.models import Role
+from engine.errors import InvalidInput
+from engine.users.models import Principal, Role
 from web.deps import Ctx
 from web.pages.lights import lit_cases
+from web.pages.list_filters import (
+    ListFilters,
+    category_classes,
+    page_size,
+    read_filters,
+    size_choices,
+)
 from web.pages.templating import PageUser
-from web.pages.views import page, require_role
+from web.pages.views import error_text, page, require_role
 
 router = APIRouter(include_in_schema=False)
 
 OPEN_WORK = ("assigned", "in_progress", "suspended")
+# section -> (its cursor parameter, the states it lists)
+SECTIONS = {
+    "to_accept": ("accept_after", ("assigned",)),
+    "in_progress": ("progress_after", ("in_progress", "suspended")),
+}
 
-
-def _lead_cases(session: Session, department: str, states: tuple[str, ...]) -> list[Case]:
-    query = (
-        select(Case)
-        .where(Case.lead_department == department, col(Case.state).in_(states))
-        .order_by(col(Case.urgency) == "normal", col(Case.updated_at), col(Case.id))
-    )
-    return list(session.exec(query))
+CURSOR_PARAMS = {name: param for name, (param, _) in SECTIONS.items()}
 
 
 def _co_tasks(session: Session, department: str) -> list[Case]:
@@ -44,21 +53,54 @@ def _co_tasks(session: Session, department: str) -> list[Case]:
     return list(session.exec(query))
 
 
+def _section(
+    session: Session,
+    ctx: Ctx,
+    principal: Principal,
+    states: tuple[str, ...],
+    filters: ListFilters,
+    size: int,
+    cursor: str | None,
+) -> tuple[list[Case], int, str | None]:
+    """One list of the inbox: a page of the department's lead cases in ``states``, how many
+    there are, and the cursor of the next page."""
+    wanted = filters.case_filter(department=principal.scope or "")
+    where = [col(Case.state).in_(states)]
+    cases, total = queries.list_cases(
+        session, principal, ctx.city, wanted, size, cursor=cursor, where=where
+    )
+    return cases, total, queries.NEWEST_FIRST.next_cursor(cases, size)
+
+
 @router.get("/inbox", response_class=HTMLResponse)
 def inbox(request: Request, ctx: Ctx, user: PageUser) -> Response:
     principal = require_role(user, {Role.handler})
     department = principal.scope or ""
+    error = None
+    try:
+        filters = read_filters(request, ctx.city)
+    except InvalidInput as exc:
+        filters, error = ListFilters(), error_text(exc)
+    size = page_size(request, ctx.settings.max_page_size)
+    sections, totals, next_cursors = {}, {}, {}
     with new_session(ctx.db) as session:
         calendar = ctx.calendars.get(session)
         lit = lit_cases(session, principal, ctx.city, calendar, ctx.clock.now())
-        sections = {
-            "to_accept": _lead_cases(session, department, ("assigned",)),
-            "in_progress": _lead_cases(session, department, ("in_progress", "suspended")),
-        }
+        for name, (param, states) in SECTIONS.items():
+            cursor = request.query_params.get(param) or None
+            try:
+                found = _section(session, ctx, principal, states, filters, size, cursor)
+            except InvalidInput as exc:  # a stale or foreign cursor: the first page
+                error = error_text(exc)
+                found = _section(session, ctx, principal, states, filters, size, None)
+            sections[name], totals[name], next_cursors[name] = found
         co = _co_tasks(session, department)
     return page(
         request, ctx, "department/inbox.html", user, department=department, sections=sections,
+        totals=totals, next_cursors=next_cursors, cursor_params=CURSOR_PARAMS,
         due_soon=[x for x in lit if x.status.light == "yellow"],
         overdue=[x for x in lit if x.status.light == "red"],
-        lights={x.case.id: x.status for x in lit}, co_tasks=co,
+        lights={x.case.id: x.status for x in lit}, co_tasks=co, filters=filters, size=size,
+        sizes=size_choices(ctx.settings.max_page_size), classes=category_classes(ctx.city),
+        error=error,
     )  # fmt: skip

@@ -13,20 +13,24 @@ from sqlmodel import Session, col, select
 
 from engine import access
 from engine.cases.models import Case
+from engine.city.models import Tier
 from engine.db import new_session
-from engine.dispatch.queue import manual_queue
+from engine.dispatch.queue import QUEUE_ORDER, manual_queue
+from engine.errors import InvalidInput
 from engine.users.models import Principal, Role
 from web.context import AppContext
 from web.deps import Ctx
 from web.pages.forms import action_form
+from web.pages.list_filters import page_size, size_choices
 from web.pages.templating import PageUser
-from web.pages.views import page, require_role, scope_unit
+from web.pages.unit_tree import unit_options
+from web.pages.views import error_text, page, require_role, scope_unit
 
 router = APIRouter(include_in_schema=False)
 
 DISPATCH_ROLES = {Role.dispatcher, Role.admin}
 MERGEABLE = ("reported", "registered", "dispatching")
-PAGE_SIZE = 50
+COMMAND_TIERS = (Tier.city, Tier.district, Tier.street)  # where a command center sits
 
 
 def merge_candidates(
@@ -52,15 +56,23 @@ def dispatch_desk(
     ctx: Ctx,
     user: PageUser,
     unit: Annotated[str | None, Query(max_length=32)] = None,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> Response:
+    """The queue of ``unit``'s command center and those below it (urgent first, then the
+    longest waiting), a page of ``size`` after ``cursor``."""
     principal = require_role(user, DISPATCH_ROLES)
     city = ctx.city
     scope = scope_unit(principal, city)
     if unit not in city.units or not city.is_within(unit, scope):
         unit = scope
+    size = page_size(request, ctx.settings.max_page_size)
+    error = None
     with new_session(ctx.db) as session:
-        items, total = manual_queue(session, city, unit, PAGE_SIZE, offset)
+        try:
+            items, total = manual_queue(session, city, unit, size, cursor=cursor)
+        except InvalidInput as exc:  # a stale or foreign cursor: the first page
+            error, cursor = error_text(exc), None
+            items, total = manual_queue(session, city, unit, size)
         merges = merge_candidates(session, principal, ctx)
     forms = {
         item.case.id: {
@@ -70,7 +82,14 @@ def dispatch_desk(
         }
         for item in items
     }
+    centers = [
+        (code, label)
+        for code, label in unit_options(city, scope)
+        if city.units[code].tier in COMMAND_TIERS
+    ]
     return page(
         request, ctx, "dispatcher/queue.html", user, items=items, total=total, unit=unit,
-        forms=forms, merges=merges, offset=offset, size=PAGE_SIZE,
+        forms=forms, merges=merges, size=size, sizes=size_choices(ctx.settings.max_page_size),
+        centers=centers, cursor=cursor, error=error,
+        next_cursor=QUEUE_ORDER.next_cursor([i.case for i in items], size),
     )  # fmt: skip
