@@ -5,6 +5,7 @@ while the operator types and answers the call at intake (直接答复) in one st
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -110,6 +111,31 @@ KNOWLEDGE_MESSAGES: dict[str, dict[str, str]] = {
     "act_answer_at_intake": {"zh": "直接答复", "en": "Answer at intake"},
 }
 MESSAGES.update(KNOWLEDGE_MESSAGES)  # the pages' own text, next to the others
+
+
+CALL_ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
+PHONE = re.compile(r"^[0-9+\- ]{3,30}$")
+RECORDING = re.compile(r"^https?://\S{1,290}$")
+
+
+def call_popup(request: Request) -> dict[str, Any]:
+    """来电弹屏: what the phone system's ``/intake?phone=…&call_id=…&recording=…`` puts on
+    the intake form: the caller's number, the call id (as the ticket number, so a resent
+    call finds its case) and the recording URL for the knowledge panel. Malformed values are
+    left out rather than refused: the operator is on the phone."""
+    params = request.query_params
+    phone = (params.get("phone") or "").strip()
+    call_id = (params.get("call_id") or "").strip()
+    recording = (params.get("recording") or params.get("recording_url") or "").strip()
+    form = {}
+    if PHONE.match(phone):
+        form["reporter_phone"] = phone
+    if CALL_ID.match(call_id):
+        form["external_id"] = call_id
+    values: dict[str, Any] = {"form": form} if form else {}
+    if RECORDING.match(recording):
+        values["recording_url"] = recording
+    return values
 
 
 def _today(ctx: Ctx) -> date:

@@ -54,7 +54,7 @@
     var item = button.closest("li");
     var body = item ? item.querySelector(".kb-answer") : null;
     var title = item ? item.querySelector("summary") : null;
-    if (!body) return;
+    if (!body || !answer) return;
     answer.value = body.textContent.trim();
     articleId.value = button.getAttribute("data-article");
     if (label) {
@@ -64,6 +64,7 @@
     answer.focus();
   });
 
+  if (!form || !answer) return;  /* the answer form is the operators' */
   answer.addEventListener("input", function () {
     if (!answer.value.trim()) { articleId.value = ""; if (label) label.hidden = true; }
   });
