@@ -116,3 +116,14 @@ async def test_a_repeat_filed_as_a_normal_case_is_found_by_the_sweep(api):
     with new_session(api.ctx.db) as session:
         flagged = [(f.case_id, f.kind) for f in session.exec(select(KnowledgeFlag)).all()]
     assert flagged == [(late["id"], "repeat_call")] and repeat["id"] != late["id"]
+
+
+async def test_a_flag_from_an_answered_case_names_the_version_read_out(api):
+    article = await publish(api)
+    case = (await answer(api, article_id=article["id"])).json()["case"]
+    body = {"case_id": case["id"], "article_id": article["id"], "kind": "wrong", "note": "口径有误"}
+    flagged = await api.client.post(
+        "/api/v1/knowledge/flags", json=body, headers=api.auth("admin", "00")
+    )
+    assert flagged.status_code == 201, flagged.text
+    assert flagged.json()["article_version"] == article["version"]

@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 
 from engine.cases.models import Case, CaseCreate, CaseEvent, Channel, RequestType
 from engine.cases.service import CaseService, FollowUp
+from engine.db import new_session
 from engine.errors import Conflict, InvalidInput
 from engine.knowledge import service
 from engine.knowledge.models import FlagKind, split_codes
@@ -65,7 +66,7 @@ def answer_at_intake(
     """Record the call as a case closed at intake, citing the article's current version."""
     answer, category, version = call.answer, call.category, None
     if call.article_id is not None:
-        with Session(cases.db) as session:
+        with new_session(cases.db) as session:
             article = service.get(session, principal, call.article_id, today)
             if not service.is_visible(article, today):
                 raise Conflict(f"article {call.article_id} is not published and valid today")
@@ -94,7 +95,7 @@ def answer_at_intake(
     )
     result = cases.intake(principal, data, then=[FollowUp(ANSWER_ACTION, fields, by=principal)])
     if result.created:
-        with Session(cases.db) as session, session.begin():
+        with new_session(cases.db) as session, session.begin():
             flag_repeat_of(
                 session, result.case, cases.clock.now(), repeat_days(cases.city.settings)
             )
@@ -107,6 +108,19 @@ def cited_article(event_data: dict[str, Any]) -> tuple[int, int] | None:
         return int(event_data["article"]), int(event_data["article_version"])
     except (KeyError, TypeError, ValueError):
         return None
+
+
+def cited_version(session: Session, case_id: int, article_id: int) -> int | None:
+    """The version of ``article_id`` the case's answer cites, if it was answered from it."""
+    for data in session.exec(
+        select(CaseEvent.data).where(
+            col(CaseEvent.case_id) == case_id, col(CaseEvent.action) == ANSWER_ACTION
+        )
+    ):
+        cited = cited_article(data or {})
+        if cited is not None and cited[0] == article_id:
+            return cited[1]
+    return None
 
 
 def flag_repeat_of(session: Session, case: Case, now: datetime, days: int) -> list[int]:

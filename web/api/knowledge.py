@@ -370,7 +370,7 @@ def flag_article(
             session,
             principal,
             body.article_id,
-            None,
+            answers.cited_version(session, body.case_id, body.article_id),
             body.case_id,
             FlagKind(body.kind),
             ctx.clock.now(),
