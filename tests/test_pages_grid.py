@@ -34,10 +34,10 @@ async def test_report_with_photo_and_location(pages):
     assert (case.channel, case.owning_unit, case.state) == ("grid", "01010101", "assigned")
     no_photo = await post(pages, "/grid/report", csrf, category="06002", description="x",
                           **where(IN_01010101))  # fmt: skip
-    assert no_photo.status_code == 422 and "photos" in no_photo.text
+    assert no_photo.status_code == 422 and "照片：至少需要一项" in no_photo.text
     outside = await post(pages, "/grid/report", csrf, photo, category="06002",
                          description="别人的网格", **where(IN_02020203))  # fmt: skip
-    assert outside.status_code == 403 and "outside your area" in outside.text
+    assert outside.status_code == 403 and "位置不在您负责的区域内" in outside.text
 
 
 async def test_checks_to_do_pass_with_a_photo(pages):

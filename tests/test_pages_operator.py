@@ -67,9 +67,9 @@ async def test_same_phone_is_a_likely_duplicate_and_suggestions_need_a_model(pag
 async def test_bad_input_comes_back_on_the_form(pages):
     csrf = await login(pages, "operator")
     bad = await post(pages, "/intake", csrf, **(CALL | {"reporter_phone": "call me"}))
-    assert bad.status_code == 422 and "reporter_phone" in bad.text and "call me" in bad.text
+    assert bad.status_code == 422 and "联系电话：只能包含数字" in bad.text and "call me" in bad.text
     unknown = await post(pages, "/intake", csrf, confirm="1", **(CALL | {"grid_code": "0199"}))
-    assert unknown.status_code == 422 and "unknown grid" in unknown.text
+    assert unknown.status_code == 422 and "没有这个网格" in unknown.text
 
 
 async def test_callbacks_to_make_and_role_guard(pages):

@@ -18,11 +18,12 @@ from engine.errors import GridflowError
 from engine.users.models import Role
 from web.deps import Ctx
 from web.pages import sessions
+from web.pages.form_errors import refusal_words, validation_words
 from web.pages.forms import save_photos
 from web.pages.grid_map import worker_map
 from web.pages.i18n import language, translator
 from web.pages.templating import PageUser
-from web.pages.views import error_status, error_text, page, require_role
+from web.pages.views import View, error_status, page, require_role
 
 router = APIRouter(include_in_schema=False)
 
@@ -97,8 +98,9 @@ async def report(request: Request, ctx: Ctx, user: PageUser) -> Response:
         )
         result = await run_in_threadpool(grid.file_report, ctx.cases, store, principal, data)
     except ValidationError as exc:
-        text = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        text = validation_words(exc, View(ctx, language(request)))
         return _grid_page(request, ctx, user, 422, form=form, error=text)
     except GridflowError as exc:  # nothing was written: outside the area is a 403
-        return _grid_page(request, ctx, user, error_status(exc), form=form, error=error_text(exc))
+        text = refusal_words(exc, View(ctx, language(request)))
+        return _grid_page(request, ctx, user, error_status(exc), form=form, error=text)
     return RedirectResponse(f"/grid?reported={result.case.id}", status_code=303)

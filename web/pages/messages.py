@@ -202,6 +202,21 @@ _ROWS = [
     ("take_photo", "拍照或选择照片", "Take or choose a photo"),
     ("no_file_chosen", "未选择照片", "No photo chosen"),
     ("files_chosen", "已选 {n} 张", "{n} chosen"),
+    # refused forms (web/pages/form_errors.py)
+    ("err_missing", "必填", "required"),
+    ("err_too_short", "至少需要一项", "at least one is needed"),
+    ("err_string_too_short", "不能为空", "must not be empty"),
+    ("err_string_too_long", "太长", "too long"),
+    ("err_too_long", "太多", "too many"),
+    ("err_string_pattern_mismatch", "格式不对", "not in the expected form"),
+    ("err_float_parsing", "应为数字", "must be a number"),
+    ("err_greater_than_equal", "超出范围", "out of range"),
+    ("err_less_than_equal", "超出范围", "out of range"),
+    ("err_self_handled", "选择“已现场处置”时必填", "required when fixed on the spot"),
+    ("err_no_grid", "该位置不在任何网格内，请核对经纬度", "the point is in no grid"),
+    ("err_outside_area", "位置不在您负责的区域内", "outside your area"),
+    ("err_unknown_grid", "没有这个网格，请从列表中选择", "no such grid: pick one from the list"),
+    ("err_phone", "只能包含数字、空格、+ 和 -", "digits, spaces, + and - only"),
     # dispatch reasons (web/pages/reasons.py)
     ("why_sep", "；", "; "),
     (

@@ -24,9 +24,11 @@ from engine.errors import GridflowError, InvalidInput
 from engine.users.models import Role
 from web.deps import Ctx
 from web.pages import sessions
+from web.pages.form_errors import refusal_words, validation_words
+from web.pages.i18n import language
 from web.pages.intake_support import likely_duplicates
 from web.pages.templating import PageUser
-from web.pages.views import error_status, error_text, page, require_role
+from web.pages.views import View, error_status, page, require_role
 
 router = APIRouter(include_in_schema=False)
 
@@ -101,10 +103,6 @@ def _case_data(form: dict[str, str]) -> CaseCreate:
     )
 
 
-def _validation_text(exc: ValidationError) -> str:
-    return "; ".join(f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors())
-
-
 @router.post("/intake", response_class=HTMLResponse)
 async def intake(request: Request, ctx: Ctx, user: PageUser) -> Response:
     """Check for likely duplicates first; save when there are none or the operator confirms."""
@@ -115,9 +113,11 @@ async def intake(request: Request, ctx: Ctx, user: PageUser) -> Response:
     try:
         data = _case_data(form)
     except ValidationError as exc:
-        return _form_page(request, ctx, user, 422, form=form, error=_validation_text(exc))
+        text = validation_words(exc, View(ctx, language(request)))
+        return _form_page(request, ctx, user, 422, form=form, error=text)
     except InvalidInput as exc:
-        return _form_page(request, ctx, user, 422, form=form, error=error_text(exc))
+        text = refusal_words(exc, View(ctx, language(request)))
+        return _form_page(request, ctx, user, 422, form=form, error=text)
     asked = posted.get("suggest") == "1"
     if asked or posted.get("confirm") != "1":
         with new_session(ctx.db) as session:
@@ -133,8 +133,8 @@ async def intake(request: Request, ctx: Ctx, user: PageUser) -> Response:
     try:
         result = await run_in_threadpool(ctx.cases.intake, principal, data)
     except GridflowError as exc:  # nothing was written: outside the area is a 403
-        status = error_status(exc)
-        return _form_page(request, ctx, user, status, form=form, error=error_text(exc))
+        text = refusal_words(exc, View(ctx, language(request)))
+        return _form_page(request, ctx, user, error_status(exc), form=form, error=text)
     return RedirectResponse(f"/cases/{result.case.id}?done=register", status_code=303)
 
 
