@@ -23,6 +23,7 @@ from engine.views.models import (
     DAY_KEYS,
     ViewEscalation,
     ViewKpiDay,
+    ViewKpiMonth,
     ViewLateRun,
     ViewOpenCount,
     ViewStageLight,
@@ -30,6 +31,7 @@ from engine.views.models import (
 
 OPEN = ViewOpenCount.__table__  # type: ignore[attr-defined]
 DAYS = ViewKpiDay.__table__  # type: ignore[attr-defined]
+MONTHS = ViewKpiMonth.__table__  # type: ignore[attr-defined]
 LIGHTS = ViewStageLight.__table__  # type: ignore[attr-defined]
 LATE = ViewLateRun.__table__  # type: ignore[attr-defined]
 ESCALATIONS = ViewEscalation.__table__  # type: ignore[attr-defined]
@@ -49,6 +51,7 @@ class Pending:
     def __init__(self) -> None:
         self.open: Counter[OpenKey] = Counter()
         self.days: dict[DayKey, Counter[str]] = {}
+        self.months: dict[tuple[date, str, str], Counter[str]] = {}
         self.lights: dict[int, dict[str, dict[str, Any]]] = {}  # case → stage → row (loaded)
         self.changed_lights: dict[tuple[int, str], dict[str, Any]] = {}
         self.dropped_lights: set[tuple[int, str]] = set()
@@ -76,6 +79,8 @@ class Pending:
 
     def add_day(self, key: DayKey, counts: dict[str, int]) -> None:
         self.days.setdefault(key, Counter()).update(counts)
+        day, unit, department, _ = key
+        self.months.setdefault((day.replace(day=1), unit, department), Counter()).update(counts)
 
     def add_open(self, key: OpenKey, delta: int) -> None:
         self.open[key] += delta
@@ -121,6 +126,11 @@ class Pending:
             for (d, u, dep, c), counts in self.days.items()
         ]
         add_up(connection, DAYS, days, ("day", "unit", "department", "category"))
+        months = [
+            {"month": m, "unit": u, "department": dep} | {k: counts.get(k, 0) for k in DAY_KEYS}
+            for (m, u, dep), counts in self.months.items()
+        ]
+        add_up(connection, MONTHS, months, ("month", "unit", "department"))
         if self.dropped_lights:
             delete_keys(connection, LIGHTS, ("case_id", "stage"), self.dropped_lights)
         replace(connection, LIGHTS, list(self.changed_lights.values()), ("case_id", "stage"))
@@ -135,7 +145,8 @@ class Pending:
             delete_keys(connection, ESCALATIONS, ("case_id",), closed)
         kept = [row for row in self.escalations.values() if row is not None]
         replace(connection, ESCALATIONS, kept, ("case_id",))
-        self.open, self.days, self.late, self.escalations = Counter(), {}, [], {}
+        self.open, self.days, self.months = Counter(), {}, {}
+        self.late, self.escalations = [], {}
         self.changed_lights, self.dropped_lights = {}, set()
 
 

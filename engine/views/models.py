@@ -91,17 +91,9 @@ DAY_KEYS = tuple(
 )
 
 
-class ViewKpiDay(SQLModel, table=True):
-    """What happened on one local day to the cases of one unit, per lead department and
-    category: every KPI of engine.kpis is a sum of these over a period and a unit subtree
-    (plus the open runs past their deadline, read from ``view_stage_light``)."""
+class KpiCounts(SQLModel):
+    """The counts of the KPI facts (each a column of the tables below)."""
 
-    __tablename__ = "view_kpi_day"
-
-    day: date = Field(primary_key=True)
-    unit: str = Field(max_length=32, primary_key=True)
-    department: str = Field(max_length=32, primary_key=True)
-    category: str = Field(max_length=5, primary_key=True)
     received: int = 0  # reported (a new case)
     closed: int = 0  # reached 已结案
     assigned: int = 0
@@ -130,10 +122,29 @@ class ViewKpiDay(SQLModel, table=True):
     handle_us: int = Field(default=0, sa_type=BigInteger)  # their working time, microseconds
 
 
-assert set(DAY_KEYS) == {c.name for c in ViewKpiDay.__table__.columns} - {  # type: ignore[attr-defined]
-    "day",
-    "unit",
-    "department",
-    "category",
-}, "view_kpi_day's columns are the daily fact keys"
-VIEW_TABLES = (ViewOpenCount, ViewStageLight, ViewLateRun, ViewEscalation, ViewKpiDay)
+class ViewKpiDay(KpiCounts, table=True):
+    """What happened on one local day to the cases of one unit, per lead department and
+    category: every KPI of engine.kpis is a sum of these over a period and a unit subtree
+    (plus the open runs past their deadline, read from ``view_stage_light``)."""
+
+    __tablename__ = "view_kpi_day"
+
+    day: date = Field(primary_key=True)
+    unit: str = Field(max_length=32, primary_key=True)
+    department: str = Field(max_length=32, primary_key=True)
+    category: str = Field(max_length=5, primary_key=True)
+
+
+class ViewKpiMonth(KpiCounts, table=True):
+    """The same counts per local calendar month (``month``: its first day), unit and lead
+    department: a period of whole months reads these, not every day's rows."""
+
+    __tablename__ = "view_kpi_month"
+
+    month: date = Field(primary_key=True)
+    unit: str = Field(max_length=32, primary_key=True)
+    department: str = Field(max_length=32, primary_key=True)
+
+
+assert set(DAY_KEYS) == set(KpiCounts.model_fields), "the counts are the daily fact keys"
+VIEW_TABLES = (ViewOpenCount, ViewStageLight, ViewLateRun, ViewEscalation, ViewKpiDay, ViewKpiMonth)

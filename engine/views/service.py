@@ -29,7 +29,7 @@ from engine.kpis.replay import Fact
 from engine.sla.clocks import yellow_point
 from engine.sla.limits import SlaSettings
 from engine.sla.models import SlaClock
-from engine.views.facts import DAYS, ESCALATIONS, LATE, LIGHTS, OPEN, local_day
+from engine.views.facts import DAYS, ESCALATIONS, LATE, LIGHTS, MONTHS, OPEN, local_day
 from engine.views.models import DAY_KEYS
 
 CHUNK = 500
@@ -44,6 +44,7 @@ PER_CASE = (
     (ESCALATIONS, ("case_id",)),
 )
 DAY_KEY = ("day", "unit", "department", "category")
+MONTH_KEY = ("month", "unit", "department")
 OPEN_KEY = ("state", "unit", "department")
 # Compared with a tolerance: sums of floats that the two ways add in another order.
 APPROXIMATE = {"working_seconds": 1e-3}
@@ -60,6 +61,16 @@ class Rebuilt:
         return [
             dict(zip(DAY_KEY, key, strict=True)) | {k: counts.get(k, 0) for k in DAY_KEYS}
             for key, counts in self.days.items()
+            if any(counts.values())
+        ]
+
+    def month_rows(self) -> list[dict[str, Any]]:
+        months: dict[tuple[Any, ...], Counter[str]] = {}
+        for (day, unit, department, _), counts in self.days.items():
+            months.setdefault((day.replace(day=1), unit, department), Counter()).update(counts)
+        return [
+            dict(zip(MONTH_KEY, key, strict=True)) | {k: counts.get(k, 0) for k in DAY_KEYS}
+            for key, counts in months.items()
             if any(counts.values())
         ]
 
@@ -236,7 +247,7 @@ def rebuild(
 ) -> Rebuilt:
     """Replace every read-model row with what the audit trail says (in the caller's
     transaction: commit it, or roll it back to keep the old rows)."""
-    for table in (DAYS, OPEN, *(t for t, _ in PER_CASE)):
+    for table in (DAYS, MONTHS, OPEN, *(t for t, _ in PER_CASE)):
         conn.execute(delete(table))
     builder = Rebuilder(conn, city, workflow, calendar, now)
     tables = {table.name: table for table, _ in PER_CASE}
@@ -248,7 +259,8 @@ def rebuild(
             progress(len(chunk.case_ids))
     builder.open_counts()
     result = builder.result
-    for table, rows in ((DAYS, result.day_rows()), (OPEN, result.open_rows())):
+    written = ((DAYS, result.day_rows()), (MONTHS, result.month_rows()))
+    for table, rows in (*written, (OPEN, result.open_rows())):
         if rows:
             conn.execute(table.insert(), rows)
     return result
@@ -279,6 +291,9 @@ def check(
     kept_days = [dict(r) for r in conn.execute(select(DAYS)).mappings()]
     kept_days = [r for r in kept_days if any(r[k] for k in DAY_KEYS)]
     found += differences(DAYS.name, DAY_KEY, kept_days, result.day_rows())
+    kept_months = [dict(r) for r in conn.execute(select(MONTHS)).mappings()]
+    kept_months = [r for r in kept_months if any(r[k] for k in DAY_KEYS)]
+    found += differences(MONTHS.name, MONTH_KEY, kept_months, result.month_rows())
     kept_open = [dict(r) for r in conn.execute(select(OPEN).where(OPEN.c.cases != 0)).mappings()]
     found += differences(OPEN.name, OPEN_KEY, kept_open, result.open_rows())
     return found

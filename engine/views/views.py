@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
-from sqlalchemy import Connection, bindparam, case, func, literal, select, union_all
+from sqlalchemy import Connection, and_, bindparam, case, func, literal, select, union_all
 
 from engine.cases.models import Case
 from engine.city.directory import CityDirectory
@@ -23,7 +23,7 @@ from engine.kpis.aggregate import row_of_counts
 from engine.kpis.compute import KpiReport, Period
 from engine.kpis.definitions import COUNT_KEYS, DEPARTMENT_STAGES, STAGE_COUNTS, weights_of
 from engine.sla.views import SupervisedCase
-from engine.views.facts import DAYS, ESCALATIONS, LATE, LIGHTS, OPEN, local_day
+from engine.views.facts import DAYS, ESCALATIONS, LATE, LIGHTS, MONTHS, OPEN, local_day
 from engine.views.models import STAGE_KEYS
 
 LIGHT_NAMES = ("green", "yellow", "red")
@@ -60,7 +60,8 @@ def kpi_report(
         raise InvalidInput("department", f"unknown department {department!r}")
     weights = weights_of(city.settings)
     units = subtree(city, scope)
-    sums = _day_sums(conn, period, units, department)
+    today = local_day(now, ZoneInfo(city.timezone))
+    sums = _day_sums(conn, period, units, department, today)
     for (owner, dept, stage), n in _open_late(conn, period, now, units, department).items():
         due = STAGE_COUNTS[stage][0]
         sums.setdefault((owner, dept), Counter())[due] += n
@@ -117,21 +118,84 @@ def _department_name(city: CityDirectory, code: str) -> str:
 
 
 def _day_sums(
-    conn: Connection, period: Period, units: list[str] | None, department: str | None
+    conn: Connection,
+    period: Period,
+    units: list[str] | None,
+    department: str | None,
+    today: date,
 ) -> dict[tuple[str, str], Counter[str]]:
-    """(unit, department) → the daily facts' counts summed over the period."""
-    c = DAYS.c
+    """(unit, department) → the facts' counts summed over the period: whole months from
+    ``view_kpi_month``, a month partly in the period from its days, or from the month's row
+    less the days outside when those are fewer. Days after ``today`` hold no fact yet, so
+    this month to date reads no day at all."""
+    found: dict[tuple[str, str], Counter[str]] = {}
+    months: list[date] = []
+    for month, first, last in _months(period.first, period.last):
+        end = _month_end(month)
+        inside = _span(first, min(last, today))
+        if inside == 0:
+            continue  # days to come: no fact yet
+        outside = _span(month, min(end, today)) - inside
+        if outside < inside:
+            months.append(month)
+            for lo, hi in ((month, first - timedelta(days=1)), (last + timedelta(days=1), end)):
+                if lo <= hi:
+                    _add_days(conn, found, lo, hi, units, department, -1)
+        else:
+            _add_days(conn, found, first, last, units, department, 1)
+    if months:
+        c = MONTHS.c
+        query = _summed(c, c.month.in_(months), units, department)
+        _add(found, conn.execute(query).mappings(), 1)
+    return found
+
+
+def _months(first: date, last: date) -> list[tuple[date, date, date]]:
+    """(month, first day in the period, last day in the period) for each month touched."""
+    out, month = [], first.replace(day=1)
+    while month <= last:
+        out.append((month, max(first, month), min(last, _month_end(month))))
+        month = _month_end(month) + timedelta(days=1)
+    return out
+
+
+def _span(first: date, last: date) -> int:
+    return max(0, (last - first).days + 1)
+
+
+def _month_end(month: date) -> date:
+    following = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return following - timedelta(days=1)
+
+
+def _summed(c: Any, when: Any, units: list[str] | None, department: str | None) -> Any:
     query = (
         select(c.unit, c.department, *(func.sum(c[key]).label(key) for key in SUMMED))
-        .where(c.day >= period.first, c.day <= period.last, _in_units(c.unit, units))
+        .where(when, _in_units(c.unit, units))
         .group_by(c.unit, c.department)
     )
-    if department is not None:
-        query = query.where(c.department == department)
-    found: dict[tuple[str, str], Counter[str]] = {}
-    for row in conn.execute(query).mappings():
-        found[row["unit"], row["department"]] = Counter({key: int(row[key] or 0) for key in SUMMED})
-    return found
+    return query if department is None else query.where(c.department == department)
+
+
+def _add_days(
+    conn: Connection,
+    found: dict[tuple[str, str], Counter[str]],
+    first: date,
+    last: date,
+    units: list[str] | None,
+    department: str | None,
+    sign: int,
+) -> None:
+    c = DAYS.c
+    query = _summed(c, and_(c.day >= first, c.day <= last), units, department)
+    _add(found, conn.execute(query).mappings(), sign)
+
+
+def _add(found: dict[tuple[str, str], Counter[str]], rows: Any, sign: int) -> None:
+    for row in rows:
+        counts = found.setdefault((row["unit"], row["department"]), Counter())
+        for key in SUMMED:
+            counts[key] += sign * int(row[key] or 0)
 
 
 def _now(now: datetime) -> Any:

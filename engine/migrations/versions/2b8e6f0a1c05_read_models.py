@@ -1,4 +1,4 @@
-"""read models: counts per state, unit and department; stage lights; daily KPI facts
+"""read models: counts per state, unit and department; stage lights; daily and monthly KPI facts
 
 The tables of engine.views (docs/READ_SIDE.md#read-models-views). They start empty: a
 database that already holds cases fills them with ``gridflow views rebuild`` (from the audit
@@ -100,9 +100,19 @@ def upgrade() -> None:
         sa.Column("handle_us", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("day", "unit", "department", "category"),
     )
+    op.create_table(
+        "view_kpi_month",
+        sa.Column("month", sa.Date(), nullable=False),
+        _text("unit", 32, nullable=False),
+        _text("department", 32, nullable=False),
+        *(sa.Column(name, sa.Integer(), nullable=False) for name in DAY_COUNTS),
+        sa.Column("handle_us", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("month", "unit", "department"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("view_kpi_month")
     op.drop_table("view_kpi_day")
     with op.batch_alter_table("view_escalation") as batch:
         batch.drop_index("ix_view_escalation_at")
