@@ -43,6 +43,7 @@ async def test_login_sets_a_safe_cookie_and_shows_home(api, user):
     assert "gf_session=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
     home = await api.client.get("/")
     assert home.status_code == 200 and "欢迎，王调度" in home.text and "调度员" in home.text
+    assert "东湖区 › 湖滨街道" in home.text and "0101" not in home.text  # the scope by name
 
 
 @pytest.mark.parametrize(

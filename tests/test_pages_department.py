@@ -30,12 +30,16 @@ async def test_inbox_sections_and_one_click_accept(pages, clock):
     assert f'data-case="{waiting}"' in section(html, "h-accept")
     assert f'data-case="{working}"' in section(html, "h-progress")
     assert "#" not in section(html, "h-overdue").split("</h2>")[1]
+    row = section(html, "h-accept").split(f'data-case="{waiting}"')[1].split("</tr>")[0]
+    assert "剩余1小时" in row  # the accept limit (1wh), in words
     clock.advance(minutes=50)  # the accept clock (1wh) is at 83 %
     html = (await pages.client.get("/inbox")).text
     assert f'data-case="{waiting}"' in section(html, "h-soon")
+    assert "剩余10分钟" in section(html, "h-soon")
     clock.advance(minutes=20)
     html = (await pages.client.get("/inbox")).text
     assert f'data-case="{waiting}"' in section(html, "h-overdue") and "红灯" in html
+    assert "已超时10分钟" in section(html, "h-overdue")
     answer = await post(pages, f"/cases/{waiting}/act/accept", csrf, next=f"/cases/{waiting}")
     assert answer.headers["location"] == f"/cases/{waiting}?done=accept"
     assert case_row(pages.ctx, waiting).state == "in_progress"

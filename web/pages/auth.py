@@ -16,7 +16,7 @@ from web.deps import Ctx
 from web.pages import sessions
 from web.pages.i18n import language, translator
 from web.pages.templating import PageUser, render
-from web.pages.views import ROLE_HOME
+from web.pages.views import ROLE_HOME, View
 from web.proxies import client_address
 
 router = APIRouter(include_in_schema=False)
@@ -93,5 +93,5 @@ def logout(
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request, page: PageUser) -> Response:
-    return render(request, "home.html", page=page)
+def home(request: Request, ctx: Ctx, page: PageUser) -> Response:
+    return render(request, "home.html", page=page, v=View(ctx, language(request)))

@@ -222,6 +222,9 @@ _ROWS = [
     ("retry", "重试", "Retry"),
     ("dismiss", "忽略", "Dismiss"),
     ("timer_kind", "定时器", "Timer"),
+    ("timer_yellow", "黄灯提醒", "Yellow reminder"),
+    ("timer_red", "红灯督办", "Red: supervision"),
+    ("timer_escalate", "提级督办", "Escalation"),
 ]
 
 ROLE_MESSAGES: dict[str, dict[str, str]] = {k: {"zh": zh, "en": en} for k, zh, en in _ROWS}

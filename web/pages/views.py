@@ -128,6 +128,23 @@ class View:
         """A span of time in words: 2天3小时, 15分钟."""
         return seconds_words(seconds or 0, self.lang)
 
+    def remaining(self, due: datetime | None) -> str:
+        """Time left until ``due`` in words (剩余 3小时20分钟), or how long it is past it."""
+        if due is None:
+            return "—"
+        left = (due - self.ctx.clock.now()).total_seconds()
+        if left >= 0:
+            return self.t("time_left", span=self.span(left))
+        return self.t("time_over", span=self.span(-left))
+
+    def scope(self, code: str | None) -> str:
+        """A person's scope by name: a unit's path or a department."""
+        if not code:
+            return "—"
+        if code in self.city.departments:
+            return self.dept(code)
+        return self.unit_path(code) if code != self.city.root else self.unit(code)
+
     def reason(self, text: str | None) -> str:
         """An engine reason in the page's words (web/pages/reasons.py)."""
         from web.pages.reasons import reason_words  # reasons builds on View
