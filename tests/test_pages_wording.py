@@ -120,5 +120,10 @@ async def test_zh_pages_show_no_raw_codes_or_english(pages):
     await login(pages, "dispatcher")
     for path in (f"/cases/{case_id}", "/dispatch", "/approvals"):
         shown["d" + path] = raw_words((await pages.client.get(path)).text)
+    await login(pages, "operator")
+    for path in ("/", "/intake", "/cases"):
+        shown["o" + path] = raw_words((await pages.client.get(path)).text)
+    await login(pages, "grid_worker", "01010101")
+    shown["/grid"] = raw_words((await pages.client.get("/grid")).text)
     assert all(not words for words in shown.values()), shown
     assert case_row(pages.ctx, case_id).pending_extension == "1wd"
