@@ -10,11 +10,15 @@ from pathlib import Path
 from engine.city.loader import CityFiles, read_city
 from engine.classifier import ComplaintGenerator, ModelStore, TrainingResult, train_target
 from engine.classifier.synthetic import labelled
+from engine.classifier.training import Setting, TrainingConfig
 
 DEMO_CITY = Path(__file__).resolve().parents[1] / "examples" / "demo_city"
 TRAIN_SIZE = 2500
 KEY = "test-secret"
 TRAINED_AT = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # the conftest clock's start
+# Two rows of the settings grid keep the session's training short (the full grid is the
+# default; tests/test_classifier_training.py runs it once).
+TEST_CONFIG = TrainingConfig(grid=(Setting((1, 3), 0.5, None), Setting((1, 2), 0.5, None)))
 
 
 @cache
@@ -33,7 +37,7 @@ def demo_results() -> dict[str, TrainingResult]:
     """A category and a department model trained on the same synthetic texts (seed 1)."""
     complaints = generator(1).generate(TRAIN_SIZE)
     return {
-        target: train_target(*labelled(complaints, target), target)
+        target: train_target(*labelled(complaints, target), target, TEST_CONFIG)
         for target in ("category", "department")
     }
 

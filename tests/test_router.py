@@ -99,16 +99,19 @@ def test_fast_path_matches_scikit_learn_tfidf():
 # ---------------------------------------------------------------- train and evaluate
 
 
-def test_training_reports_held_out_metrics():
+def test_training_reports_cross_validated_metrics():
     category = demo_results()["category"]
-    assert category.training_size == 2000 and category.held_out_size == 500
+    # refit on all 2,500; the metrics are 5-fold out-of-fold over the same 2,500
+    assert category.training_size == 2500 and category.held_out_size == 2500
+    assert category.time_split is not None and len(category.time_split.labels) == 500
+    assert category.converged
     assert len(category.model.labels) == 73
     summary = category.metrics.summary()
     assert summary["accuracy"] > 0.85 and summary["macro_f1"] > 0.8
     assert summary["top3_accuracy"] >= summary["accuracy"]
     assert summary["ece"] < 0.08  # calibrated by the fitted temperature
     points = category.metrics.operating_points
-    assert [p["threshold"] for p in points] == [0.5, 0.6, 0.7, 0.8, 0.9, 0.95]
+    assert [p["threshold"] for p in points] == [0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95]
     assert points[-1]["auto_share"] <= points[0]["auto_share"]
     assert points[-1]["auto_accuracy"] >= points[0]["auto_accuracy"] > 0.9
 

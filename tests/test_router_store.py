@@ -47,7 +47,7 @@ def test_metadata_records_training_and_integrity(store):
     data = (store.directory / f"category-{info.version}.npz").read_bytes()
     assert meta["sha256"] == hashlib.sha256(data).hexdigest()
     assert meta["created_at"] == "2026-03-02T01:00:00+00:00"
-    assert meta["training_size"] == 2000 and len(meta["labels"]) == 73
+    assert meta["training_size"] == 2500 and len(meta["labels"]) == 73
     assert meta["metrics"]["accuracy"] > 0.85
     assert meta["format"] == "gridflow-router/1" and len(meta["signature"]) == 64
     assert not list(store.directory.glob("*.partial"))

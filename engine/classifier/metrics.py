@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
+THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95)
+BAND_MIN = 50  # a confidence band is judged only with at least this many messages
 
 
 @dataclass
@@ -35,6 +36,13 @@ class Metrics:
     ece: float  # expected calibration error of the top-1 confidence (10 bins)
     per_label: list[LabelScore] = field(default_factory=list)
     operating_points: list[dict[str, float]] = field(default_factory=list)
+    reliability: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def max_band_gap(self) -> float | None:
+        """The largest |claimed - observed| over bands with at least ``BAND_MIN`` messages."""
+        gaps = [band["gap"] for band in self.reliability if band["judged"]]
+        return max(gaps) if gaps else None
 
     def summary(self) -> dict[str, Any]:
         """Headline numbers, rounded, without the per-label table."""
@@ -49,6 +57,7 @@ class Metrics:
     def to_dict(self) -> dict[str, Any]:
         return self.summary() | {
             "operating_points": self.operating_points,
+            "reliability": self.reliability,
             "per_label": [asdict(row) for row in self.per_label],
         }
 
@@ -79,6 +88,7 @@ def evaluate(y_true: Sequence[str], proba: np.ndarray, labels: Sequence[str]) ->
         ece=calibration_error(confidence, correct),
         per_label=rows,
         operating_points=operating_points(confidence, correct),
+        reliability=reliability(confidence, correct),
     )
 
 
@@ -124,3 +134,48 @@ def operating_points(
             }
         )
     return points
+
+
+def reliability(
+    confidence: np.ndarray, correct: np.ndarray, bins: int = 10, min_count: int = BAND_MIN
+) -> list[dict[str, Any]]:
+    """Claimed (mean confidence) against observed accuracy in each non-empty band of width
+    1/``bins``; ``judged`` marks the bands with at least ``min_count`` messages."""
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    where = np.clip(np.digitize(confidence, edges[1:-1]), 0, bins - 1)
+    bands = []
+    for b in range(bins):
+        mask = where == b
+        if not mask.any():
+            continue
+        claimed, observed = float(confidence[mask].mean()), float(correct[mask].mean())
+        bands.append(
+            {
+                "low": round(float(edges[b]), 2),
+                "high": round(float(edges[b + 1]), 2),
+                "count": int(mask.sum()),
+                "claimed": round(claimed, 4),
+                "observed": round(observed, 4),
+                "gap": round(abs(claimed - observed), 4),
+                "judged": bool(mask.sum() >= min_count),
+            }
+        )
+    return bands
+
+
+def report_lines(metrics: Metrics) -> list[str]:
+    """The reliability table and the operating points, as text (``evaluate``, ``train``)."""
+    lines = ["confidence band   messages  claimed  observed   gap"]
+    for band in metrics.reliability:
+        note = "" if band["judged"] else f"  (fewer than {BAND_MIN}: not judged)"
+        lines.append(
+            f"  {band['low']:.1f}-{band['high']:.1f}      {band['count']:>8}  "
+            f"{band['claimed']:>7.3f}  {band['observed']:>8.3f}  {band['gap']:>5.3f}{note}"
+        )
+    lines += ["threshold  routed share  routed accuracy  to a person"]
+    for p in metrics.operating_points:
+        lines.append(
+            f"  {p['threshold']:>7.2f}  {p['auto_share']:>12.1%}  {p['auto_accuracy']:>15.1%}"
+            f"  {1 - p['auto_share']:>11.1%}"
+        )
+    return lines

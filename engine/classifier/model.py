@@ -32,6 +32,11 @@ class TargetModel:
     bias: np.ndarray  # (L,)
     temperature: float = 1.0
     ngrams: tuple[int, int] = (1, 3)
+    # The top-label map (isotonic, fitted out of fold): the best label's tempered
+    # probability x becomes interp(x, calibration_x, calibration_y); the others are scaled
+    # to keep the sum 1. Empty: the temperature alone.
+    calibration_x: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    calibration_y: np.ndarray = field(default_factory=lambda: np.zeros(0))
     vocabulary: dict[str, int] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -62,7 +67,10 @@ class TargetModel:
             logits = value @ self.weights[index] + self.bias
         else:
             logits = self.bias.astype(np.float64)
-        return softmax(logits / self.temperature)
+        return self.calibrate(softmax(logits / self.temperature))
+
+    def calibrate(self, proba: np.ndarray) -> np.ndarray:
+        return top_label_map(proba, self.calibration_x, self.calibration_y)
 
     def proba(self, text: str) -> np.ndarray:
         return self.proba_grams(analyze(text, self.ngrams))
@@ -95,7 +103,7 @@ class TargetModel:
         return np.asarray(self.transform(texts) @ self.weights) + self.bias
 
     def proba_many(self, texts: Sequence[str]) -> np.ndarray:
-        return softmax(self.logits_many(texts) / self.temperature)
+        return self.calibrate(softmax(self.logits_many(texts) / self.temperature))
 
     # ------------------------------------------------------------- storage
 
@@ -105,8 +113,10 @@ class TargetModel:
             "labels": np.array(self.labels, dtype=str),
             "features": np.array(self.features, dtype=str),
             "idf": self.idf,
-            "weights": self.weights,
+            "weights": self.weights.astype(np.float16),  # halves the file; trained so
             "bias": self.bias,
+            "calibration_x": self.calibration_x,
+            "calibration_y": self.calibration_y,
         }
 
     def scalars(self) -> dict[str, Any]:
@@ -128,7 +138,34 @@ class TargetModel:
             bias=np.asarray(arrays["bias"], dtype=np.float64),
             temperature=float(scalars["temperature"]),
             ngrams=(int(low), int(high)),
+            calibration_x=_optional(arrays, "calibration_x"),
+            calibration_y=_optional(arrays, "calibration_y"),
         )
+
+
+def _optional(arrays: Any, name: str) -> np.ndarray:
+    return np.asarray(arrays[name], dtype=np.float64) if name in arrays else np.zeros(0)
+
+
+def top_label_map(proba: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """Move each row's best probability through the map (xs -> ys), the rest scaled to sum
+    to 1; the best label stays the best."""
+    if len(xs) == 0:
+        return proba
+    rows = np.atleast_2d(proba)
+    best = rows.argmax(axis=1)
+    at = np.arange(len(rows))
+    top = rows[at, best]
+    rest = 1.0 - top
+    second = np.sort(rows, axis=1)[:, -2] if rows.shape[1] > 1 else np.zeros(len(rows))
+    mapped = np.interp(top, xs, ys)
+    # never below the runner-up after scaling, so the ranking is unchanged
+    floor = np.where(rest > 0, second / np.maximum(rest + second, 1e-12), 0.0)
+    mapped = np.clip(np.maximum(mapped, floor), 0.0, 1.0)
+    scale = np.where(rest > 1e-12, (1.0 - mapped) / np.maximum(rest, 1e-12), 0.0)
+    out = rows * scale[:, None]
+    out[at, best] = mapped
+    return out.reshape(proba.shape)
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:

@@ -60,7 +60,7 @@ class ModelStore:
     def save(self, model: TargetModel, metadata: dict[str, Any], now: datetime) -> ModelInfo:
         """Write a new version of ``model``; ``metadata`` is extra facts to record."""
         buffer = io.BytesIO()
-        np.savez(buffer, **model.arrays())
+        np.savez_compressed(buffer, **model.arrays())
         data = buffer.getvalue()
         digest = hashlib.sha256(data).hexdigest()
         version = f"{now.astimezone(UTC):%Y%m%dT%H%M%SZ}-{digest[:8]}"
