@@ -64,12 +64,15 @@ async def test_inbox_filters_and_pages(pages):
     await login(pages, "handler", lamp_dept)
     html = (await pages.client.get("/inbox", params={"size": "2"})).text
     first = section(html, "h-accept")
-    assert f'data-case="{lamps[2]}"' in first and f'data-case="{lamps[1]}"' in first
-    assert f'data-case="{lamps[0]}"' not in first  # newest first, two a page
+    assert f'data-case="{lamps[0]}"' in first and f'data-case="{lamps[1]}"' in first
+    assert f'data-case="{lamps[2]}"' not in first  # the longest waiting first, two a page
     more = first.split('data-next="to_accept"')[0].split('href="')[-1]
     nxt = (await pages.client.get(more.replace("&amp;", "&"))).text
-    assert f'data-case="{lamps[0]}"' in section(nxt, "h-accept") and "回到第一页" in nxt
-    assert f'data-case="{lamps[2]}"' not in section(nxt, "h-accept")
+    assert f'data-case="{lamps[2]}"' in section(nxt, "h-accept") and "回到第一页" in nxt
+    assert f'data-case="{lamps[0]}"' not in section(nxt, "h-accept")
+    lamp = (await pages.client.get("/inbox", params={"category": "01", "size": "2"})).text
+    assert "筛选结果按登记时间从新到旧" in lamp  # filtered: list_cases, newest first
+    assert f'data-case="{lamps[2]}"' in section(lamp, "h-accept")
     urgent = (await pages.client.get("/inbox", params={"urgency": "urgent"})).text
     assert "#" not in section(urgent, "h-accept").split("</h2>")[1]
     other = (await pages.client.get("/inbox", params={"category": "06"})).text
@@ -78,4 +81,4 @@ async def test_inbox_filters_and_pages(pages):
     bad = (await pages.client.get("/inbox", params={"channel": "fax"})).text
     assert "channel" in bad and f'data-case="{lamps[0]}"' in section(bad, "h-accept")
     stale = (await pages.client.get("/inbox", params={"accept_after": "nonsense"})).text
-    assert f'data-case="{lamps[2]}"' in section(stale, "h-accept")  # back to the first page
+    assert f'data-case="{lamps[0]}"' in section(stale, "h-accept")  # back to the first page

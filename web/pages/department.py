@@ -1,17 +1,20 @@
 """The department's inbox: cases to accept, in progress, due soon (yellow), overdue (red),
 and co-handler (协办) tasks; accepting is one click, the rest happens on the case page.
-The two long lists filter by category class, channel and urgency and page by keyset
-cursors (engine.cases.queries.list_cases, newest first)."""
+The lists page by keyset cursors: urgent first, then the longest waiting
+(engine.dispatch.inbox); filtered by category class, channel or urgency they are the
+matching cases newest first (engine.cases.queries.list_cases, which takes those filters)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from engine.cases import queries
-from engine.cases.models import Case, CaseTask
+from engine.cases.models import Case
 from engine.db import new_session
+from engine.dispatch.inbox import INBOX_ORDER, Section
+from engine.dispatch.inbox import inbox as inbox_page
 from engine.errors import InvalidInput
 from engine.users.models import Principal, Role
 from web.deps import Ctx
@@ -28,42 +31,30 @@ from web.pages.views import error_text, page, require_role
 
 router = APIRouter(include_in_schema=False)
 
-OPEN_WORK = ("assigned", "in_progress", "suspended")
-# section -> (its cursor parameter, the states it lists)
+# section -> (its cursor parameter, the states it lists when filtered)
 SECTIONS = {
     "to_accept": ("accept_after", ("assigned",)),
     "in_progress": ("progress_after", ("in_progress", "suspended")),
+    "co_tasks": ("co_after", ()),
 }
 
 CURSOR_PARAMS = {name: param for name, (param, _) in SECTIONS.items()}
-
-
-def _co_tasks(session: Session, department: str) -> list[Case]:
-    query = (
-        select(Case)
-        .join(CaseTask, col(CaseTask.case_id) == col(Case.id))
-        .where(
-            CaseTask.department == department,
-            CaseTask.lead == False,  # noqa: E712
-            CaseTask.done == False,  # noqa: E712
-            col(Case.state).in_(OPEN_WORK),
-        )
-        .order_by(col(Case.id))
-    )
-    return list(session.exec(query))
 
 
 def _section(
     session: Session,
     ctx: Ctx,
     principal: Principal,
-    states: tuple[str, ...],
+    name: str,
     filters: ListFilters,
     size: int,
     cursor: str | None,
 ) -> tuple[list[Case], int, str | None]:
-    """One list of the inbox: a page of the department's lead cases in ``states``, how many
-    there are, and the cursor of the next page."""
+    """One list of the inbox: a page of it, how many there are, the next page's cursor."""
+    states = SECTIONS[name][1]
+    if not filters.active or not states:  # co-handler tasks are not filtered
+        cases, total = inbox_page(session, principal.scope or "", Section(name), size, cursor)
+        return cases, total, INBOX_ORDER.next_cursor(cases, size)
     wanted = filters.case_filter(department=principal.scope or "")
     where = [col(Case.state).in_(states)]
     cases, total = queries.list_cases(
@@ -86,21 +77,20 @@ def inbox(request: Request, ctx: Ctx, user: PageUser) -> Response:
     with new_session(ctx.db) as session:
         calendar = ctx.calendars.get(session)
         lit = lit_cases(session, principal, ctx.city, calendar, ctx.clock.now())
-        for name, (param, states) in SECTIONS.items():
+        for name, (param, _) in SECTIONS.items():
             cursor = request.query_params.get(param) or None
             try:
-                found = _section(session, ctx, principal, states, filters, size, cursor)
+                found = _section(session, ctx, principal, name, filters, size, cursor)
             except InvalidInput as exc:  # a stale or foreign cursor: the first page
                 error = error_text(exc)
-                found = _section(session, ctx, principal, states, filters, size, None)
+                found = _section(session, ctx, principal, name, filters, size, None)
             sections[name], totals[name], next_cursors[name] = found
-        co = _co_tasks(session, department)
     return page(
         request, ctx, "department/inbox.html", user, department=department, sections=sections,
         totals=totals, next_cursors=next_cursors, cursor_params=CURSOR_PARAMS,
         due_soon=[x for x in lit if x.status.light == "yellow"],
         overdue=[x for x in lit if x.status.light == "red"],
-        lights={x.case.id: x.status for x in lit}, co_tasks=co, filters=filters, size=size,
+        lights={x.case.id: x.status for x in lit}, filters=filters, size=size,
         sizes=size_choices(ctx.settings.max_page_size), classes=category_classes(ctx.city),
         error=error,
     )  # fmt: skip
