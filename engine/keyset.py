@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, or_
+from sqlalchemy import ColumnElement, and_, false, or_, select, tuple_, union_all
 
 from engine.errors import InvalidInput
 
@@ -101,3 +101,48 @@ def _typed(value: Any) -> Any:
     if value is None or isinstance(value, str | int | float):
         return value
     raise TypeError(type(value).__name__)
+
+
+def partitioned_ids(
+    session: Any,
+    keyset: Keyset,
+    partitions: Sequence[Sequence[Any]],
+    head_values: Sequence[Any],
+    cursor: str | None,
+    limit: int,
+) -> list[int]:
+    """The ids of the first ``limit`` rows after ``cursor`` in ``keyset`` order, where the
+    rows are the union of ``partitions`` (lists of equality conditions). ``keyset``'s first
+    key takes one of a few ``head_values`` (listed in the list's order); its other keys are
+    ascending, the last the id. Each partition × head value is one index walk already in
+    order, stopping at ``limit`` rows (an index on the partition's columns, the head, then
+    the tail); the walks go out as one UNION ALL and are merged here. A list filtered by
+    several values (IN) and sorted would otherwise sort every matching row for each page."""
+    head, tail = keyset.keys[0], keyset.keys[1:]
+    assert not any(key.descending for key in tail), "the tail keys must be ascending"
+    after = keyset.decode(cursor) if cursor is not None else None
+    rank = {value: i for i, value in enumerate(head_values)}
+    if after is not None and after[0] not in rank:
+        raise InvalidInput(FIELD, "does not belong to this list")
+    walks = []
+    for conditions in partitions:
+        for value in head_values:
+            where = [*conditions, head.column == value]
+            if after is not None:
+                if rank[value] < rank[after[0]]:
+                    continue  # this head value comes wholly before the cursor
+                if value == after[0]:
+                    where.append(tuple_(*(k.column for k in tail)) > tuple_(*after[1:]))
+            walk = (
+                select(*(k.column.label(k.name) for k in keyset.keys))
+                .where(*where)
+                .order_by(*(k.order() for k in tail))
+                .limit(limit)
+            )
+            walks.append(select(walk.subquery()))
+    if not walks:
+        return []
+    rows = session.execute(union_all(*walks) if len(walks) > 1 else walks[0]).all()
+    names = [k.name for k in tail]
+    rows.sort(key=lambda row: (rank[row._mapping[head.name]], *(row._mapping[n] for n in names)))
+    return [row._mapping[tail[-1].name] for row in rows[:limit]]

@@ -76,8 +76,8 @@ class Case(CaseBase, table=True):
         UniqueConstraint("channel", "external_id", name="uq_case_channel_external_id"),
         Index("ix_case_state_unit", "state", "owning_unit"),
         # The keyset-paginated lists (docs/SEARCH.md): queue, inbox, scoped newest-first.
-        Index("ix_case_queue", "state", "dispatch_queue", "updated_at"),
-        Index("ix_case_inbox", "lead_department", "state", "updated_at"),
+        Index("ix_case_queue", "state", "dispatch_queue", "urgency", "updated_at"),
+        Index("ix_case_inbox", "lead_department", "state", "urgency", "updated_at"),
         Index("ix_case_unit_id", "owning_unit", "id"),
         Index("ix_case_channel_id", "channel", "id"),
     )

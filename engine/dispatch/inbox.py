@@ -11,9 +11,10 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from engine.cases.models import Case, CaseTask
-from engine.keyset import Keyset, SortKey
+from engine.keyset import Keyset, SortKey, partitioned_ids
 
 OPEN_WORK = ("assigned", "in_progress", "suspended")
+URGENT_FIRST = ("urgent", "normal")
 INBOX_ORDER = Keyset(
     "inbox",
     (
@@ -55,6 +56,14 @@ def inbox(
         return query.join(CaseTask, col(CaseTask.case_id) == col(Case.id)) if co_tasks else query
 
     total = session.exec(joined(select(func.count()).select_from(Case)).where(*where)).one()
+    if not co_tasks:  # one ordered walk of ix_case_inbox per state × urgency, merged
+        partitions = [
+            [col(Case.lead_department) == department, col(Case.state) == state]
+            for state in _LEAD_STATES[section]
+        ]
+        ids = partitioned_ids(session, INBOX_ORDER, partitions, URGENT_FIRST, cursor, limit)
+        found = {c.id: c for c in session.exec(select(Case).where(col(Case.id).in_(ids)))}
+        return [found[i] for i in ids if i in found], total
     after = INBOX_ORDER.after(cursor)
     if after is not None:
         where.append(after)

@@ -12,12 +12,14 @@ from sqlmodel import Session, col, select
 
 from engine.cases.models import Case, CaseEvent
 from engine.city.directory import CityDirectory
+from engine.dispatch.centers import COMMAND_TIERS
 from engine.dispatch.models import DispatchDecisionRecord
-from engine.keyset import Keyset, SortKey
+from engine.keyset import Keyset, SortKey, partitioned_ids
 
 QUEUE_STATES = ("dispatching", "returned")
 # Urgent first, then the longest waiting. "urgent" sorts after "normal", so urgency
 # descending is urgent first (tests/test_dispatch_queue.py holds a new level to that).
+URGENT_FIRST = ("urgent", "normal")
 QUEUE_ORDER = Keyset(
     "queue",
     (
@@ -80,13 +82,11 @@ def manual_queue(
         col(Case.dispatch_queue).in_(city.subtree(unit)),
     ]
     total = session.exec(select(func.count()).select_from(Case).where(*where)).one()
-    after = QUEUE_ORDER.after(cursor)
-    if after is not None:
-        where.append(after)
-    query = select(Case).where(*where).order_by(*QUEUE_ORDER.order_by()).limit(limit)
     if offset:
-        query = query.offset(offset)
-    cases = list(session.exec(query))
+        query = select(Case).where(*where).order_by(*QUEUE_ORDER.order_by())
+        cases = list(session.exec(query.limit(limit).offset(offset)))
+    else:
+        cases = _page(session, city, unit, limit, cursor)
     ids = [c.id for c in cases if c.id is not None]
     decisions = _latest_decisions(session, ids)
     returns = _latest_returns(session, [c.id for c in cases if c.state == "returned" and c.id])
@@ -107,6 +107,26 @@ def manual_queue(
             item.returned_at = returned.at
         items.append(item)
     return items, total
+
+
+def _page(
+    session: Session, city: CityDirectory, unit: str, limit: int, cursor: str | None
+) -> list[Case]:
+    """One ordered index walk (ix_case_queue) per command center × state × urgency,
+    merged: a page costs the same however long the queue."""
+    centers = [
+        code
+        for code in city.subtree(unit)
+        if city.units[code].tier in COMMAND_TIERS or city.units[code].parent is None
+    ]
+    partitions = [
+        [col(Case.state) == state, col(Case.dispatch_queue) == center]
+        for center in centers
+        for state in QUEUE_STATES
+    ]
+    ids = partitioned_ids(session, QUEUE_ORDER, partitions, URGENT_FIRST, cursor, limit)
+    found = {c.id: c for c in session.exec(select(Case).where(col(Case.id).in_(ids)))}
+    return [found[i] for i in ids if i in found]
 
 
 def _latest_decisions(session: Session, ids: list[int]) -> dict[int, DispatchDecisionRecord]:

@@ -6,8 +6,8 @@
 - Full text over description, address and result: on SQLite an FTS5 table with the trigram
   tokenizer over the case table (external content) kept by triggers, rebuilt here from the
   rows already stored; on PostgreSQL a GIN ``gin_trgm_ops`` index over the same text.
-- Indexes matching the keyset-paginated lists: the dispatch queue (state, queue, updated),
-  the department inbox (lead department, state, updated), scoped lists (unit, id) and
+- Indexes matching the keyset-paginated lists: the dispatch queue (state, queue, urgency, updated),
+  the department inbox (lead department, state, urgency, updated), scoped lists (unit, id) and
   the Open311 listing (channel, id).
 
 The SQL is spelled out here (a migration is a snapshot); ``engine.cases.models.PHONE_KEY_SQL``
@@ -59,8 +59,8 @@ _SQLITE = [
     "INSERT INTO case_search(case_search) VALUES ('rebuild')",  # the rows already stored
 ]
 _LIST_INDEXES = {
-    "ix_case_queue": ("state", "dispatch_queue", "updated_at"),
-    "ix_case_inbox": ("lead_department", "state", "updated_at"),
+    "ix_case_queue": ("state", "dispatch_queue", "urgency", "updated_at"),
+    "ix_case_inbox": ("lead_department", "state", "urgency", "updated_at"),
     "ix_case_unit_id": ("owning_unit", "id"),
     "ix_case_channel_id": ("channel", "id"),  # the Open311 listing, newest first
 }
