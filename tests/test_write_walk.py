@@ -30,10 +30,12 @@ import engine.tables  # noqa: F401  (every table: the walk counts them all)
 from engine.access import UNRESTRICTED
 from engine.cases.workflow import standard_workflow
 from engine.db import new_session
+from engine.knowledge import service as knowledge
+from engine.knowledge.models import ArticleFields
 from engine.outbox.models import OutboxMessage
 from engine.sla.models import CalendarOverride
 from engine.timers.models import Timer
-from engine.users.models import PERSON_ROLES, ApiToken, Role, User
+from engine.users.models import PERSON_ROLES, ApiToken, Principal, Role, User
 from tests.dispatch_support import DEMO_RULES
 from tests.intake_support import png
 from tests.page_support import CSRF, PASSWORD, ensure_user, login
@@ -81,6 +83,7 @@ class Call:
     content: str | None = None
     api_key: bool = False  # Open311: the token goes in the form, not a header
     csrf: bool = True  # pages: send the session's form token
+    scope: str | None = None  # pages: the session of this scope (CITY_WIDE_PAGES), if any
 
 
 @dataclass
@@ -90,7 +93,7 @@ class Walk:
     outside: int
     spare: dict[str, list[int]]  # ids an admin's success uses up, by kind
     outside_photo: str
-    pages: dict[Role, tuple[Api, str]] = field(default_factory=dict)  # client, CSRF
+    pages: dict[tuple[Role, str], tuple[Api, str]] = field(default_factory=dict)  # client, CSRF
 
     def case(self, target: str) -> int:
         return self.inside if target == "inside" else self.outside
@@ -204,7 +207,42 @@ def admin(call: Callable[[Walk, str], Call], writes: bool = True) -> list[Write]
     return [Write(on(call), frozenset({A}), scoped=False, writes=writes)]
 
 
+# Knowledge articles: kept by the target's department (a handler of HW-01 keeps the inside
+# one); each attempt gets a fresh article in the state its step needs.
+OWNERS = {"inside": "HW-01", "outside": "HW-02"}
+WRITER = Principal("walk-writer", Role.admin, "00")
+REVIEWER = Principal("walk-reviewer", Role.admin, "00")
+ARTICLE = {"title": "社保卡丢失如何补办", "question": "社保卡丢了怎么办？",
+           "answer": "携带身份证到社保经办网点补办。", "categories": "12005"}  # fmt: skip
+STEPS_TO = {"draft": (), "in_review": ("submit",), "published": ("submit", "publish")}
+
+
+def article(walk: Walk, target: str, state: str = "draft") -> int:
+    ctx, now = walk.api.ctx, walk.api.ctx.clock.now()
+    with new_session(ctx.db) as session, session.begin():
+        made = knowledge.create(
+            session, WRITER, ArticleFields(**ARTICLE), ctx.city, now, OWNERS[target]
+        )
+        for step in STEPS_TO[state]:
+            who = REVIEWER if step == "publish" else WRITER  # reviewed by another
+            getattr(knowledge, step)(session, who, made.id, now)
+        assert made.id is not None
+        return made.id
+
+
+def article_step(step: str, state: str, **body: Any) -> list[Write]:
+    call = lambda w, t: Call(f"/api/v1/knowledge/articles/{article(w, t, state)}/{step}", json=body)  # noqa: E731
+    return [Write(on(call), KEEPERS)]
+
+
+def answer(target: str) -> dict[str, Any]:
+    return {"description": "社保卡丢了怎么补办", "answer": "到社保经办网点补办。",
+            "category": "12005", "grid_code": GRIDS[target]}  # fmt: skip
+
+
 FILERS, INTAKE = frozenset({OP, D, G, A}), frozenset({OP, D, A})
+CITY_WIDE_PAGES = [(OP, "00")]  # page sessions some entries sign in with (Call.scope)
+KEEPERS = frozenset({H, A})
 NOTE = roles_for("note")
 WRITES: dict[tuple[str, str], list[Write]] = {
     # ---------------------------------------------------------------- API: create
@@ -294,6 +332,56 @@ WRITES: dict[tuple[str, str], list[Write]] = {
     ("POST", "/api/v1/admin/outbox/{message_id}/redeliver"): admin(
         lambda w, t: Call(f"/api/v1/admin/outbox/{w.spare['dead'][0]}/redeliver")
     ),
+    # ---------------------------------------------------------------- API: knowledge base
+    ("POST", "/api/v1/knowledge/articles"): [
+        Write(
+            on(
+                lambda w, t: Call(
+                    "/api/v1/knowledge/articles", json=ARTICLE | {"categories": ["12005"]}
+                )
+            ),
+            KEEPERS,
+            False,
+        )
+    ],
+    ("PUT", "/api/v1/knowledge/articles/{article_id}"): [
+        Write(
+            on(
+                lambda w, t: Call(
+                    f"/api/v1/knowledge/articles/{article(w, t)}",
+                    json=ARTICLE | {"categories": ["12005"], "answer": "改了"},
+                )
+            ),
+            KEEPERS,
+        )
+    ],
+    ("POST", "/api/v1/knowledge/articles/{article_id}/submit"): article_step("submit", "draft"),
+    ("POST", "/api/v1/knowledge/articles/{article_id}/publish"): article_step(
+        "publish", "in_review"
+    ),
+    ("POST", "/api/v1/knowledge/articles/{article_id}/reject"): article_step(
+        "reject", "in_review", note="依据过期"
+    ),
+    ("POST", "/api/v1/knowledge/articles/{article_id}/expire"): article_step("expire", "published"),
+    ("POST", "/api/v1/knowledge/flags"): [
+        Write(
+            on(
+                lambda w, t: Call(
+                    "/api/v1/knowledge/flags",
+                    json={
+                        "case_id": w.case(t),
+                        "article_id": article(w, "inside", "published"),
+                        "kind": "wrong",
+                        "note": "答复有误",
+                    },
+                )
+            ),
+            frozenset({D, H, S, A}),
+        )
+    ],
+    ("POST", "/api/v1/knowledge/answers"): [
+        Write(on(lambda w, t: Call("/api/v1/knowledge/answers", json=answer(t))), frozenset({OP}))
+    ],
     # ---------------------------------------------------------------- pages
     ("POST", "/logout"): [Write(on(lambda w, t: Call("/logout")), EVERYONE, False)],
     ("POST", "/cases/{case_id}/act/{action}"): [
@@ -307,6 +395,9 @@ WRITES: dict[tuple[str, str], list[Write]] = {
     ],
     ("POST", "/grid/report"): [Write(_page_grid, frozenset({G}))],
     ("POST", "/admin/users"): admin(lambda w, t: Call("/admin/users", data=new_user())),
+    ("POST", "/admin/users/{user_id}/scope"): admin(
+        lambda w, t: Call(f"/admin/users/{w.spare['user'][2]}/scope", data={"scope": "0101"})
+    ),
     ("POST", "/admin/users/{user_id}/active"): admin(
         lambda w, t: Call(f"/admin/users/{w.spare['user'][1]}/active", data={"active": "0"})
     ),
@@ -331,6 +422,28 @@ WRITES: dict[tuple[str, str], list[Write]] = {
     ("POST", "/admin/outbox/{message_id}/redeliver"): admin(
         lambda w, t: Call(f"/admin/outbox/{w.spare['dead'][1]}/redeliver")
     ),
+    # The page's form has no grid: its case belongs to the city, so a city-wide operator
+    # answers (a district operator is refused, nothing written: the API takes grid_code).
+    ("POST", "/knowledge/answer"): [
+        Write(
+            on(lambda w, t: Call("/knowledge/answer", data=answer(t), scope="00")),
+            frozenset({OP}),
+            False,
+        ),
+        Write(on(lambda w, t: Call("/knowledge/answer", data=answer(t))), frozenset(), False),
+    ],
+    ("POST", "/knowledge/new"): [
+        Write(on(lambda w, t: Call("/knowledge/new", data=ARTICLE)), KEEPERS, False)
+    ],
+    ("POST", "/knowledge/{article_id}"): [
+        Write(
+            on(lambda w, t: Call(f"/knowledge/{article(w, t)}", data=ARTICLE | {"answer": "改了"})),
+            KEEPERS,
+        )
+    ],
+    ("POST", "/knowledge/{article_id}/{step}"): [
+        Write(on(lambda w, t: Call(f"/knowledge/{article(w, t)}/submit")), KEEPERS)
+    ],
     ("POST", "/admin/incidents/{timer_id}/{what}"): admin(
         lambda w, t: Call(f"/admin/incidents/{w.spare['incident'][2]}/retry")
     ),
@@ -430,14 +543,16 @@ async def prepare(api: Api) -> Walk:
     walk = Walk(api, inside["id"], outside["id"], spare, outside_photo)
     for role in PERSON_ROLES:  # tokens and page sessions exist before anything is counted
         api.auth(role, SCOPES[role])
-        walk.pages[role] = await page_client(api, role)
+        walk.pages[role, SCOPES[role]] = await page_client(api, role, SCOPES[role])
+    for role, scope in CITY_WIDE_PAGES:
+        walk.pages[role, scope] = await page_client(api, role, scope)
     return walk
 
 
 def prepare_targets(api: Api) -> dict[str, list[int]]:
     """Rows only an admin's success uses up: users, tokens, incidents, dead letters."""
     ctx = api.ctx
-    users = [ensure_user(ctx, "operator", "00", f"spare{n}") for n in range(2)]
+    users = [ensure_user(ctx, "operator", "00", f"spare{n}") for n in range(3)]
     for _ in range(2):
         api.auth("operator", f"spare-{next(counter)}")  # a token each (never used)
     with new_session(ctx.db) as session, session.begin():
@@ -460,15 +575,15 @@ def prepare_targets(api: Api) -> dict[str, list[int]]:
             session.add(row)
             session.flush()
             dead.append(row.id)
-    assert len(user_ids) == len(token_ids) == 2 and len(timers) == 3
+    assert len(user_ids) == len(timers) == 3 and len(token_ids) == 2
     return {"user": user_ids, "token": token_ids, "incident": timers, "dead": dead}
 
 
-async def page_client(api: Api, role: Role) -> tuple[Api, str]:
+async def page_client(api: Api, role: Role, scope: str) -> tuple[Api, str]:
     """A browser of its own (own cookie jar) signed in as ``role``."""
     client = httpx.AsyncClient(transport=api.client._transport, base_url=str(api.client.base_url))
     browser = Api(client, api.ctx)
-    csrf = await login(browser, role, SCOPES[role])
+    csrf = await login(browser, role, scope)
     return browser, csrf
 
 
@@ -481,7 +596,8 @@ async def send(walk: Walk, method: str, template: str, role: Role | None, call: 
             )
             csrf = ""
         else:
-            browser, csrf = walk.pages[role]
+            wanted = (role, call.scope or SCOPES[role])  # other roles: their usual one
+            browser, csrf = walk.pages.get(wanted) or walk.pages[role, SCOPES[role]]
             client = browser.client
         data = dict(call.data or {})
         if call.csrf and csrf:
@@ -552,7 +668,7 @@ async def walk_route(walk: Walk, key: tuple[str, str]) -> list[str]:
                 if key in PAGES and role is None and status == 303:
                     assert answer.headers["location"].startswith("/login"), where
             if key == ("POST", "/logout") and role is not None and status in SUCCESS:
-                walk.pages[role] = await page_client(walk.api, role)
+                walk.pages[role, SCOPES[role]] = await page_client(walk.api, role, SCOPES[role])
     return wrong
 
 
