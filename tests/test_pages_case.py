@@ -41,7 +41,11 @@ async def test_actions_by_form_with_photos_and_errors(pages):
     answer = await post(pages, f"/cases/{case_id}/act/accept", csrf)
     assert answer.status_code == 303 and answer.headers["location"].endswith("done=accept")
     missing = await post(pages, f"/cases/{case_id}/act/return", csrf)
-    assert missing.status_code == 422 and "reason: required for &#39;return&#39;" in missing.text
+    assert (
+        missing.status_code == 422
+        and "原因：必填" in missing.text
+        and "required for" not in missing.text
+    )
     photo = {"photos": ("现场.png", PNG, "image/png")}
     done = await post(pages, f"/cases/{case_id}/act/resolve", csrf, photo, result="已清理")
     assert done.status_code == 303
@@ -53,7 +57,7 @@ async def test_actions_by_form_with_photos_and_errors(pages):
     assert image.status_code == 200 and image.content == PNG
     stale = await post(pages, f"/cases/{case_id}/act/note", csrf, note="备注", version="1")
     assert stale.status_code == 409 and "changed by someone else" not in stale.text
-    assert "version" in stale.text
+    assert "案件刚被他人更新，请刷新页面后重试" in stale.text
 
 
 async def test_forms_need_csrf_and_scope_hides_cases(pages):

@@ -16,10 +16,11 @@ from engine.errors import GridflowError, NotFound
 from web.deps import Ctx, RowId
 from web.pages import sessions
 from web.pages.case_data import load_case_page, timeline_facts
+from web.pages.form_errors import refusal_words
 from web.pages.forms import action_form, read_action_data
 from web.pages.i18n import language
 from web.pages.templating import PageUser
-from web.pages.views import View, done, error_status, error_text, page, safe_next
+from web.pages.views import View, done, error_status, page, safe_next
 
 router = APIRouter(include_in_schema=False)
 
@@ -67,7 +68,8 @@ async def take_action(
     except NotFound:
         return page(request, ctx, "cases/missing.html", user, 404, case_id=case_id)
     except GridflowError as exc:
-        response = case_response(request, ctx, user, case_id, error=error_text(exc), failed=action)
+        text = refusal_words(exc, View(ctx, language(request)))
+        response = case_response(request, ctx, user, case_id, error=text, failed=action)
         response.status_code = error_status(exc)
         return response
     return done(back, action)

@@ -8,7 +8,7 @@ import re
 
 from pydantic import ValidationError
 
-from engine.errors import Forbidden, GridflowError
+from engine.errors import GridflowError
 from web.pages.i18n import MESSAGES
 from web.pages.views import View, error_text
 
@@ -20,6 +20,15 @@ _REASONS = [
     (re.compile(r".*outside your area.*"), "err_outside_area"),
     (re.compile(r".*digits, spaces, \+ and - only"), "err_phone"),
     (re.compile(r"unknown grid .*"), "err_unknown_grid"),
+    (
+        re.compile(r"case \d+ (is at version \d+, not \d+|was changed by someone else.*)"),
+        "err_stale",
+    ),
+    (re.compile(r"'\w+' is not allowed in state '\w+'"), "err_not_allowed"),
+    (re.compile(r"role '\w+' may not '\w+' a case"), "err_role"),
+    (re.compile(r"'\w+' is for the lead department of case \d+"), "err_lead_only"),
+    (re.compile(r"an extension of .* is already pending"), "err_extension_pending"),
+    (re.compile(r"no extension request is pending"), "err_no_extension"),
 ]
 
 
@@ -58,6 +67,5 @@ def refusal_words(exc: GridflowError, v: View) -> str:
         ]
         if parts:
             return v.t("why_sep").join(parts)
-    if isinstance(exc, Forbidden):
-        return _reason(str(exc), v)
-    return error_text(exc)
+    text = _reason(str(exc), v)
+    return text if text != str(exc) else error_text(exc)

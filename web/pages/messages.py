@@ -218,6 +218,16 @@ _ROWS = [
     ("err_self_handled", "选择“已现场处置”时必填", "required when fixed on the spot"),
     ("err_no_grid", "该位置不在任何网格内，请核对经纬度", "the point is in no grid"),
     ("err_outside_area", "位置不在您负责的区域内", "outside your area"),
+    (
+        "err_stale",
+        "案件刚被他人更新，请刷新页面后重试",
+        "Someone changed the case: reload and retry",
+    ),
+    ("err_not_allowed", "案件当前状态下不能执行此操作", "Not possible in the case's state"),
+    ("err_role", "您的角色不能执行此操作", "Your role may not do this"),
+    ("err_lead_only", "此操作仅限主办部门", "Only the lead department may do this"),
+    ("err_extension_pending", "已有延期申请待审批", "An extension request is already pending"),
+    ("err_no_extension", "没有待审批的延期申请", "No extension request is pending"),
     ("err_unknown_grid", "没有这个网格，请从列表中选择", "no such grid: pick one from the list"),
     ("err_phone", "只能包含数字、空格、+ 和 -", "digits, spaces, + and - only"),
     # dispatch reasons (web/pages/reasons.py)
