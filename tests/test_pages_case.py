@@ -80,6 +80,12 @@ async def test_case_search_with_filters(pages):
     assert "垃圾桶满溢" in page and "路灯不亮" not in page and "共 1 条" in page
     page = (await pages.client.get("/cases", params={"category": "01"})).text
     assert "路灯不亮" in page and "垃圾桶满溢" not in page
+    pickers = page.split('role="search"')[1].split("</form>")[0]
+    assert '<option value="01" selected>' in pickers  # classes by name, not typed codes
+    assert '<option value="0101">\u3000\u3000湖滨街道</option>' in pickers
+    assert '<option value="HW-01">东湖区环境卫生管理处</option>' in pickers
+    page = (await pages.client.get("/cases", params={"unit": "0102"})).text
+    assert "共 0 条" in page
     page = (await pages.client.get("/cases", params={"created_from": "2026-03-03"})).text
     assert "共 0 条" in page
     english = (await pages.client.get("/cases", params={"lang": "en"})).text

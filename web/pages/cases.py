@@ -19,8 +19,10 @@ from web.pages.case_data import load_case_page, timeline_facts
 from web.pages.form_errors import refusal_words
 from web.pages.forms import action_form, read_action_data
 from web.pages.i18n import language
+from web.pages.list_filters import category_classes
 from web.pages.templating import PageUser
-from web.pages.views import View, done, error_status, page, safe_next
+from web.pages.unit_tree import unit_options
+from web.pages.views import View, done, error_status, page, safe_next, scope_unit
 
 router = APIRouter(include_in_schema=False)
 
@@ -102,10 +104,13 @@ def case_list(
             session, user.principal, ctx.city, filters, PAGE_SIZE, offset
         )
     shown = [queries.present(c, user.principal, [], []) for c in cases]
+    top = scope_unit(user.principal, ctx.city)
     return page(
         request, ctx, "cases/list.html", user, cases=shown, total=total, offset=offset,
         size=PAGE_SIZE, filters=values, created_from=created_from or "",
         created_to=created_to or "", states=list(ctx.workflow.states),
+        classes=category_classes(ctx.city), units=unit_options(ctx.city, top, max_depth=3),
+        departments=sorted(ctx.city.departments.values(), key=lambda d: (d.unit, d.code)),
     )  # fmt: skip
 
 
