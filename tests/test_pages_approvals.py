@@ -62,6 +62,8 @@ async def test_suspension_requests_show_on_the_case_and_are_decided(pages):
     assert "/act/reject_suspension" in case_page
     found = item((await pages.client.get("/approvals")).text, case_id)
     assert "挂起申请" in found and "/act/suspend" in found and "/act/reject_suspension" in found
+    silent = await post(pages, f"/cases/{case_id}/act/reject_suspension", csrf, reason=" ")
+    assert silent.status_code == 422 and "原因：必填" in silent.text  # a rejection says why
     refused = await post(pages, f"/cases/{case_id}/act/reject_suspension", csrf,
                          reason="请先现场处置", next="/approvals")  # fmt: skip
     assert refused.status_code == 303

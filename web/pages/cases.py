@@ -17,7 +17,7 @@ from web.deps import Ctx, RowId
 from web.pages import sessions
 from web.pages.case_data import load_case_page, timeline_facts
 from web.pages.form_errors import refusal_words
-from web.pages.forms import action_form, read_action_data
+from web.pages.forms import action_form, check_required, read_action_data
 from web.pages.i18n import language
 from web.pages.list_filters import category_classes
 from web.pages.templating import PageUser
@@ -63,8 +63,9 @@ async def take_action(
             case = queries.get_visible(session, user.principal, case_id, ctx.city)
         if action not in ctx.workflow.actions_in(case.state):
             ctx.cases.act(user.principal, case_id, action, {})  # raises "not allowed"
-        fields = action_form(ctx.workflow, action, case.state).fields
-        data = await read_action_data(form, fields, ctx.channels.attachments)
+        shape = action_form(ctx.workflow, action, case.state)
+        data = await read_action_data(form, shape.fields, ctx.channels.attachments)
+        check_required(shape, data)
         expected = int(version) if version.isascii() and version.isdigit() else None
         ctx.cases.act(user.principal, case_id, action, data, expected)
     except NotFound:

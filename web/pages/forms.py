@@ -23,6 +23,9 @@ SYSTEM_FIELDS = {
     "model_version", "router_target", "confidence", "threshold", "suggestions",
 }  # fmt: skip
 MAX_PHOTOS = 10
+# Fields the workflow leaves optional that a person must give on a page: a decision
+# against someone's request says why.
+PAGE_REQUIRES = {"reject_suspension": ("reason",)}
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,7 @@ def action_form(workflow: Workflow, action: str, state: str) -> ActionForm:
     """The person-facing fields of ``action`` from ``state`` (required ones first)."""
     specs = workflow.specs(action, state)
     required = {name for spec in specs for name in spec.requires}
+    required |= set(PAGE_REQUIRES.get(action, ()))
     names = list(dict.fromkeys(n for spec in specs for n in (*spec.requires, *spec.optional)))
     form = ActionForm(action)
     for name in sorted(names, key=lambda n: n not in required):
@@ -82,6 +86,13 @@ async def read_action_data(
             continue
         data[spec.name] = _typed(spec, raw.strip())
     return data
+
+
+def check_required(form: ActionForm, data: dict[str, object]) -> None:
+    """Refuse a post without a field the page requires (the workflow checks its own)."""
+    for name in PAGE_REQUIRES.get(form.action, ()):
+        if name not in data:
+            raise InvalidInput(name, "required")
 
 
 def _typed(spec: FieldView, raw: str) -> object:
