@@ -1,4 +1,5 @@
 """`gridflow router train|evaluate|predict|list|generate` and the labelled-file reader."""
+# (the gate, activate and rollback: tests/test_classifier_gate.py)
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from engine.errors import InvalidInput
 from engine.settings import get_settings
 from tests.router_support import KEY, close_case
 from web.cli import main
+
+QUICK = ["--folds", "3", "--search-sample", "600"]  # a smaller settings search
 
 
 @pytest.fixture
@@ -33,20 +36,26 @@ def test_generate_train_evaluate_predict_list(env, capsys):
     assert len(rows) == 1500 and set(rows[0]) == {"text", "category", "department", "grid"}
     capsys.readouterr()
 
-    assert main(["router", "train", "--file", str(train), "--label-column", "category"]) == 0
+    assert (
+        main(["router", "train", "--file", str(train), "--label-column", "category", *QUICK]) == 0
+    )
     out = capsys.readouterr().out
-    assert "category model 2" in out and "trained on 1200 texts, 73 labels" in out
-    assert "held-out accuracy" in out and "auto share" in out
+    assert "category model 2" in out and "trained on 1500 texts, 73 labels" in out
+    assert "k-fold (out of fold) accuracy" in out and "time-ordered" in out
+    assert "routed share" in out and "confidence band" in out
+    assert "gate: no live model -> LIVE" in out
 
     assert main(["router", "evaluate", str(test), "--label-column", "category"]) == 0
     out = capsys.readouterr().out
-    for heading in ("accuracy", "macro-F1", "top-3", "precision", "recall", "support"):
+    for heading in ("accuracy", "macro-F1", "top-3", "precision", "recall", "support", "0.9-1.0"):
         assert heading in out
     assert "01003" in out  # the per-label table
     assert main(["router", "evaluate", str(test), "--label-column", "category", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["size"] == 300 and report["accuracy"] > 0.7
     assert report["top3_accuracy"] >= report["accuracy"]
+    assert {b["low"] for b in report["reliability"]} >= {0.9}
+    assert [p["threshold"] for p in report["operating_points"]][4] == 0.85
 
     assert main(["router", "predict", "东湖区湖滨路路灯不亮了，晚上很黑"]) == 0
     out = capsys.readouterr().out
@@ -58,13 +67,14 @@ def test_generate_train_evaluate_predict_list(env, capsys):
 
     assert main(["router", "list", "--json"]) == 0
     listed = json.loads(capsys.readouterr().out)
-    assert [m["target"] for m in listed] == ["category"] and listed[0]["training_size"] == 1200
+    assert [m["target"] for m in listed] == ["category"] and listed[0]["training_size"] == 1500
+    assert listed[0]["live"] is True
 
 
 def test_tampered_model_is_refused_by_the_cli(env, capsys):
     data = env / "d.csv"
     main(["router", "generate", "--count", "300", "--seed", "3", "--out", str(data)])
-    main(["router", "train", "--file", str(data), "--label-column", "category"])
+    main(["router", "train", "--file", str(data), "--label-column", "category", *QUICK])
     capsys.readouterr()
     model = next((env / "models").glob("category-*.npz"))
     model.write_bytes(model.read_bytes()[:-10] + b"0123456789")
@@ -86,10 +96,10 @@ def test_train_department_from_xlsx_with_named_columns(env, capsys):
     book.save(xlsx)
     capsys.readouterr()
     args = ["router", "train", "--file", str(xlsx), "--target", "department"]
-    args += ["--text-column", "诉求内容", "--label-column", "承办单位", "--json"]
+    args += ["--text-column", "诉求内容", "--label-column", "承办单位", "--json", *QUICK]
     assert main(args) == 0
     [meta] = json.loads(capsys.readouterr().out)
-    assert meta["target"] == "department" and meta["training_size"] == 480
+    assert meta["target"] == "department" and meta["training_size"] == 600
     assert meta["source"] == {"kind": "file", "file": "orders.xlsx", "skipped_rows": 1}
     assert "HW-01" in meta["labels"] and meta["metrics"]["accuracy"] > 0.4
 
@@ -102,10 +112,10 @@ async def test_train_from_the_citys_closed_cases(env, api, ctx, monkeypatch, cap
         await close_case(api, f"路灯不亮了{i}天，晚上很黑", ["SZ-00"], category="01003")
     await close_case(api, "垃圾桶满了溢出来", ["CG-0101", "HW-01"], category="06008")
     capsys.readouterr()
-    assert main(["router", "train", "--from-db", "--json"]) == 0
+    assert main(["router", "train", "--from-db", "--json", *QUICK]) == 0
     category, department = json.loads(capsys.readouterr().out)
     assert (category["target"], department["target"]) == ("category", "department")
-    assert department["source"] == {"kind": "db", "closed_cases": 11, "corrected": 1}
+    assert department["source"] == {"kind": "db", "confirmed_cases": 11, "corrected": 1}
     assert set(department["labels"]) == {"HW-01", "SZ-00"}
     assert main(["router", "predict", "路灯不亮", "--json"]) == 0
     answer = json.loads(capsys.readouterr().out)

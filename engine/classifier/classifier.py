@@ -67,18 +67,22 @@ class TextRouter:
     def load(
         cls, store: ModelStore, versions: dict[str, str] | None = None, targets: Sequence[str] = ()
     ) -> TextRouter:
-        """The newest verified model of each target in ``store`` (or the given versions).
+        """The live model of each target in ``store`` (its pin, else the newest), or the
+        given versions.
 
         ``targets``: only these; a target named here (or in ``versions``) must have a model.
         """
         wanted = dict(versions or {})
+        live = store.live_versions()
         models, found = {}, {}
         for target in TARGETS:
             if targets and target not in targets:
                 continue
             required = target in wanted or target in targets
-            if not required and store.latest(target) is None:
+            if not required and target not in live:
                 continue
+            if target not in wanted and target in live:
+                wanted[target] = live[target]
             model, info = store.load(target, wanted.get(target))
             models[target], found[target] = model, info.version
         return cls(models, found)

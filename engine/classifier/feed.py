@@ -1,23 +1,29 @@
-"""The training-label feed: (text, label) pairs from the city's own closed cases.
+"""The training-label feed: (text, label) pairs people confirmed, from the city's own cases.
 
-A closed case carries the answer the city finally gave: ``case.category`` after any
-correction, and ``case.lead_department`` after any return (退单) and redispatch (改派), since
-those actions replace the lead department. So the label is always the final one, and a
-department that held the case earlier and handed it back is recorded in ``rejected``: a
-negative example ("not this one"). The current trainer ignores negatives (a linear model
-learns the corrected label from the positive example alone); they are kept for evaluating
-misdispatch rates and for a later model that can use them.
+What counts as confirmed (docs/CLASSIFIER.md#labels), read from each closed case's audit
+trail:
 
-Cases are read in id order in batches, so the feed streams a large database without
-loading it whole. Closed cases without the label (a self-handled case has no department;
-a case may have no category) are skipped.
+- **department**: the case's final lead department, when
+  - a person chose it (a dispatcher's ``dispatch`` or ``redispatch``: ``how = "dispatcher"``),
+  - or the system chose it (a rule, or the classifier itself) and nobody corrected it, and
+    the result then passed an on-site check (``verify`` with ``passed``): ``how =
+    "verified"``. An uncorrected classifier dispatch that was never verified is NOT a label:
+    otherwise the classifier's own mistakes would train it.
+  Every department that returned the case (退单, not refused by ``reject_return``) is a
+  negative in ``rejected``, and a department that returned the case is never its label.
+- **category**: the case's final category when a person filed or changed it (the intake
+  event was a person's) or the case passed an on-site check.
+
+Cases are read in id order (oldest first: the order training's time split needs) in
+batches, so the feed streams a large database without loading it whole.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -27,6 +33,8 @@ from engine.classifier.text import case_text
 from engine.errors import InvalidInput
 
 ASSIGNING = ("dispatch", "redispatch")
+READ = (*ASSIGNING, "return", "reject_return", "verify")
+SYSTEM_ROLE = "system"
 
 
 @dataclass(frozen=True)
@@ -34,21 +42,33 @@ class LabelledText:
     text: str
     label: str
     case_id: int
-    rejected: tuple[str, ...] = ()  # departments that held the case and lost it (negatives)
+    rejected: tuple[str, ...] = ()  # departments that returned the case (negatives)
+    how: str = "dispatcher"  # "dispatcher" | "verified" | "person" (category filed by one)
+    closed_at: datetime | None = None
 
     @property
     def corrected(self) -> bool:
-        """The case was redispatched away from a department before it closed."""
+        """A department returned the case before it closed."""
         return bool(self.rejected)
 
 
-def closed_case_labels(
+@dataclass
+class _Trail:
+    """What a case's audit trail says about its department."""
+
+    assigned: list[tuple[str, bool]] = field(default_factory=list)  # (department, by person)
+    returned: list[str] = field(default_factory=list)
+    verified_after_last_assignment: bool = False
+    first_by_person: bool = False
+
+
+def confirmed_labels(
     session: Session,
     target: str,
     since: datetime | None = None,
     batch_size: int = 1000,
 ) -> Iterator[LabelledText]:
-    """Yield a labelled text per closed case (closed at or after ``since``, if given)."""
+    """Yield a confirmed label per closed case (closed at or after ``since``, if given)."""
     if target not in TARGETS:
         raise InvalidInput("target", f"must be one of {', '.join(TARGETS)}")
     last_id = 0
@@ -60,28 +80,65 @@ def closed_case_labels(
         if not cases:
             return
         last_id = cases[-1].id or last_id
-        history = _lead_history(session, [c.id for c in cases if c.id is not None])
+        trails = _trails(session, [c.id for c in cases if c.id is not None])
         for case in cases:
-            label = case.category if target == "category" else case.lead_department
-            if not label or case.id is None:
+            if case.id is None:
                 continue
-            rejected: tuple[str, ...] = ()
-            if target == "department":
-                held = history.get(case.id, [])
-                rejected = tuple(dict.fromkeys(d for d in held if d != label))
-            yield LabelledText(case_text(case), label, case.id, rejected)
+            item = label_of(case, trails.get(case.id, _Trail()), target)
+            if item is not None:
+                yield item
 
 
-def _lead_history(session: Session, case_ids: list[int]) -> dict[int, list[str]]:
-    """Every department each case was dispatched or redispatched to, in order."""
+def label_of(case: Case, trail: _Trail, target: str) -> LabelledText | None:
+    """The confirmed label of one closed case, or None when nobody confirmed one."""
+    rejected = tuple(dict.fromkeys(trail.returned))
+    if target == "category":
+        if not case.category:
+            return None
+        if trail.first_by_person or trail.verified_after_last_assignment:
+            how = "person" if trail.first_by_person else "verified"
+            return LabelledText(
+                case_text(case), case.category, case.id or 0, (), how, case.closed_at
+            )
+        return None
+    label = case.lead_department
+    if not label or label in rejected:
+        return None
+    final_by_person = bool(trail.assigned) and trail.assigned[-1] == (label, True)
+    if final_by_person:
+        how = "dispatcher"
+    elif trail.verified_after_last_assignment:
+        how = "verified"
+    else:
+        return None
+    return LabelledText(case_text(case), label, case.id or 0, rejected, how, case.closed_at)
+
+
+def _trails(session: Session, case_ids: list[int]) -> dict[int, _Trail]:
     query = (
-        select(CaseEvent.case_id, CaseEvent.data)
-        .where(col(CaseEvent.case_id).in_(case_ids), col(CaseEvent.action).in_(ASSIGNING))
+        select(CaseEvent.case_id, CaseEvent.action, CaseEvent.actor_role, CaseEvent.data)
+        .where(col(CaseEvent.case_id).in_(case_ids))
         .order_by(col(CaseEvent.case_id), col(CaseEvent.seq))
     )
-    history: dict[int, list[str]] = {}
-    for case_id, data in session.exec(query):
-        department = (data or {}).get("department")
-        if department:
-            history.setdefault(case_id, []).append(department)
-    return history
+    trails: dict[int, _Trail] = {}
+    for case_id, action, role, data in session.exec(query):
+        trail = trails.get(case_id)
+        if trail is None:  # the case's first event: who filed it
+            trail = trails[case_id] = _Trail(first_by_person=str(role) != SYSTEM_ROLE)
+        _step(trail, action, str(role), data or {})
+    return trails
+
+
+def _step(trail: _Trail, action: str, role: str, data: dict[str, Any]) -> None:
+    if action in ASSIGNING and data.get("department"):
+        trail.assigned.append((data["department"], role != SYSTEM_ROLE))
+        trail.verified_after_last_assignment = False
+    elif action == "return" and trail.assigned:
+        trail.returned.append(trail.assigned[-1][0])
+    elif action == "reject_return" and trail.returned:
+        trail.returned.pop()  # the return was refused: that department keeps the case
+    elif action == "verify" and data.get("passed") is True:
+        trail.verified_after_last_assignment = True
+
+
+closed_case_labels = confirmed_labels  # the name before labels had to be confirmed

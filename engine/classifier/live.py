@@ -1,11 +1,14 @@
-"""The live text router of a process: the newest models in the models directory, shared.
+"""The live text router of a process: the pinned models in the models directory, shared.
 
-ONE :class:`LiveRouter` per process (built in the composition root) serves the dispatch hook
-and the operator's intake page. It loads the newest model of each target once per version
-and keeps it; a newly trained model (``gridflow router train`` in another process) is picked
-up on the next call after it appears. Looking costs one ``stat`` of the directory: the file
-names are listed again only when the directory changed (or after ``RESCAN_SECONDS``, for
-file systems with coarse modification times). A model that fails its checks or cannot be
+ONE :class:`LiveRouter` per process (built in the composition root) serves the dispatch hook,
+the operator's intake page and the suggestion API. The live version of each target is the
+one the signed pin file (``active.json``, see ``model_files``) names, the same for every
+process sharing the directory; before any pin exists, the newest. A model is loaded once per
+version and kept; a new pin (``gridflow router train`` that passed the gate, ``activate``,
+``rollback`` in another process) is picked up on the next call after it is written.
+Looking costs one ``stat`` of the directory: the pin and file names are read again only
+when the directory changed (or after ``RESCAN_SECONDS``, for file systems with coarse
+modification times). A model that fails its checks or cannot be
 read is logged once and treated as "no model" until a newer version appears; with no model
 at all :meth:`LiveRouter.get` answers ``None`` and callers behave as without a router.
 """
@@ -83,9 +86,21 @@ class LiveRouter:
             return self._newest
         now = self._monotonic()
         if self._stamp is None or self._stamp[0] != mtime or now - self._stamp[1] > RESCAN_SECONDS:
-            self._newest = _newest(directory)
+            self._newest = self._live(directory)
             self._stamp = (mtime, now)
         return self._newest
+
+    def _live(self, directory: Path) -> Versions:
+        """The pinned version of each target (the newest when nothing is pinned yet); a pin
+        that fails its check leaves the process without a model, never on a guess."""
+        try:
+            pin = self.store.pin()
+        except (GridflowError, OSError) as exc:
+            log.warning("text router pin refused: %s", exc)
+            return (None,) * len(TARGETS)
+        if pin is None:
+            return _newest(directory)
+        return tuple(pin["active"].get(target) for target in TARGETS)
 
     def _load(self, versions: Versions) -> TextRouter | None:
         wanted = {t: v for t, v in zip(TARGETS, versions, strict=True) if v is not None}

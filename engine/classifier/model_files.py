@@ -34,6 +34,9 @@ from engine.classifier.model import TARGETS, TargetModel
 from engine.errors import GridflowError, InvalidInput, NotFound
 
 FORMAT = "gridflow-router/1"
+PIN_FORMAT = "gridflow-router-pin/1"
+PIN_FILE = "active.json"  # the live version of each target, signed; every process reads it
+PIN_HISTORY = 50
 VERSION = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{8}$")
 
 
@@ -108,6 +111,80 @@ class ModelStore:
             found.append(ModelInfo(name, version, meta))
         return sorted(found, key=lambda info: (info.target, info.version))
 
+    # ------------------------------------------------------------------ the pin
+
+    def pin(self) -> dict[str, Any] | None:
+        """The verified pin (``active``: target -> version, who, when, why, ``history``);
+        None when there is no pin file (then the newest version of each target is live)."""
+        path = self.directory / PIN_FILE
+        if not path.exists():
+            return None
+        self._file(path)
+        try:
+            pin = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError as exc:
+            raise ModelIntegrityError(f"{PIN_FILE}: not valid JSON") from exc
+        signature = pin.get("signature") if isinstance(pin, dict) else None
+        if not isinstance(signature, str) or not hmac.compare_digest(signature, self._sign(pin)):
+            raise ModelIntegrityError(
+                f"{PIN_FILE}: the signature does not match (changed by hand, or written with "
+                "another GRIDFLOW_SECRET_KEY); no model is live until an admin activates one"
+            )
+        if pin.get("format") != PIN_FORMAT or not isinstance(pin.get("active"), dict):
+            raise ModelIntegrityError(f"{PIN_FILE}: not a gridflow pin")
+        return pin
+
+    def live_versions(self) -> dict[str, str]:
+        """The live version of each target: the pin's, else (no pin yet) the newest."""
+        pin = self.pin()
+        if pin is not None:
+            return {t: v for t, v in pin["active"].items() if t in TARGETS and v}
+        newest = {t: self.latest(t) for t in TARGETS}
+        return {t: v for t, v in newest.items() if v}
+
+    def set_pin(
+        self,
+        active: dict[str, str],
+        by: str,
+        reason: str,
+        now: datetime,
+        history: list | None = None,
+    ) -> dict[str, Any]:
+        """Make ``active`` (target -> version) live for every process sharing this directory;
+        the pin it replaces goes on the history (what ``rollback`` returns to)."""
+        for target, version in active.items():
+            if target not in TARGETS or not VERSION.match(str(version)):
+                raise InvalidInput("version", f"{target}@{version} is not a model version")
+            self._metadata(target, version)  # exists and is signed
+        previous = self.pin()
+        if history is None:
+            history = list(previous.get("history", [])) if previous else []
+            if previous is not None:
+                history.append({k: previous[k] for k in ("active", "changed_at", "by", "reason")})
+        pin: dict[str, Any] = {
+            "format": PIN_FORMAT,
+            "active": dict(sorted(active.items())),
+            "changed_at": now.astimezone(UTC).isoformat(),
+            "by": by,
+            "reason": reason,
+            "history": history[-PIN_HISTORY:],
+        }
+        pin["signature"] = self._sign(pin)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        text = json.dumps(pin, ensure_ascii=False, indent=2)
+        self._write(self.directory / PIN_FILE, text.encode())
+        return pin
+
+    def rollback(self, by: str, now: datetime) -> dict[str, Any]:
+        """Back to the pin before the current one."""
+        pin = self.pin()
+        if pin is None or not pin.get("history"):
+            raise NotFound("no earlier pinned version to roll back to")
+        *earlier, last = pin["history"]
+        return self.set_pin(
+            last["active"], by, f"rollback from {_named(pin['active'])}", now, earlier
+        )
+
     def latest(self, target: str) -> str | None:
         versions = self.versions(target)
         return versions[-1].version if versions else None
@@ -176,3 +253,7 @@ class ModelStore:
 
     def _path(self, target: str, version: str, suffix: str) -> Path:
         return self.directory / self._name(target, version, suffix)
+
+
+def _named(active: dict[str, str]) -> str:
+    return ",".join(f"{t}@{v}" for t, v in sorted(active.items()))
