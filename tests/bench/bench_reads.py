@@ -4,13 +4,15 @@ For each size: a synthetic history of the demo city (``gridflow history generate
 ending yesterday) is imported (``gridflow import history``) into a fresh SQLite database
 (with ``--postgres``, into a throw-away PostgreSQL server from tests/pg_server.py as well);
 the app is served by uvicorn in its own process (tests/servers.py) and each view is asked
-``--samples`` times one after another, after two warm-up requests: the board (page and
-API, city and one district), KPIs (a month of all units, a year of one district), lookups
-(phone, ticket, case number), full-text search, the dispatch queue, a department's inbox
-and a filtered list (first page and page 100), the case (page and API). Prints one JSON
-object: per size and backend, the import's rate, p50/p99 ms per view, and the server's RSS
-idle and after all views. A view whose parameter the API does not offer (yet) is reported
-as ``{"not_available": …}``, read from the server's OpenAPI document.
+``--samples`` times one after another, after two warm-up requests: the board (page and API,
+city and one district), KPIs (a month of all units, a year of one district), lookups (phone,
+ticket, case number), full-text search, the dispatch queue, a department's inbox and a
+filtered list (first page and page 100), the case (page and API); then the HTTP closed loop
+(``--closed-loop`` web reports filed, dispatched, accepted, resolved and verified one
+request after another). Prints one JSON object: per size and backend, the import's rate,
+p50/p99 ms per view, the server's RSS idle and after all views, and the loop's cases/s. A
+view whose parameter the API does not offer (yet) is reported as ``{"not_available": …}``,
+read from the server's OpenAPI document.
 
 Generated histories and imported SQLite databases are kept under ``--dir`` (default
 var/bench); ``--reuse`` takes them from there instead of making them again.
@@ -273,6 +275,76 @@ def views(server: Server, url: str, samples: int, today: date) -> dict[str, Any]
     return out
 
 
+class Tokens:
+    """Bearer headers per (role, scope), minted in the database on first use."""
+
+    def __init__(self, url: str) -> None:
+        self.db = make_engine(url)
+        self.made: dict[tuple[Role, str | None], dict[str, str]] = {}
+
+    def __call__(self, role: Role, scope: str | None) -> dict[str, str]:
+        if (role, scope) not in self.made:
+            with new_session(self.db) as session, session.begin():
+                now, label = datetime.now(UTC), f"loop-{role}-{scope}"
+                token = issue_token(session, role=role, scope=scope, now=now,
+                                    ttl=timedelta(days=1), label=label)  # fmt: skip
+            self.made[role, scope] = {"Authorization": f"Bearer {token}"}
+        return self.made[role, scope]
+
+
+def closed_loop(server: Server, url: str, cases: int) -> dict[str, Any]:
+    """One client takes ``cases`` web reports through the loop over HTTP, one request after
+    another: file, dispatch (unless the rules did), accept, resolve, verify (which closes)."""
+    if cases <= 0:
+        return {}
+    auth = Tokens(url)
+    times: dict[str, list[float]] = {}
+    closed, refused = 0, []
+    body = {"channel": "web", "category": "06002", "grid_code": "01010101",
+            "description": "小区门口垃圾堆积三天无人清理，气味很大"}  # fmt: skip
+
+    def call(client: httpx.Client, name: str, path: str, headers, json: dict) -> dict | None:
+        started = time.perf_counter()
+        response = client.post(path, json=json, headers=headers)
+        times.setdefault(name, []).append((time.perf_counter() - started) * 1000)
+        if response.status_code not in (200, 201):
+            refused.append(f"{name}: {response.status_code} {response.text[:120]}")
+            return None
+        return response.json()
+
+    started = time.perf_counter()
+    with httpx.Client(base_url=server.url, timeout=60) as client:
+        for _ in range(cases):
+            case = call(client, "file", "/api/v1/cases", auth(Role.operator, "00"), body)
+            if case is None:
+                continue
+            act = f"/api/v1/cases/{case['id']}/actions/"
+            if case["state"] == "registered":
+                case = call(client, "dispatch", act + "dispatch", auth(Role.dispatcher, "00"),
+                            {"department": "HW-01"})  # fmt: skip
+            if case is None or case["state"] != "assigned":
+                continue
+            handler = auth(Role.handler, case["lead_department"])
+            if call(client, "accept", act + "accept", handler, {}) is None:
+                continue
+            if call(client, "resolve", act + "resolve", handler, {"result": "已清运"}) is None:
+                continue
+            check = {"passed": True, "photos": ["p/after.jpg"]}
+            case = call(client, "verify", act + "verify", auth(Role.grid_worker, "01010101"),
+                        check)  # fmt: skip
+            closed += case is not None and case["state"] == "closed"
+    seconds = time.perf_counter() - started
+    auth.db.dispose()
+    return {
+        "cases": cases,
+        "closed": closed,
+        "seconds": round(seconds, 1),
+        "cases_per_s": round(cases / seconds, 1),
+        "requests_p50_ms": {k: round(statistics.median(v), 1) for k, v in times.items()},
+        "refused": refused[:5],
+    }
+
+
 def measure(workdir: Path, url: str, source: Path, args, today: date) -> dict[str, Any]:
     result: dict[str, Any] = {"import": imported(workdir, url, source, args.reuse)}
     # Migrations newer than a kept database run here, not in the server's start-up.
@@ -284,6 +356,7 @@ def measure(workdir: Path, url: str, source: Path, args, today: date) -> dict[st
         result["server_rss_mb_idle"] = round(rss_kb(server.process.pid) / 1024)
         result["views"] = views(server, url, args.samples, today)
         result["server_rss_mb_after"] = round(rss_kb(server.process.pid) / 1024)
+        result["http_closed_loop"] = closed_loop(server, url, args.closed_loop)
     finally:
         server.kill()
     return result
@@ -296,6 +369,8 @@ def main() -> None:
     parser.add_argument("--dir", default=str(ROOT / "var" / "bench"), help="kept files")
     parser.add_argument("--reuse", action="store_true", help="keep generated/imported files")
     parser.add_argument("--postgres", action="store_true", help="PostgreSQL as well")
+    parser.add_argument("--closed-loop", type=int, default=200,
+                        help="cases taken through the loop over HTTP (0: none)")  # fmt: skip
     args = parser.parse_args()
     directory = Path(args.dir)
     directory.mkdir(parents=True, exist_ok=True)
