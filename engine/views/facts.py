@@ -133,6 +133,9 @@ class Pending:
         add_up(connection, MONTHS, months, ("month", "unit", "department"))
         if self.dropped_lights:
             delete_keys(connection, LIGHTS, ("case_id", "stage"), self.dropped_lights)
+        for row in self.changed_lights.values():
+            if callable(row["yellow_at"]):
+                row["yellow_at"] = row["yellow_at"]()
         replace(connection, LIGHTS, list(self.changed_lights.values()), ("case_id", "stage"))
         self.stored_lights |= self.changed_lights.keys()
         self.stored_lights -= self.dropped_lights

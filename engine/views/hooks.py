@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from functools import partial
 
 from sqlmodel import Session
 
@@ -176,7 +177,9 @@ class ViewsHook:
                 calendar = calendar or self.calendars.get(change.session, now)
                 settings = settings or SlaSettings.of(change.city)
                 row["due_at"], row["paused_at"] = clock.due_at, clock.paused_at
-                row["yellow_at"] = yellow_point(clock, calendar, settings.yellow_at)
+                # Worked out when written: a run a transaction starts and ends (register,
+                # then dispatch) never needs it.
+                row["yellow_at"] = partial(yellow_point, clock, calendar, settings.yellow_at)
                 pending.keep_light(case.id, row)
         handle = lights.get("handle")
         if stage == "handle" and handle is not None and handle["since"] is None:
