@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     # A case the rules cannot place is dispatched by the text router when its calibrated
     # confidence is at least this; below it, the case is queued with the router's top 3.
     router_threshold: float = Field(default=0.85, ge=0.0, le=1.0)
+    classifier_suggest_per_minute: int = Field(default=120, ge=0)  # per token; 0 = no limit
     outbox_poll_seconds: float = 2.0  # how often the server's delivery worker looks for work
     audit_witness_url: str | None = Field(default=None, pattern="^https?://")  # gets checkpoints
     # Hot statements on the driver's cursor (engine.prepared); 0: through Connection.execute.

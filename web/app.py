@@ -16,6 +16,7 @@ from web.api import (
     auth,
     calendar,
     cases,
+    classifier,
     dispatch,
     health,
     incidents,
@@ -52,6 +53,7 @@ ROUTERS = [
     review,
     kpis,
     knowledge,
+    classifier,
 ]
 # Rate-limited per token (POST only) and the paths that take large uploads.
 INTAKE_PATHS = ["/api/v1/cases", "/api/v1/intake", "/open311/v2/requests"]

@@ -118,6 +118,8 @@ ROUTES: dict[tuple[str, str], frozenset[Role] | None] = {
     },
     ("POST", "/api/v1/knowledge/flags"): frozenset({D, H, S, A}),  # from a case they see
     ("POST", "/api/v1/knowledge/answers"): frozenset({OP}),  # 直接答复 (the workflow's role)
+    ("POST", "/api/v1/classifier/suggest"): frozenset({OP, D, A}),  # the classifier's top 3
+    ("GET", "/api/v1/admin/classifier/accuracy"): frozenset({A}),  # weekly, on confirmed cases
 }
 
 # The pages (web/pages): the signed-in person's role, from their page session. What a page
