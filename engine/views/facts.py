@@ -51,7 +51,6 @@ class Pending:
     def __init__(self) -> None:
         self.open: Counter[OpenKey] = Counter()
         self.days: dict[DayKey, Counter[str]] = {}
-        self.months: dict[tuple[date, str, str], Counter[str]] = {}
         self.lights: dict[int, dict[str, dict[str, Any]]] = {}  # case → stage → row (loaded)
         self.changed_lights: dict[tuple[int, str], dict[str, Any]] = {}
         self.dropped_lights: set[tuple[int, str]] = set()
@@ -78,9 +77,11 @@ class Pending:
         return self._zone
 
     def add_day(self, key: DayKey, counts: dict[str, int]) -> None:
-        self.days.setdefault(key, Counter()).update(counts)
-        day, unit, department, _ = key
-        self.months.setdefault((day.replace(day=1), unit, department), Counter()).update(counts)
+        found = self.days.get(key)
+        if found is None:
+            found = self.days[key] = Counter()
+        for name, n in counts.items():
+            found[name] += n
 
     def add_open(self, key: OpenKey, delta: int) -> None:
         self.open[key] += delta
@@ -126,9 +127,12 @@ class Pending:
             for (d, u, dep, c), counts in self.days.items()
         ]
         add_up(connection, DAYS, days, ("day", "unit", "department", "category"))
+        by_month: dict[tuple[date, str, str], Counter[str]] = {}
+        for (day, unit, department, _), counts in self.days.items():
+            by_month.setdefault((day.replace(day=1), unit, department), Counter()).update(counts)
         months = [
             {"month": m, "unit": u, "department": dep} | {k: counts.get(k, 0) for k in DAY_KEYS}
-            for (m, u, dep), counts in self.months.items()
+            for (m, u, dep), counts in by_month.items()
         ]
         add_up(connection, MONTHS, months, ("month", "unit", "department"))
         if self.dropped_lights:
@@ -148,7 +152,7 @@ class Pending:
             delete_keys(connection, ESCALATIONS, ("case_id",), closed)
         kept = [row for row in self.escalations.values() if row is not None]
         replace(connection, ESCALATIONS, kept, ("case_id",))
-        self.open, self.days, self.months = Counter(), {}, {}
+        self.open, self.days = Counter(), {}
         self.late, self.escalations = [], {}
         self.changed_lights, self.dropped_lights = {}, set()
 
