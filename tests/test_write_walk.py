@@ -332,6 +332,14 @@ WRITES: dict[tuple[str, str], list[Write]] = {
     ("POST", "/api/v1/admin/outbox/{message_id}/redeliver"): admin(
         lambda w, t: Call(f"/api/v1/admin/outbox/{w.spare['dead'][0]}/redeliver")
     ),
+    ("POST", "/api/v1/classifier/suggest"): [  # a question, not a write
+        Write(
+            on(lambda w, t: Call("/api/v1/classifier/suggest", json={"text": "垃圾满溢"})),
+            INTAKE,
+            False,
+            False,
+        )
+    ],
     # ---------------------------------------------------------------- API: knowledge base
     ("POST", "/api/v1/knowledge/articles"): [
         Write(
