@@ -2,9 +2,11 @@
 the same held-out cases (or an admin forces it).
 
 The held-out cases are the newest share of the new model's training data (the time-ordered
-split, :mod:`engine.classifier.training`): the new pipeline's model trained without them is
-scored on them, and so is the live model. The live model may have been trained on some of
-them, which only favours it: the gate errs on the side of keeping what runs.
+split, :mod:`engine.classifier.training`) that the live model was NOT trained on (its file
+keeps a hash of every training text): the new pipeline's model trained without them and the
+live model are both scored on exactly those cases, which neither has seen. With fewer than
+``MIN_CASES`` such cases (retrained on the same data) the two cannot be compared fairly and
+the live model stays unless an admin forces the new one.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from engine.classifier.model import TargetModel
 
 if TYPE_CHECKING:
     from engine.classifier.training import TrainingResult
+
+MIN_CASES = 30
 
 
 @dataclass(frozen=True)
@@ -34,27 +38,38 @@ class GateResult:
         return {k: round(v, 4) if isinstance(v, float) else v for k, v in asdict(self).items()}
 
 
-def judge(result: TrainingResult, live: TargetModel | None, live_version: str | None) -> GateResult:
+def judge(
+    result: TrainingResult,
+    live: TargetModel | None,
+    live_version: str | None,
+    min_cases: int = MIN_CASES,
+) -> GateResult:
     held = result.time_split
-    if held is None:
-        passed = live is None
-        why = "no live model" if passed else "too few texts for a held-out set: not comparable"
-        return GateResult(passed, 0, None, None, live_version, None, None, why)
-    new = held.metrics
     if live is None:
-        return GateResult(
-            True, len(held.labels), new.accuracy, new.macro_f1, None, None, None, "no live model"
+        new = held.metrics if held is not None else result.metrics
+        size = len(held.labels) if held is not None else 0
+        return GateResult(True, size, new.accuracy, new.macro_f1, None, None, None, "no live model")
+    unseen = [] if held is None else [i for i, s in enumerate(live.saw(held.texts)) if not s]
+    if len(unseen) < min_cases:
+        reason = (
+            f"only {len(unseen)} held-out cases the live model {live_version} never saw "
+            f"(need {min_cases}): add newer cases, or an admin forces it"
         )
-    old = evaluate(held.labels, live.proba_many(held.texts), live.labels)
+        return GateResult(False, len(unseen), None, None, live_version, None, None, reason)
+    assert held is not None
+    texts = [held.texts[i] for i in unseen]
+    labels = [held.labels[i] for i in unseen]
+    new = evaluate(labels, held.proba[unseen], result.model.labels)
+    old = evaluate(labels, live.proba_many(texts), live.labels)
     passed = new.accuracy >= old.accuracy
     verdict = "at least as good as" if passed else "worse than"
     reason = (
-        f"new {new.accuracy:.4f} {verdict} live {live_version} {old.accuracy:.4f} "
-        f"on the newest {len(held.labels)} cases"
+        f"new {new.accuracy:.4f} {verdict} live {live_version} {old.accuracy:.4f} on the "
+        f"newest {len(unseen)} cases neither has seen"
     )
     return GateResult(
         passed,
-        len(held.labels),
+        len(unseen),
         new.accuracy,
         new.macro_f1,
         live_version,

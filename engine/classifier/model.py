@@ -10,6 +10,7 @@ weight rows they touch) instead of building a sparse matrix.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
-from engine.classifier.text import analyze
+from engine.classifier.text import analyze, normalize
 
 TARGETS = ("category", "department")
 
@@ -37,6 +38,9 @@ class TargetModel:
     # to keep the sum 1. Empty: the temperature alone.
     calibration_x: np.ndarray = field(default_factory=lambda: np.zeros(0))
     calibration_y: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    # CRC-32 of every normalised training text, sorted: which cases this model has seen (the
+    # quality gate compares models only on cases neither saw). Empty: unknown.
+    seen: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint32))
     vocabulary: dict[str, int] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -117,6 +121,7 @@ class TargetModel:
             "bias": self.bias,
             "calibration_x": self.calibration_x,
             "calibration_y": self.calibration_y,
+            "seen": self.seen,
         }
 
     def scalars(self) -> dict[str, Any]:
@@ -140,7 +145,18 @@ class TargetModel:
             ngrams=(int(low), int(high)),
             calibration_x=_optional(arrays, "calibration_x"),
             calibration_y=_optional(arrays, "calibration_y"),
+            seen=np.asarray(arrays["seen"], dtype=np.uint32)
+            if "seen" in arrays
+            else np.zeros(0, dtype=np.uint32),
         )
+
+    def saw(self, texts: Sequence[str]) -> np.ndarray:
+        """Which of ``texts`` this model was trained on (all False when unknown)."""
+        if len(self.seen) == 0:
+            return np.zeros(len(texts), dtype=bool)
+        keys = text_keys(texts)
+        at = np.clip(np.searchsorted(self.seen, keys), 0, len(self.seen) - 1)
+        return self.seen[at] == keys
 
 
 def _optional(arrays: Any, name: str) -> np.ndarray:
@@ -166,6 +182,13 @@ def top_label_map(proba: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarr
     out = rows * scale[:, None]
     out[at, best] = mapped
     return out.reshape(proba.shape)
+
+
+def text_keys(texts: Sequence[str]) -> np.ndarray:
+    """CRC-32 of each normalised text (what ``TargetModel.seen`` holds)."""
+    return np.fromiter(
+        (zlib.crc32(normalize(t).encode()) for t in texts), dtype=np.uint32, count=len(texts)
+    )
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:

@@ -45,7 +45,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import LinearSVC
 
 from engine.classifier.metrics import Metrics, calibration_error, evaluate
-from engine.classifier.model import TARGETS, TargetModel, softmax, top_label_map
+from engine.classifier.model import TARGETS, TargetModel, softmax, text_keys, top_label_map
 from engine.classifier.text import analyze
 from engine.errors import InvalidInput
 
@@ -84,7 +84,7 @@ class TrainingConfig:
     time_split: float = 0.2  # newest share held out by the time-ordered split
     min_df: int = 2
     max_features: int = 50_000
-    size_budget: int = 4_500_000  # bytes of float16 weights + n-grams per model file
+    size_budget: int = 4_200_000  # bytes of float16 weights + n-grams per model file
     max_iter: int = 5_000  # liblinear passes; a fit that needs more is flagged
     grid: tuple[Setting, ...] = DEFAULT_GRID
 
@@ -112,6 +112,7 @@ class HeldOut:
     texts: list[str]
     labels: list[str]
     metrics: Metrics
+    proba: np.ndarray  # the calibrated answers of the model trained without them
 
 
 @dataclass
@@ -343,6 +344,7 @@ def train_target(
         ngrams=setting.ngrams,
         calibration_x=calibration.xs,
         calibration_y=calibration.ys,
+        seen=np.unique(text_keys(texts)),
     )
     return TrainingResult(
         model=model,
@@ -378,7 +380,7 @@ def _time_split(
     proba = calibrate(_margins(counts, fit, recent))
     labels = [names[i] for i in y[recent]]
     metrics = evaluate(labels, proba, names)
-    return HeldOut([texts[i] for i in recent.tolist()], labels, metrics)
+    return HeldOut([texts[i] for i in recent.tolist()], labels, metrics, proba)
 
 
 def _check(texts: Sequence[str], labels: Sequence[str], target: str, config: TrainingConfig):
