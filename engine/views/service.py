@@ -16,7 +16,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, delete, func, select
+from sqlalchemy import Column, Connection, MetaData, Table, and_, delete, func, or_, select
 
 from engine.calendar import WorkCalendar
 from engine.cases.models import Case
@@ -29,7 +29,7 @@ from engine.kpis.replay import Fact
 from engine.sla.clocks import yellow_point
 from engine.sla.limits import SlaSettings
 from engine.sla.models import SlaClock
-from engine.views.facts import DAYS, ESCALATIONS, LATE, LIGHTS, MONTHS, OPEN, local_day
+from engine.views.facts import DAYS, ESCALATIONS, LATE, LIGHTS, MONTHS, OPEN, add_up, local_day
 from engine.views.models import DAY_KEYS
 
 CHUNK = 500
@@ -237,6 +237,13 @@ def _fact_counts(fact: Fact) -> dict[str, int]:
 # ------------------------------------------------------------------------------ rebuild
 
 
+@dataclass
+class Summary:
+    cases: int
+    day_rows: int
+    open_cases: int
+
+
 def rebuild(
     conn: Connection,
     city: CityDirectory,
@@ -244,26 +251,36 @@ def rebuild(
     calendar: WorkCalendar,
     now: datetime,
     progress: Progress | None = None,
-) -> Rebuilt:
+) -> Summary:
     """Replace every read-model row with what the audit trail says (in the caller's
     transaction: commit it, or roll it back to keep the old rows)."""
     for table in (DAYS, MONTHS, OPEN, *(t for t, _ in PER_CASE)):
         conn.execute(delete(table))
     builder = Rebuilder(conn, city, workflow, calendar, now)
     tables = {table.name: table for table, _ in PER_CASE}
+    cases = 0
     for chunk in builder.chunks():
         for name, rows in chunk.rows.items():
             if rows:
                 conn.execute(tables[name].insert(), rows)
+        _add_counts(conn, builder.result, DAYS, MONTHS)
+        cases += len(chunk.case_ids)
         if progress is not None:
             progress(len(chunk.case_ids))
     builder.open_counts()
-    result = builder.result
-    written = ((DAYS, result.day_rows()), (MONTHS, result.month_rows()))
-    for table, rows in (*written, (OPEN, result.open_rows())):
-        if rows:
-            conn.execute(table.insert(), rows)
-    return result
+    rows = builder.result.open_rows()
+    if rows:
+        conn.execute(OPEN.insert(), rows)
+    day_rows = conn.execute(select(func.count()).select_from(DAYS)).scalar_one()
+    return Summary(cases, int(day_rows), sum(r["cases"] for r in rows))
+
+
+def _add_counts(conn: Connection, result: Rebuilt, days: Table, months: Table) -> None:
+    """Add a chunk's daily and monthly counts to the tables, and forget them: the memory a
+    rebuild takes follows a chunk, never the history."""
+    add_up(conn, days, result.day_rows(), DAY_KEY)
+    add_up(conn, months, result.month_rows(), MONTH_KEY)
+    result.days.clear()
 
 
 # ------------------------------------------------------------------------------ check
@@ -277,26 +294,74 @@ def check(
     now: datetime,
     progress: Progress | None = None,
 ) -> list[str]:
-    """Every difference between the kept read models and a rebuild, each named."""
+    """Every difference between the kept read models and a rebuild, each named. The rebuilt
+    counts go to temporary tables, compared with the kept ones in SQL."""
     builder = Rebuilder(conn, city, workflow, calendar, now)
     found: list[str] = []
-    for chunk in builder.chunks():
-        for table, keys in PER_CASE:
-            kept = conn.execute(select(table).where(table.c.case_id.in_(chunk.case_ids)))
-            found += differences(table.name, keys, list(kept.mappings()), chunk.rows[table.name])
-        if progress is not None:
-            progress(len(chunk.case_ids))
+    days, months = _scratch(conn, DAYS), _scratch(conn, MONTHS)
+    try:
+        for chunk in builder.chunks():
+            for table, keys in PER_CASE:
+                kept = conn.execute(select(table).where(table.c.case_id.in_(chunk.case_ids)))
+                found += differences(
+                    table.name, keys, list(kept.mappings()), chunk.rows[table.name]
+                )
+            _add_counts(conn, builder.result, days, months)
+            if progress is not None:
+                progress(len(chunk.case_ids))
+        found += _count_differences(conn, DAYS, days, DAY_KEY)
+        found += _count_differences(conn, MONTHS, months, MONTH_KEY)
+    finally:
+        days.drop(conn)
+        months.drop(conn)
     builder.open_counts()
-    result = builder.result
-    kept_days = [dict(r) for r in conn.execute(select(DAYS)).mappings()]
-    kept_days = [r for r in kept_days if any(r[k] for k in DAY_KEYS)]
-    found += differences(DAYS.name, DAY_KEY, kept_days, result.day_rows())
-    kept_months = [dict(r) for r in conn.execute(select(MONTHS)).mappings()]
-    kept_months = [r for r in kept_months if any(r[k] for k in DAY_KEYS)]
-    found += differences(MONTHS.name, MONTH_KEY, kept_months, result.month_rows())
     kept_open = [dict(r) for r in conn.execute(select(OPEN).where(OPEN.c.cases != 0)).mappings()]
-    found += differences(OPEN.name, OPEN_KEY, kept_open, result.open_rows())
+    found += differences(OPEN.name, OPEN_KEY, kept_open, builder.result.open_rows())
     return found
+
+
+def _scratch(conn: Connection, table: Table) -> Table:
+    """An empty temporary table shaped as ``table``."""
+    columns = [Column(c.name, c.type, primary_key=c.primary_key) for c in table.columns]
+    scratch = Table(f"rebuilt_{table.name}", MetaData(), *columns, prefixes=["TEMPORARY"])
+    # A pooled connection may keep one from a check whose transaction rolled its drop back.
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {scratch.name}")
+    scratch.create(conn)
+    return scratch
+
+
+def _count_differences(
+    conn: Connection, kept: Table, rebuilt: Table, keys: tuple[str, ...]
+) -> list[str]:
+    """The kept count rows that differ from the rebuilt ones, or that only one side has."""
+    on = and_(*(kept.c[k] == rebuilt.c[k] for k in keys))
+    counts = [c.name for c in kept.columns if c.name not in keys]
+    marker = rebuilt.c[keys[0]].label("rebuilt_key")
+    theirs = [rebuilt.c[c].label(f"rebuilt_{c}") for c in counts]
+    changed = (
+        select(kept, marker, *theirs)
+        .select_from(kept.outerjoin(rebuilt, on))
+        .where(
+            or_(*(kept.c[c] != 0 for c in counts)),
+            or_(marker.is_(None), *(kept.c[c] != rebuilt.c[c] for c in counts)),
+        )
+    )
+    found = []
+    for row in conn.execute(changed).mappings():
+        name = f"{kept.name} {'/'.join(str(_plain(row[k])) for k in keys)}"
+        if row["rebuilt_key"] is None:
+            found.append(f"{name}: extra (not in the audit trail)")
+            continue
+        for c in counts:
+            if row[c] != row[f"rebuilt_{c}"]:
+                found.append(f"{name}: {c} kept {row[c]!r}, rebuilt {row[f'rebuilt_{c}']!r}")
+    missing = (
+        select(rebuilt).select_from(rebuilt.outerjoin(kept, on)).where(kept.c[keys[0]].is_(None))
+    )
+    for row in conn.execute(missing).mappings():
+        name = f"{kept.name} {'/'.join(str(_plain(row[k])) for k in keys)}"
+        found.append(f"{name}: missing (the audit trail has it)")
+    return sorted(found)
 
 
 def differences(

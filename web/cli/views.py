@@ -48,8 +48,8 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
         found = service.rebuild(conn, *_inputs(ctx), progress=lambda n: progress.advance(task, n))
     seconds = time.perf_counter() - started
     print(
-        f"read models rebuilt from {total} cases in {seconds:.1f} s: "
-        f"{len(found.day_rows())} daily fact rows, {sum(found.open.values())} open cases"
+        f"read models rebuilt from {found.cases} cases in {seconds:.1f} s: "
+        f"{found.day_rows} daily fact rows, {found.open_cases} open cases"
     )
     return 0
 
