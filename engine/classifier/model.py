@@ -180,6 +180,9 @@ def top_label_map(proba: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarr
     mapped = np.clip(np.maximum(mapped, floor), 0.0, 1.0)
     scale = np.where(rest > 1e-12, (1.0 - mapped) / np.maximum(rest, 1e-12), 0.0)
     out = rows * scale[:, None]
+    others = max(1, rows.shape[1] - 1)
+    flat = rest <= 1e-12  # the rest were all 0: what the map takes away is shared evenly
+    out[flat] = ((1.0 - mapped[flat]) / others)[:, None]
     out[at, best] = mapped
     return out.reshape(proba.shape)
 
