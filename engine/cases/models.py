@@ -75,18 +75,19 @@ class Case(CaseBase, table=True):
     __table_args__ = (
         UniqueConstraint("channel", "external_id", name="uq_case_channel_external_id"),
         Index("ix_case_state_unit", "state", "owning_unit"),
-        # The keyset-paginated lists (docs/SEARCH.md): queue, inbox, scoped newest-first.
+        # The keyset-paginated lists (docs/SEARCH.md): queue, inbox, Open311 newest first.
+        # They replace the single-column indexes on state, lead_department and dispatch_queue
+        # (each a prefix of one of these), so a case write updates no more indexes than before.
         Index("ix_case_queue", "state", "dispatch_queue", "urgency", "updated_at"),
         Index("ix_case_inbox", "lead_department", "state", "urgency", "updated_at"),
-        Index("ix_case_unit_id", "owning_unit", "id"),
         Index("ix_case_channel_id", "channel", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     urgency: Urgency = Urgency.normal
-    state: str = Field(max_length=20, index=True)
+    state: str = Field(max_length=20)  # indexed first in ix_case_state_unit and ix_case_queue
     owning_unit: str = Field(max_length=32, index=True)  # where it happened (grid … city)
-    lead_department: str | None = Field(default=None, max_length=32, index=True)
+    lead_department: str | None = Field(default=None, max_length=32)  # first in ix_case_inbox
     resolution: str | None = Field(default=None, max_length=4000)  # the latest 办结反馈
     rework_count: int = 0
     merged_into: int | None = Field(default=None, foreign_key="case.id")
@@ -104,7 +105,7 @@ class Case(CaseBase, table=True):
     dispatch_rule: str | None = Field(default=None, max_length=64)
     rules_version: str | None = Field(default=None, max_length=16)
     dispatch_source: str | None = Field(default=None, max_length=10)
-    dispatch_queue: str | None = Field(default=None, max_length=32, index=True)
+    dispatch_queue: str | None = Field(default=None, max_length=32)  # in ix_case_queue
     version: int = 1
     audit_head: str = Field(default="", max_length=64)  # MAC of the latest event
     created_at: datetime = Field(sa_type=UTCDateTime, index=True)

@@ -7,8 +7,9 @@
   tokenizer over the case table (external content) kept by triggers, rebuilt here from the
   rows already stored; on PostgreSQL a GIN ``gin_trgm_ops`` index over the same text.
 - Indexes matching the keyset-paginated lists: the dispatch queue (state, queue, urgency, updated),
-  the department inbox (lead department, state, urgency, updated), scoped lists (unit, id) and
-  the Open311 listing (channel, id).
+  the department inbox (lead department, state, urgency, updated) and the Open311 listing
+  (channel, id); they replace the single-column indexes on state, lead department and
+  queue, each a prefix of one of them.
 
 The SQL is spelled out here (a migration is a snapshot); ``engine.cases.models.PHONE_KEY_SQL``
 and ``engine.search.models`` hold the same text for the models and queries.
@@ -40,7 +41,7 @@ SEARCH_TEXT_SQL = (
 _FTS_COLUMNS = "rowid, description, address, resolution"
 _SQLITE = [
     "CREATE VIRTUAL TABLE case_search USING fts5(description, address, resolution,"
-    " content='case', content_rowid='id', tokenize='trigram')",
+    " content='case', content_rowid='id', tokenize='trigram', columnsize=0)",
     f"""CREATE TRIGGER case_search_ai AFTER INSERT ON "case" BEGIN
         INSERT INTO case_search({_FTS_COLUMNS})
         VALUES (new.id, new.description, new.address, new.resolution);
@@ -58,10 +59,16 @@ _SQLITE = [
     END""",
     "INSERT INTO case_search(case_search) VALUES ('rebuild')",  # the rows already stored
 ]
+# Single-column indexes each a prefix of a list index below (ix_case_state_unit starts with
+# state too): dropped, so a case write updates no more indexes than before this revision.
+_REPLACED = {
+    "ix_case_state": "state",
+    "ix_case_lead_department": "lead_department",
+    "ix_case_dispatch_queue": "dispatch_queue",
+}
 _LIST_INDEXES = {
     "ix_case_queue": ("state", "dispatch_queue", "urgency", "updated_at"),
     "ix_case_inbox": ("lead_department", "state", "urgency", "updated_at"),
-    "ix_case_unit_id": ("owning_unit", "id"),
     "ix_case_channel_id": ("channel", "id"),  # the Open311 listing, newest first
 }
 
@@ -76,6 +83,8 @@ def upgrade() -> None:
     op.create_index("ix_case_phone_key", "case", ["phone_key"])
     for name, columns in _LIST_INDEXES.items():
         op.create_index(name, "case", list(columns))
+    for name in _REPLACED:
+        op.drop_index(name, table_name="case")
     if sqlite:
         for statement in _SQLITE:
             op.execute(statement)
@@ -93,6 +102,8 @@ def downgrade() -> None:
         op.execute("DROP TABLE IF EXISTS case_search")
     else:
         op.execute("DROP INDEX IF EXISTS ix_case_search_trgm")  # pg_trgm stays: others may use it
+    for name, column in _REPLACED.items():
+        op.create_index(name, "case", [column])
     for name in _LIST_INDEXES:
         op.drop_index(name, table_name="case")
     op.drop_index("ix_case_phone_key", table_name="case")
