@@ -62,6 +62,7 @@ DATA = {
     "verify": {"photos": ["after.jpg"]},
     "callback": {"fault": "other"},  # an unsatisfied callback that is not the department's doing
     "rework": {"reason": "市民反映仍未解决"},
+    "answer_at_intake": {"answer": "已在电话中答复市民"},
 }
 
 
