@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -91,3 +91,33 @@ def _xlsx_rows(path: Path) -> Iterator[list[object]]:
             yield list(row)
     finally:
         workbook.close()
+
+
+def read_columns(path: Path, columns: Sequence[str]) -> tuple[dict[str, list[str]], int]:
+    """The named columns of every row that has all of them (in file order), and how many
+    rows were skipped for an empty cell."""
+    path = Path(path)
+    if not path.is_file():
+        raise NotFound(f"{path}: no such file")
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        rows = _xlsx_rows(path)
+    elif suffix in (".csv", ".txt", ".tsv"):
+        rows = _csv_rows(path, "\t" if suffix == ".tsv" else ",")
+    else:
+        raise InvalidInput("file", f"{path.name}: use a .csv or .xlsx file")
+    header = [str(h or "").strip() for h in next(rows, [])]
+    missing = [name for name in columns if name not in header]
+    if missing:
+        raise InvalidInput("columns", f"{path.name} has no column {missing[0]!r}; it has {header}")
+    at = [header.index(name) for name in columns]
+    out: dict[str, list[str]] = {name: [] for name in columns}
+    skipped = 0
+    for row in rows:
+        cells = [_cell(row, i) for i in at]
+        if all(cells):
+            for name, cell in zip(columns, cells, strict=True):
+                out[name].append(cell)
+        else:
+            skipped += 1
+    return out, skipped

@@ -50,7 +50,8 @@ from engine.classifier.text import analyze
 from engine.errors import InvalidInput
 
 MIN_TEXTS = 10
-MISSING_MARGIN = -10.0  # a label absent from a fold's training rows
+MISSING_MARGIN = -10.0
+MIN_DF_FROM = 20_000  # below this many texts every n-gram may count (rare ones matter)  # a label absent from a fold's training rows
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ class Setting:
     """One row of the settings grid."""
 
     ngrams: tuple[int, int] = (1, 3)
-    c: float = 0.5
+    c: float = 1.0
     class_weight: str | None = None  # None or "balanced"
 
     def name(self) -> str:
@@ -69,7 +70,7 @@ class Setting:
 DEFAULT_GRID = tuple(
     Setting(ngrams, c, weight)
     for ngrams in ((1, 3), (1, 2))
-    for c in (0.5, 0.15)
+    for c in (1.0, 0.3)
     for weight in (None, "balanced")
 )
 
@@ -82,7 +83,7 @@ class TrainingConfig:
     search_sample: int = 8_000  # newest texts the grid is scored on
     cv_sample: int = 20_000  # newest texts the k-fold and time-ordered metrics use
     time_split: float = 0.2  # newest share held out by the time-ordered split
-    min_df: int = 2
+    min_df: int = 2  # applied from MIN_DF_FROM texts on (it bounds training memory)
     max_features: int = 50_000
     size_budget: int = 4_200_000  # bytes of float16 weights + n-grams per model file
     max_iter: int = 5_000  # liblinear passes; a fit that needs more is flagged
@@ -139,7 +140,7 @@ class _Counts:
     def __init__(self, texts: Sequence[str], min_df: int) -> None:
         self.vectorizer = CountVectorizer(
             analyzer=partial(analyze, ngrams=(1, 3)),
-            min_df=min_df if len(texts) >= 50 * min_df else 1,
+            min_df=min_df if len(texts) >= MIN_DF_FROM else 1,
             dtype=np.float32,
         )
         self.matrix = sparse.csr_matrix(self.vectorizer.fit_transform(texts))
