@@ -13,12 +13,14 @@ from __future__ import annotations
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy import sparse
 
 from engine.classifier.text import analyze, normalize
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 TARGETS = ("category", "department")
 
@@ -81,6 +83,8 @@ class TargetModel:
 
     def transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
         """TF-IDF rows for many texts (same numbers as the fast path)."""
+        from scipy import sparse  # batch use only: single predictions start without scipy
+
         indptr, indices, values = [0], [], []
         vocabulary = self.vocabulary
         for text in texts:
