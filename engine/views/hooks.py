@@ -21,6 +21,7 @@ from sqlmodel import Session
 from engine import rowbuffer
 from engine.cases.service import Change, FollowUp
 from engine.cases.workflow import Workflow
+from engine.city.directory import CityDirectory
 from engine.kpis.aggregate import callback_counts, micros
 from engine.kpis.definitions import DONE_BY, STAGE_COUNTS
 from engine.kpis.replay import TIMER_LIGHTS, is_rework, stronger
@@ -40,6 +41,13 @@ LIGHTS = ViewStageLight.__table__  # type: ignore[attr-defined]
 class ViewsHook:
     def __init__(self, workflow: Workflow, calendars: CityCalendars) -> None:
         self.workflow, self.calendars = workflow, calendars
+        self._yellow_at: tuple[CityDirectory, float] | None = None
+
+    def yellow_at(self, city: CityDirectory) -> float:
+        """The city's yellow share of a limit, read again only when the city is reloaded."""
+        if self._yellow_at is None or self._yellow_at[0] is not city:
+            self._yellow_at = (city, SlaSettings.of(city).yellow_at)
+        return self._yellow_at[1]
 
     def after_change(self, change: Change) -> Iterable[FollowUp]:
         session, case, event = change.session, change.case, change.event
@@ -159,7 +167,6 @@ class ViewsHook:
             pending.drop_light(case.id, name)
             if ended is not None:
                 self._decide(pending, case.id, row, ended, action, now, count)
-        settings = None
         for name, clock in current.items():
             row = lights.get(name)
             moved = row is None or (row["due_at"], row["paused_at"]) != (
@@ -175,11 +182,11 @@ class ViewsHook:
                 }  # fmt: skip
             if moved:
                 calendar = calendar or self.calendars.get(change.session, now)
-                settings = settings or SlaSettings.of(change.city)
+                share = self.yellow_at(change.city)
                 row["due_at"], row["paused_at"] = clock.due_at, clock.paused_at
                 # Worked out when written: a run a transaction starts and ends (register,
                 # then dispatch) never needs it.
-                row["yellow_at"] = partial(yellow_point, clock, calendar, settings.yellow_at)
+                row["yellow_at"] = partial(yellow_point, clock, calendar, share)
                 pending.keep_light(case.id, row)
         handle = lights.get("handle")
         if stage == "handle" and handle is not None and handle["since"] is None:
