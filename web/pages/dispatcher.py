@@ -13,8 +13,8 @@ from sqlmodel import Session, col, select
 
 from engine import access
 from engine.cases.models import Case
-from engine.city.models import Tier
 from engine.db import new_session
+from engine.dispatch.centers import COMMAND_TIERS
 from engine.dispatch.queue import QUEUE_ORDER, manual_queue
 from engine.errors import InvalidInput
 from engine.users.models import Principal, Role
@@ -30,7 +30,6 @@ router = APIRouter(include_in_schema=False)
 
 DISPATCH_ROLES = {Role.dispatcher, Role.admin}
 MERGEABLE = ("reported", "registered", "dispatching")
-COMMAND_TIERS = (Tier.city, Tier.district, Tier.street)  # where a command center sits
 
 
 def merge_candidates(
