@@ -122,11 +122,15 @@ class CaseTask(SQLModel, table=True):
     """A department's part in a case: the lead (主办) or a co-handler (协办)."""
 
     __tablename__ = "case_task"
-    __table_args__ = (UniqueConstraint("case_id", "department"),)
+    __table_args__ = (
+        UniqueConstraint("case_id", "department"),
+        # A department's cases (a handler's scope) read from the index alone.
+        Index("ix_case_task_department_case", "department", "case_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="case.id", index=True)
-    department: str = Field(max_length=32, index=True)
+    department: str = Field(max_length=32)
     lead: bool = True
     done: bool = False
 

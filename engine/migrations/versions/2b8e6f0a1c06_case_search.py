@@ -85,6 +85,9 @@ def upgrade() -> None:
         op.create_index(name, "case", list(columns))
     for name in _REPLACED:
         op.drop_index(name, table_name="case")
+    # A handler's scope (the cases its department holds a task on) from the index alone.
+    op.create_index("ix_case_task_department_case", "case_task", ["department", "case_id"])
+    op.drop_index("ix_case_task_department", table_name="case_task")
     if sqlite:
         for statement in _SQLITE:
             op.execute(statement)
@@ -102,6 +105,8 @@ def downgrade() -> None:
         op.execute("DROP TABLE IF EXISTS case_search")
     else:
         op.execute("DROP INDEX IF EXISTS ix_case_search_trgm")  # pg_trgm stays: others may use it
+    op.create_index("ix_case_task_department", "case_task", ["department"])
+    op.drop_index("ix_case_task_department_case", table_name="case_task")
     for name, column in _REPLACED.items():
         op.create_index(name, "case", [column])
     for name in _LIST_INDEXES:
