@@ -2,7 +2,10 @@
 
 ``compute_kpis`` reads the audit trail and the SLA clocks of every case that had an event or
 a deadline in the period (in chunks, with plain SQL: no ORM objects), replays each case
-(replay.py) and counts its facts (aggregate.py).
+(replay.py) and counts its facts (aggregate.py). Its cost grows with the cases in the period:
+it is the reference implementation (``gridflow views rebuild`` / ``check``, the simulator's
+report, the tests), while the API and the pages read the kept facts (engine.views.views
+``kpi_report``, docs/READ_SIDE.md).
 """
 
 from __future__ import annotations
