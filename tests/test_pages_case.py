@@ -92,6 +92,25 @@ async def test_case_search_with_filters(pages):
     assert "Cases" in english and "2 in all" in english
 
 
+async def test_one_search_box_for_phone_ticket_case_number_and_words(pages):
+    """The operator's keyword box is the API's search box: a case number opens the case, a
+    caller's phone (any spelling) or a ticket number lists its cases, words search the texts."""
+    called = file_hotline(
+        pages.ctx, "楼道灯坏了很久", reporter_phone="13800001111", external_id="T-2026-0042"
+    )
+    file_hotline(pages.ctx, "垃圾桶满溢", reporter_phone="13900002222")
+    await login(pages, "operator")
+    jump = await pages.client.get("/cases", params={"q": f"#{called}"})
+    assert jump.status_code == 303 and jump.headers["location"] == f"/cases/{called}"
+    for phone in ("138-0000-1111", "+86 138 0000 1111"):
+        page = (await pages.client.get("/cases", params={"q": phone})).text
+        assert "楼道灯坏了很久" in page and "垃圾桶满溢" not in page and "共 1 条" in page
+    page = (await pages.client.get("/cases", params={"q": "T-2026-0042"})).text
+    assert "楼道灯坏了很久" in page and "共 1 条" in page
+    page = (await pages.client.get("/cases", params={"q": "楼道灯"})).text
+    assert "楼道灯坏了很久" in page and "垃圾桶满溢" not in page
+
+
 async def test_case_page_without_noise(pages):
     lead = Principal("h", Role.handler, "HW-01")
     case_id = file_hotline(pages.ctx)

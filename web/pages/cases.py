@@ -8,11 +8,12 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from engine.cases import queries
 from engine.db import new_session
 from engine.errors import GridflowError, NotFound
+from engine.search import views as search
 from web.deps import Ctx, RowId
 from web.pages import sessions
 from web.pages.case_data import load_case_page, timeline_facts
@@ -87,7 +88,9 @@ def case_list(
     created_from: Annotated[str | None, Query(max_length=10)] = None,
     created_to: Annotated[str | None, Query(max_length=10)] = None,
 ) -> Response:
-    """Search the cases in the user's scope, newest first."""
+    """Search the cases in the user's scope, newest first. The keyword box is the API's one
+    search box (``engine.search``): a case number opens that case, a caller's phone or a
+    ticket number finds its cases, other words search the texts through the full-text index."""
     values = {
         name: str(request.query_params.get(name) or "").strip()[:100] or None for name in FILTERS
     }
@@ -101,8 +104,14 @@ def case_list(
     except ValueError:
         pass
     with new_session(ctx.db) as session:
+        where = []
+        if filters.q:
+            understood = search.understand(session, user.principal, ctx.city, filters.q)
+            if understood.case is not None:
+                return RedirectResponse(f"/cases/{understood.case.id}", status_code=303)
+            where, filters.q = understood.where, None
         cases, total = queries.list_cases(
-            session, user.principal, ctx.city, filters, PAGE_SIZE, offset
+            session, user.principal, ctx.city, filters, PAGE_SIZE, offset, where=where
         )
     shown = [queries.present(c, user.principal, [], []) for c in cases]
     top = scope_unit(user.principal, ctx.city)
