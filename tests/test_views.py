@@ -193,3 +193,36 @@ def test_suspension_extension_redispatch_and_timers(ctx, clock):
 
         lights = board_lights(conn, ctx.city, ctx.city.root, clock.now())
     assert sum(lights.totals.values()) == 3  # extended: verify; moved: handle; paused: handle
+
+
+def test_cases_written_without_the_hook_are_added(ctx, clock):
+    """A bulk writer (the history import) lands cases without the hooks: add_cases adds their
+    facts to the kept ones, and kept = rebuilt again."""
+    from engine.views.hooks import ViewsHook
+
+    build_week(ctx, clock)
+    hooks = ctx.cases.hooks
+    ctx.cases.hooks = [h for h in hooks if not isinstance(h, ViewsHook)]
+    from test_kpis import DISPATCHER, GRID, OPERATOR, handler
+
+    from engine.cases.models import CaseCreate
+
+    landed = []
+    try:
+        for department in ("HW-01", "CG-0101", "HW-01"):
+            report = CaseCreate(channel="web", category="06002", description="垃圾", grid_code=GRID)
+            case_id = ctx.cases.intake(OPERATOR, report).case.id
+            ctx.cases.act(DISPATCHER, case_id, "dispatch", {"department": department})
+            ctx.cases.act(handler(department), case_id, "accept", {})
+            landed.append(case_id)
+        clock.advance(hours=30)
+        ctx.cases.act(handler("HW-01"), landed[0], "resolve", {"result": "已清运"})
+    finally:
+        ctx.cases.hooks = hooks
+    assert any("missing" in f for f in _check(ctx))
+    with ctx.db.begin() as conn:
+        calendar = ctx.calendars.get()
+        service.add_cases(conn, ctx.city, ctx.workflow, calendar, ctx.clock.now(), landed)
+    assert _check(ctx) == []
+    report = _same_kpis(ctx, date(2026, 3, 2), date(2026, 3, 12))
+    assert report.total.resolves == 7 and report.total.assigned == 8

@@ -108,7 +108,8 @@ class Rebuilder:
     def total(self) -> int:
         return int(self.conn.execute(select(func.count()).select_from(CASES)).scalar_one())
 
-    def chunks(self) -> Iterator[Chunk]:
+    def chunks(self, only: list[int] | None = None) -> Iterator[Chunk]:
+        """Every case (or those of ``only``), a chunk at a time."""
         last = 0
         while True:
             query = (
@@ -120,13 +121,15 @@ class Rebuilder:
                 .order_by(CASES.c.id)
                 .limit(CHUNK)
             )  # fmt: skip
+            if only is not None:
+                query = query.where(CASES.c.id.in_(_chunk_of(only, last)))
             cases = {row["id"]: row for row in self.conn.execute(query).mappings()}
             if not cases:
                 return
             last = max(cases)
             yield self._chunk(cases)
 
-    def open_counts(self) -> None:
+    def open_counts(self, only: list[int] | None = None) -> None:
         c = CASES.c
         finals = [name for name, state in self.workflow.states.items() if state.final]
         query = (
@@ -134,8 +137,11 @@ class Rebuilder:
             .where(c.state.not_in(finals))
             .group_by(c.state, c.owning_unit, c.lead_department)
         )
+        if only is not None:
+            query = query.where(c.id.in_(only))
         for state, unit, department, n in self.conn.execute(query):
-            self.result.open[state, unit, department or ""] = int(n)
+            key = (state, unit, department or "")
+            self.result.open[key] = self.result.open.get(key, 0) + int(n)
 
     def _chunk(self, cases: dict[int, Any]) -> Chunk:
         ids = sorted(cases)
@@ -196,6 +202,11 @@ class Rebuilder:
                 | where
                 | {"day": day}
             )
+
+
+def _chunk_of(ids: list[int], after: int) -> list[int]:
+    """The next ``CHUNK`` of ``ids`` above ``after``."""
+    return sorted(i for i in ids if i > after)[:CHUNK]
 
 
 class _ClockView:
@@ -281,6 +292,28 @@ def _add_counts(conn: Connection, result: Rebuilt, days: Table, months: Table) -
     add_up(conn, days, result.day_rows(), DAY_KEY)
     add_up(conn, months, result.month_rows(), MONTH_KEY)
     result.days.clear()
+
+
+def add_cases(
+    conn: Connection,
+    city: CityDirectory,
+    workflow: Workflow,
+    calendar: WorkCalendar,
+    now: datetime,
+    case_ids: list[int],
+) -> None:
+    """Add the read-model facts of cases written without the case service's hooks (a bulk
+    history import lands them so), in the caller's transaction. The cases must be new to the
+    read models: their facts are added, not replaced."""
+    builder = Rebuilder(conn, city, workflow, calendar, now)
+    tables = {table.name: table for table, _ in PER_CASE}
+    for chunk in builder.chunks(case_ids):
+        for name, rows in chunk.rows.items():
+            if rows:
+                conn.execute(tables[name].insert(), rows)
+        _add_counts(conn, builder.result, DAYS, MONTHS)
+        builder.open_counts(chunk.case_ids)
+    add_up(conn, OPEN, builder.result.open_rows(), OPEN_KEY)
 
 
 # ------------------------------------------------------------------------------ check
