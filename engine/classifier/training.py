@@ -50,8 +50,8 @@ from engine.classifier.text import analyze
 from engine.errors import InvalidInput
 
 MIN_TEXTS = 10
-MISSING_MARGIN = -10.0
-MIN_DF_FROM = 20_000  # below this many texts every n-gram may count (rare ones matter)  # a label absent from a fold's training rows
+MISSING_MARGIN = -10.0  # a label absent from a fold's training rows
+MIN_DF_FROM = 20_000  # below this many texts every n-gram may count (rare ones matter)
 
 
 @dataclass(frozen=True)
