@@ -10,6 +10,7 @@ from sqlalchemy import text
 from test_kpis import build_week
 from test_simulation import activate_city_rules
 
+from engine.db import new_session
 from engine.kpis import Period, compute_kpis
 from engine.simulation import SimEnv, SimulationConfig, arrivals, plan_capacity, run
 from engine.views import service
@@ -80,10 +81,6 @@ def test_the_seeded_simulated_week(ctx, clock):
     activate_city_rules(ctx)
     env = SimEnv(ctx.db, ctx.cases, ctx.sweeper, clock, ctx.calendars.get(), ctx.city)
     items = arrivals(WEEK, ctx.city)
-    with ctx.db.connect():
-        pass
-    from engine.db import new_session
-
     with new_session(ctx.db) as session:
         table = ctx.rules.active(session)
     run(env, WEEK, plan_capacity(WEEK, ctx.city, table, items), items)
