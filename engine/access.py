@@ -49,6 +49,11 @@ def can_act(principal: Principal, case: Case, action: str) -> bool:
     return True
 
 
+def handler_department(principal: Principal) -> str | None:
+    """The department whose tasks make a handler's scope (None: not a handler, or none)."""
+    return principal.scope if principal.role is Role.handler else None
+
+
 def case_scope(principal: Principal, city: CityDirectory) -> ColumnElement[bool]:
     """A WHERE clause limiting a case query to what ``principal`` may see."""
     if principal.role in UNRESTRICTED:

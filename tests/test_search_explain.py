@@ -114,3 +114,27 @@ async def _open311_requests(api) -> None:
         body |= {"lat": "30.30333", "long": "120.1096", "description": f"第{i}处垃圾"}
         response = await api.client.post("/open311/v2/requests.json", data=body)
         assert response.status_code == 201, response.text
+
+
+async def test_a_handlers_list_walks_the_departments_tasks_newest_first(api, ctx):
+    """A handler's page reads its own rows from the (department, case_id) index, never the
+    department's whole history first (no sort of all its cases, no IN list built of them)."""
+    activate(ctx)
+    for _ in range(3):
+        case = await api.file()
+        await api.act(case["id"], "dispatch", "dispatcher", department="HW-01")
+    headers = api.auth("handler", "HW-01")
+    with captured(ctx.db) as statements:
+        first = await api.client.get(CASES, params={"limit": 2}, headers=headers)
+    assert first.status_code == 200 and len(first.json()["items"]) == 2
+    later = await api.client.get(
+        CASES, params={"limit": 2, "cursor": first.json()["next_cursor"]}, headers=headers
+    )
+    ids = [c["id"] for c in first.json()["items"] + later.json()["items"]]
+    assert ids == sorted(ids, reverse=True) and len(set(ids)) == 3  # newest first, no repeats
+    page = [s for s in statements if "ORDER BY" in s[0]]
+    assert page, "the page query was not captured"
+    for statement, parameters in page:
+        lines = " ".join(plan(ctx.db, statement, parameters))
+        assert "ix_case_task_department_case" in lines, lines
+        assert "TEMP B-TREE" not in lines and "Sort" not in lines, lines  # no sort of them all

@@ -70,6 +70,10 @@ def co_handlers(session: Session, case_ids: list[int]) -> dict[int, list[str]]:
 
 # Newest first; a cursor continues below the last id shown (docs/SEARCH.md).
 NEWEST_FIRST = Keyset("cases", (SortKey("id", col(Case.id), descending=True),))
+# A handler's cases are those their department has a task on: the list walks the tasks'
+# (department, case_id) index newest first and joins each case, so a page costs its own
+# rows, not the department's whole history (an IN over it would be read in full first).
+HANDLER_NEWEST_FIRST = Keyset("cases", (SortKey("id", col(CaseTask.case_id), descending=True),))
 # Lists count their rows up to this many and say "more" beyond ("1000+"): a count over a
 # million rows would cost many times the page itself.
 COUNT_LIMIT = 1_000
@@ -89,19 +93,28 @@ def list_cases(
     """A page of the cases ``principal`` may see that match ``filters`` and ``where`` (the
     search's conditions), newest first, after ``cursor`` or ``offset`` rows; and how many
     match, counted up to ``COUNT_LIMIT + 1``."""
-    conditions = [access.case_scope(principal, city), *_filter_conditions(filters, city)]
-    conditions += where
-    total = count_capped(session, conditions)
-    after = NEWEST_FIRST.after(cursor)
+    conditions = [*_filter_conditions(filters, city), *where]
+    department = access.handler_department(principal)
+    if department is None:
+        base, order = select(Case).where(access.case_scope(principal, city)), NEWEST_FIRST
+    else:
+        base = (
+            select(Case)
+            .join(CaseTask, col(CaseTask.case_id) == col(Case.id))
+            .where(CaseTask.department == department)
+        )
+        order = HANDLER_NEWEST_FIRST
+    total = count_capped(session, base.with_only_columns(col(Case.id)).where(*conditions))
+    after = order.after(cursor)
     if after is not None:
         conditions.append(after)
-    query = select(Case).where(*conditions).order_by(*NEWEST_FIRST.order_by()).limit(limit)
+    query = base.where(*conditions).order_by(*order.order_by()).limit(limit)
     return list(session.exec(query.offset(offset) if offset else query)), total
 
 
-def count_capped(session: Session, conditions: Sequence[Any]) -> int:
-    """How many cases match, counted no further than ``COUNT_LIMIT + 1``."""
-    matching = select(col(Case.id)).where(*conditions).limit(COUNT_LIMIT + 1).subquery()
+def count_capped(session: Session, ids: Any) -> int:
+    """How many case ids the ``ids`` query finds, counted no further than ``COUNT_LIMIT + 1``."""
+    matching = ids.limit(COUNT_LIMIT + 1).subquery()
     return session.exec(select(func.count()).select_from(matching)).one()
 
 
