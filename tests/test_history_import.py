@@ -23,6 +23,8 @@ from engine.settings import get_settings
 from engine.sla.calendars import build_calendar
 from engine.sla.models import SlaClock
 from engine.timers.models import Timer
+from engine.views import service as views
+from engine.views.facts import DAYS
 from web.cli import main
 
 END = date(2026, 2, 27)  # the history ends before the tests' virtual now (2026-03-02)
@@ -91,6 +93,11 @@ def test_generated_history_lands_closed_and_open_with_a_trail_that_verifies(
     assert findings(ctx) == []
     assert cli(["audit", "verify"]) == 0
     assert f"{len(cases)} cases" in capsys.readouterr().out
+    # The read models counted each batch as it landed: kept = rebuilt from the trail.
+    with ctx.db.connect() as conn:
+        now = ctx.clock.now()
+        assert views.check(conn, ctx.city, ctx.workflow, ctx.calendars.get(), now) == []
+        assert conn.execute(select(func.count()).select_from(DAYS)).scalar_one() > 0
 
 
 def test_open_cases_get_their_stage_clock_and_timers(ctx, cli, tmp_path):

@@ -183,12 +183,12 @@ class Lander:
                 buffer.unwritten.add(item.id)  # none of its clocks is stored: no read
                 self._start_clock(session, item.id, item.open, now)
                 opened += 1
+        rowbuffer.flush(session)  # the open cases' clocks and timers: a sink may read them
         if self.sinks:
             landed = [item.landed for item in batch]
             assert all(landed), "the batch was shaped without keeping its cases for the sinks"
             for sink in self.sinks:
                 sink.land(session, landed)  # type: ignore[arg-type]
-        rowbuffer.flush(session)
         return opened
 
     def _start_clock(

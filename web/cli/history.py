@@ -32,6 +32,7 @@ from engine.history.generate import HistoryGenerator, HistoryPlan, city_of, writ
 from engine.history.service import BadRecord, HistoryImport, ImportReport, JsonlErrors, read_jsonl
 from engine.settings import get_settings
 from engine.sla.calendars import build_calendar
+from engine.views.service import ImportedCases
 from web.context import build_context
 
 SPREADSHEETS = (".csv", ".xlsx", ".xlsm")
@@ -89,6 +90,8 @@ def cmd_import_history(args: argparse.Namespace) -> int:
         importer = HistoryImport(
             ctx.db, ctx.clock, ctx.workflow, ctx.city, ctx.calendars, ctx.audit_keys,
             batch=args.batch, workers=_workers(args.workers),
+            # the read models count each batch's cases in its own transaction
+            sinks=[ImportedCases(ctx.city, ctx.workflow, ctx.calendars.get(), ctx.clock.now)],
         )  # fmt: skip
         items = read_history(path) if spreadsheet else read_jsonl(path)
         total = None if spreadsheet else path.stat().st_size
