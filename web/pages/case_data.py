@@ -174,7 +174,7 @@ def _condition(name: str, value: Any, v: View) -> str:
     if name == "area":
         return f"{label} {v.unit(str(value))}"
     if isinstance(value, list | tuple):
-        value = "、".join(str(x) for x in value)
+        value = "、".join(str(x) for x in value) or "—"  # e.g. no excluded word was found
     return f"{label} {value}"
 
 
