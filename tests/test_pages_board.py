@@ -4,6 +4,7 @@ chart and map, the Excel export, and the supervisor's scope."""
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from dispatch_support import activate
@@ -71,3 +72,61 @@ async def test_a_street_supervisor_sees_their_street(pages):
     assert 'data-grid="01010101"' in grid_map and 'data-grid="01020101"' not in grid_map
     await login(pages, "handler", "HW-01")
     assert (await pages.client.get("/board")).status_code == 403
+
+
+async def test_big_screen_page_loads_the_vendored_echarts_and_no_cdn(pages):
+    await login(pages, "supervisor")
+    board = (await pages.client.get("/board")).text
+    assert '<script src="/static/vendor/echarts/echarts.min.js" defer></script>' in board
+    assert '<script src="/static/board.js" defer></script>' in board
+    assert 'id="bs-map"' in board and "考核排名" in board and "kpi_missing" not in board
+    assert "考核指标（KPI）模块尚未提供" not in board
+    assert not re.search(r"(src|href)=\"(https?:)?//", board)  # nothing from outside the app
+    script = await pages.client.get("/static/vendor/echarts/echarts.min.js")
+    assert script.status_code == 200 and "echarts" in script.text[:2000]
+    assert (await pages.client.get("/static/vendor/echarts/LICENSE")).status_code == 200
+
+
+async def test_big_screen_json_counts_points_and_kpi_ranking(pages, clock):
+    late = file_hotline(pages.ctx, lat=30.305, lng=120.101)
+    file_hotline(pages.ctx, "西岭区的垃圾", grid_code="02010101")
+    await login(pages, "supervisor")
+    grids = (await pages.client.get("/board/grids.json")).json()
+    codes = {f["properties"]["code"] for f in grids["features"]}
+    assert {"01010101", "02010101"} <= codes
+    first = next(f for f in grids["features"] if f["properties"]["code"] == "01010101")
+    assert first["properties"]["name"] == "东坡社区第一网格" and first["geometry"]["coordinates"]
+    data = (await pages.client.get("/board/data.json")).json()
+    assert data["open_per_grid"] == {"01010101": 1, "02010101": 1}
+    assert data["totals"]["green"] == 2 and data["points"] == []  # nothing yellow or red yet
+    assert len(data["days"]) == len(data["opened"]) == 14 and data["opened"][-1] == 2
+    clock.advance(minutes=90)
+    pages.ctx.sweeper.sweep(clock.now())
+    data = (await pages.client.get("/board/data.json")).json()
+    assert data["totals"]["red"] == 2
+    assert [(p["id"], p["light"]) for p in data["points"]] == [(late, "red")]  # the located one
+    assert data["escalations"][0]["card"] in ("yellow", "red")
+    kpis = (await pages.client.get("/board/kpis.json", params={"period": "7"})).json()
+    assert kpis["period"] == "7" and kpis["first"] == "2026-02-24"
+    assert set(kpis["total"]) >= {"score", "on_time_resolve_rate", "overdue_cases"}
+    for ranking in (kpis["departments"], kpis["units"]):
+        scores = [r["score"] for r in ranking]
+        assert scores == sorted(scores, reverse=True) and all(r["name"] for r in ranking)
+    bad = await pages.client.get("/board/kpis.json", params={"period": "year"})
+    assert bad.status_code == 422
+
+
+async def test_a_district_supervisor_gets_their_districts_grids_only(pages):
+    file_hotline(pages.ctx)
+    file_hotline(pages.ctx, "西岭区的垃圾", grid_code="02010101")
+    await login(pages, "supervisor", "01")
+    grids = (await pages.client.get("/board/grids.json", params={"unit": "00"})).json()
+    codes = {f["properties"]["code"] for f in grids["features"]}
+    assert codes and all(code.startswith("01") for code in codes)
+    data = (await pages.client.get("/board/data.json", params={"unit": "02"})).json()
+    assert data["unit"] == "01" and data["open_per_grid"] == {"01010101": 1}
+    kpis = (await pages.client.get("/board/kpis.json")).json()
+    assert all(r["code"].startswith("01") for r in kpis["units"])
+    await login(pages, "handler", "HW-01")
+    for path in ("/board/grids.json", "/board/data.json", "/board/kpis.json"):
+        assert (await pages.client.get(path)).status_code == 403

@@ -155,6 +155,8 @@ PAGES: dict[tuple[str, str], frozenset[Role] | None] = {
     ("POST", "/grid/report"): frozenset({G}),
     **{("GET", path): BOARD for path in ("/board", "/board/stream", "/board/chart.svg")},
     **{("GET", path): BOARD for path in ("/board/map.svg", "/board/export.xlsx")},
+    **{("GET", path): BOARD for path in ("/board/grids.json", "/board/data.json")},
+    ("GET", "/board/kpis.json"): BOARD,
     **{
         (method, path): frozenset({A})
         for method, path in [

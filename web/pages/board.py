@@ -1,6 +1,8 @@
-"""The supervisor's SLA board (per tier): light counts per department and per child unit,
-the supervision queue with overdue time, live updates by server-sent events, the daily
-chart and the grid map (server-made SVG), and an Excel export."""
+"""The supervisor's big screen (督办大屏, per tier): the grid map, the daily trend, the lights
+per department and the KPI ranking drawn by ECharts (vendored, web/static/board.js) from the
+JSON below; light counts per department and per child unit and the supervision queue with
+overdue time, updated live by server-sent events; the server-made SVG chart and map for
+pages without script; and an Excel export."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ import json
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from engine.city.grids import CityGrid
@@ -17,7 +19,16 @@ from engine.db import new_session
 from web.context import AppContext
 from web.deps import Ctx
 from web.pages import sessions
-from web.pages.board_data import Board, board, daily_series, open_per_grid
+from web.pages.board_data import (
+    KPI_PERIODS,
+    Board,
+    board,
+    case_points,
+    daily_series,
+    grid_features,
+    kpi_summary,
+    open_per_grid,
+)
 from web.pages.export import board_workbook
 from web.pages.i18n import language, translator
 from web.pages.svg import daily_chart, grid_map
@@ -32,6 +43,14 @@ STREAM_SECONDS = 600.0  # a stream ends after this; EventSource reconnects by it
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 Unit = Annotated[str | None, Query(max_length=32)]
+KpiChoice = Annotated[str, Query(pattern="^(" + "|".join(KPI_PERIODS) + ")$")]
+# The words board.js puts into the charts (the page's data-labels).
+BIG_SCREEN_LABELS = (
+    "bs_open_cases", "bs_overdue", "bs_case", "light_green", "light_yellow", "light_red",
+    "opened", "closed", "bs_score", "no_department", "card_yellow", "card_red",
+)  # fmt: skip
+DEPARTMENTS_SHOWN = 10  # bars in the lights-per-department chart
+ESCALATIONS_SHOWN = 8  # the latest escalations listed on the first screen
 
 
 def _unit(ctx: AppContext, user: sessions.PageSession, unit: str | None) -> str:
@@ -81,8 +100,68 @@ def board_page(request: Request, ctx: Ctx, user: PageUser, unit: Unit = None) ->
     return page(
         request, ctx, "supervisor/board.html", user, unit=unit, children=children,
         live=live_html(ctx, user, unit, lang), chart=_chart(ctx, user, unit, lang),
-        grid_svg=_map(ctx, user, unit, lang),
+        grid_svg=_map(ctx, user, unit, lang), kpi_periods=list(KPI_PERIODS),
+        labels={key: translator(lang)(key) for key in BIG_SCREEN_LABELS},
     )  # fmt: skip
+
+
+@router.get("/board/grids.json")
+def grids_json(ctx: Ctx, user: PageUser, unit: Unit = None) -> JSONResponse:
+    """The grid polygons of the unit's subtree as GeoJSON (the map's shapes)."""
+    unit = _unit(ctx, user, unit)
+    with new_session(ctx.db) as session:
+        features = grid_features(session, ctx.city, unit)
+    return JSONResponse({"type": "FeatureCollection", "features": features})
+
+
+@router.get("/board/data.json")
+def data_json(request: Request, ctx: Ctx, user: PageUser, unit: Unit = None) -> JSONResponse:
+    """What the big screen draws, from the read models: lights, open cases per grid, the
+    yellow / red case points, the daily series, lights per department, latest escalations."""
+    unit = _unit(ctx, user, unit)
+    view = View(ctx, language(request))
+    data = _board(ctx, user, unit)
+    with new_session(ctx.db) as session:
+        calendar = ctx.calendars.get(session)
+        series = daily_series(session, ctx.city, calendar, data.now, unit)
+        per_grid = open_per_grid(session, ctx.city, unit)
+        points = case_points(session, ctx.city, unit, data.now)
+    departments = [
+        {"code": code, "name": view.dept(code) if code else view.t("no_department"), **n}
+        for code, n in data.by_department[:DEPARTMENTS_SHOWN]
+    ]
+    escalations = [
+        {"id": i.case_id, "card": i.card or "", "category": view.category(i.category),
+         "unit": view.unit(i.owning_unit), "overdue": view.overdue(i.overdue_seconds)}
+        for i in data.queue.items[:ESCALATIONS_SHOWN]
+    ]  # fmt: skip
+    return JSONResponse(
+        {
+            "unit": unit,
+            "updated": view.local(data.now, True),
+            "totals": data.totals,
+            "open_per_grid": per_grid,
+            "points": points,
+            "days": [d.isoformat()[5:] for d in series.days],
+            "opened": series.opened,
+            "closed": series.closed,
+            "overdue": series.overdue,
+            "departments": departments,
+            "escalations": escalations,
+        }
+    )
+
+
+@router.get("/board/kpis.json")
+def kpis_json(
+    ctx: Ctx, user: PageUser, unit: Unit = None, period: KpiChoice = "month"
+) -> JSONResponse:
+    """The period's KPI figures and ranking (by composite score) of departments and units."""
+    unit = _unit(ctx, user, unit)
+    with new_session(ctx.db) as session:
+        calendar = ctx.calendars.get(session)
+        found = kpi_summary(session, ctx.city, calendar, ctx.clock.now(), unit, period)
+    return JSONResponse(found)
 
 
 @router.get("/board/stream")

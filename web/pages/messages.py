@@ -294,6 +294,35 @@ _ROWS = [
     ("cond_hours", "时段", "hours"),
     ("cond_weekdays", "星期", "weekdays"),
     ("cond_default", "默认规则", "default row"),
+    # the big screen (web/static/board.js reads these from data-* attributes)
+    ("bs_map", "网格在办案件与红黄灯案件", "Open cases by grid, yellow and red cases"),
+    ("bs_trend", "近 14 天趋势", "Last 14 days"),
+    ("bs_lights_by_dep", "各部门红黄绿灯", "Lights by department"),
+    ("bs_rank_dep", "考核排名 · 部门", "KPI ranking · departments"),
+    ("bs_rank_unit", "考核排名 · 下级区域", "KPI ranking · areas"),
+    ("bs_latest", "最新督办", "Latest supervision"),
+    ("bs_period", "考核期间", "KPI period"),
+    ("bs_period_month", "本月", "This month"),
+    ("bs_period_7", "近 7 天", "Last 7 days"),
+    ("bs_period_30", "近 30 天", "Last 30 days"),
+    ("bs_open_cases", "在办案件", "Open cases"),
+    ("bs_score", "综合得分", "Score"),
+    ("bs_on_time", "按期办结率", "Resolved in time"),
+    ("bs_satisfaction", "满意率", "Satisfaction"),
+    ("bs_resolution", "解决率", "Resolution"),
+    ("bs_overdue_cases", "超期件数", "Overdue cases"),
+    ("bs_overdue", "超时", "Overdue"),
+    ("bs_case", "案件", "Case"),
+    (
+        "bs_map_hint",
+        "点击网格查看该网格案件，点击红黄点打开案件",
+        "Click a grid for its cases, a dot for the case",
+    ),
+    (
+        "bs_no_script",
+        "大屏图表需要浏览器启用脚本；下方表格与图示不受影响",
+        "The charts need script; the tables below work without it",
+    ),
 ]
 
 CASE_MESSAGES: dict[str, dict[str, str]] = {k: {"zh": zh, "en": en} for k, zh, en in _ROWS}

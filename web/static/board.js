@@ -1,0 +1,224 @@
+/* The supervisor's big screen (督办大屏): draws the grid map, the daily trend, the lights per
+   department and the KPI ranking with ECharts (vendored: /static/vendor/echarts) from the
+   board's JSON (/board/data.json, /board/grids.json, /board/kpis.json). Redraws whenever the
+   live part (#live, kept by gridflow.js from /board/stream) changes. No outside code. */
+"use strict";
+(function () {
+  var root = document.getElementById("bigscreen");
+  if (!root || !window.echarts || !window.fetch) return;
+  var labels = JSON.parse(root.getAttribute("data-labels") || "{}");
+  var L = function (key) { return labels[key] || key; };
+  var COLORS = { green: "#38a169", yellow: "#d69e2e", red: "#e53e3e" };
+  var TEXT = "#dbe7ff", AXIS = "#5a7bb5";
+  var charts = {};
+  var names = {};  /* grid code -> name */
+  var period = "month";
+
+  function chart(id) {
+    if (!charts[id]) {
+      var box = document.getElementById(id);
+      if (!box) return null;
+      charts[id] = window.echarts.init(box, null, { renderer: "canvas" });
+    }
+    return charts[id];
+  }
+
+  function getJSON(url) {
+    return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { if (!r.ok) throw new Error(String(r.status)); return r.json(); });
+  }
+
+  function percent(x) { return x === null || x === undefined ? "—" : (x * 100).toFixed(1) + "%"; }
+
+  function setText(selector, text) {
+    root.querySelectorAll(selector).forEach(function (el) { el.textContent = text; });
+  }
+
+  /* ---------------------------------------------------------------- the map */
+  var mapReady = false;
+
+  function drawMap(data) {
+    var map = chart("bs-map");
+    if (!map || !mapReady) return;
+    var perGrid = data.open_per_grid || {};
+    var values = Object.keys(names).map(function (code) {
+      return { name: code, value: perGrid[code] || 0 };
+    });
+    var most = values.reduce(function (m, v) { return Math.max(m, v.value); }, 0);
+    var points = (data.points || []).map(function (p) {
+      return { name: "#" + p.id, id: p.id, value: [p.lng, p.lat], light: p.light,
+               itemStyle: { color: COLORS[p.light] } };
+    });
+    map.setOption({
+      tooltip: { trigger: "item", formatter: function (p) {
+        if (p.seriesType === "scatter") return L("bs_case") + " " + p.name;
+        return (names[p.name] || p.name) + "<br>" + L("bs_open_cases") + ": " + (p.value || 0);
+      } },
+      visualMap: { min: 0, max: Math.max(most, 1), seriesIndex: 0, calculable: false,
+                   left: 8, bottom: 8, itemHeight: 90, textStyle: { color: TEXT },
+                   inRange: { color: ["#1e3a5f", "#2b6cb0", "#d69e2e", "#c53030"] } },
+      geo: { map: "gridflow-grids", nameProperty: "code", roam: true, left: 8, right: 8,
+             top: 8, bottom: 8, itemStyle: { borderColor: "#9fb8e0", borderWidth: 1 },
+             label: { show: true, color: "#fff", fontSize: 12,
+                      formatter: function (p) { return names[p.name] || p.name; } },
+             labelLayout: { hideOverlap: true },
+             emphasis: { label: { color: "#fff" }, itemStyle: { areaColor: "#4a78c2" } } },
+      series: [
+        { type: "map", geoIndex: 0, data: values },
+        { type: "scatter", coordinateSystem: "geo", data: points, symbolSize: 9,
+          itemStyle: { borderColor: "#fff", borderWidth: 1 }, zlevel: 1 }
+      ]
+    });
+  }
+
+  function loadGrids() {
+    return getJSON(root.getAttribute("data-grids-url")).then(function (geo) {
+      geo.features.forEach(function (f) { names[f.properties.code] = f.properties.name; });
+      window.echarts.registerMap("gridflow-grids", geo);
+      mapReady = true;
+      var map = chart("bs-map");
+      map.on("click", function (p) {
+        if (p.seriesType === "scatter" && p.data && p.data.id) {
+          window.location.href = "/cases/" + p.data.id;
+        } else if (p.name && names[p.name]) {
+          window.location.href = "/cases?unit=" + encodeURIComponent(p.name);
+        }
+      });
+    });
+  }
+
+  /* ---------------------------------------------------------------- the charts */
+  function axisStyle() {
+    return { axisLine: { lineStyle: { color: AXIS } }, axisLabel: { color: TEXT },
+             splitLine: { lineStyle: { color: "#1d3461" } } };
+  }
+
+  function drawTrend(data) {
+    var trend = chart("bs-trend");
+    if (!trend) return;
+    trend.setOption({
+      tooltip: { trigger: "axis" },
+      legend: { textStyle: { color: TEXT }, top: 0 },
+      grid: { left: 40, right: 12, top: 30, bottom: 24 },
+      xAxis: Object.assign({ type: "category", data: data.days }, axisStyle()),
+      yAxis: Object.assign({ type: "value", minInterval: 1 }, axisStyle()),
+      series: [
+        { name: L("opened"), type: "line", smooth: true, data: data.opened, color: "#63b3ed" },
+        { name: L("closed"), type: "line", smooth: true, data: data.closed, color: COLORS.green },
+        { name: L("bs_overdue"), type: "bar", data: data.overdue, color: COLORS.red }
+      ]
+    });
+  }
+
+  function drawDepartments(data) {
+    var deps = chart("bs-deps");
+    if (!deps) return;
+    var rows = (data.departments || []).slice().reverse();
+    var bar = function (light) {
+      return { name: L("light_" + light), type: "bar", stack: "lights", color: COLORS[light],
+               data: rows.map(function (r) { return r[light]; }) };
+    };
+    deps.setOption({
+      tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+      legend: { textStyle: { color: TEXT }, top: 0 },
+      grid: { left: 8, right: 16, top: 30, bottom: 8, containLabel: true },
+      xAxis: Object.assign({ type: "value", minInterval: 1 }, axisStyle()),
+      yAxis: Object.assign({ type: "category", data: rows.map(function (r) { return r.name; }) },
+                           axisStyle(), { axisLabel: { color: TEXT, width: 130, overflow: "truncate" } }),
+      series: [bar("green"), bar("yellow"), bar("red")]
+    });
+  }
+
+  function drawRanking(id, rows) {
+    var rank = chart(id);
+    if (!rank) return;
+    var shown = rows.slice().reverse();
+    rank.setOption({
+      tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+      grid: { left: 8, right: 40, top: 8, bottom: 8, containLabel: true },
+      xAxis: Object.assign({ type: "value", min: 0, max: 100 }, axisStyle()),
+      yAxis: Object.assign({ type: "category", data: shown.map(function (r) { return r.name; }) },
+                           axisStyle(), { axisLabel: { color: TEXT, width: 130, overflow: "truncate" } }),
+      series: [{ name: L("bs_score"), type: "bar", color: "#4299e1",
+                 label: { show: true, position: "right", color: TEXT,
+                          formatter: function (p) { return Number(p.value).toFixed(1); } },
+                 data: shown.map(function (r) { return Math.round(r.score * 10) / 10; }) }]
+    });
+  }
+
+  function drawLatest(data) {
+    var list = document.getElementById("bs-latest");
+    if (!list) return;
+    list.textContent = "";
+    (data.escalations || []).forEach(function (e) {
+      var item = document.createElement("li");
+      var link = document.createElement("a");
+      link.href = "/cases/" + e.id;
+      link.textContent = "#" + e.id;
+      item.appendChild(link);
+      if (e.card) {
+        var tag = document.createElement("span");
+        tag.className = "tag card-" + e.card;
+        tag.textContent = L("card_" + e.card);
+        item.appendChild(tag);
+      }
+      item.appendChild(document.createTextNode(" " + e.category + " · " + e.unit + " · " +
+                                               L("bs_overdue") + " " + e.overdue));
+      list.appendChild(item);
+    });
+  }
+
+  /* ---------------------------------------------------------------- loading */
+  function loadData() {
+    return getJSON(root.getAttribute("data-data-url")).then(function (data) {
+      Object.keys(data.totals || {}).forEach(function (light) {
+        setText('[data-total="' + light + '"]', String(data.totals[light]));
+      });
+      setText("[data-updated]", data.updated);
+      drawMap(data);
+      drawTrend(data);
+      drawDepartments(data);
+      drawLatest(data);
+      root.setAttribute("data-drawn", String(Number(root.getAttribute("data-drawn") || 0) + 1));
+    });
+  }
+
+  function loadKpis() {
+    var url = root.getAttribute("data-kpis-url") + "&period=" + encodeURIComponent(period);
+    return getJSON(url).then(function (kpis) {
+      var total = kpis.total || {};
+      ["on_time_resolve_rate", "satisfaction_rate", "resolution_rate"].forEach(function (key) {
+        setText('[data-kpi="' + key + '"]', percent(total[key]));
+      });
+      setText('[data-kpi="overdue_cases"]', String(total.overdue_cases || 0));
+      setText('[data-kpi="score"]', total.score === null ? "—" : Number(total.score).toFixed(1));
+      drawRanking("bs-rank-dep", kpis.departments || []);
+      drawRanking("bs-rank-unit", kpis.units || []);
+    });
+  }
+
+  var periodPicker = root.querySelector("[data-kpi-period]");
+  if (periodPicker) {
+    periodPicker.addEventListener("change", function () { period = periodPicker.value; loadKpis(); });
+  }
+
+  /* Redraw when the live part changes (at most every 5 s), KPIs at most once a minute. */
+  var pending = null, kpisAt = Date.now();
+  var live = document.getElementById("live");
+  if (live && window.MutationObserver) {
+    new MutationObserver(function () {
+      if (pending) return;
+      pending = setTimeout(function () {
+        pending = null;
+        loadData();
+        if (Date.now() - kpisAt > 60000) { kpisAt = Date.now(); loadKpis(); }
+      }, 5000);
+    }).observe(live, { childList: true });
+  }
+  window.addEventListener("resize", function () {
+    Object.keys(charts).forEach(function (id) { charts[id].resize(); });
+  });
+
+  loadGrids().then(loadData, loadData);
+  loadKpis();
+})();
