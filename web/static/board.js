@@ -8,7 +8,8 @@
   if (!root || !window.echarts || !window.fetch) return;
   var labels = JSON.parse(root.getAttribute("data-labels") || "{}");
   var L = function (key) { return labels[key] || key; };
-  var COLORS = { green: "#38a169", yellow: "#d69e2e", red: "#e53e3e" };
+  var COLORS = { green: "#38a169", yellow: "#ecc94b", red: "#e53e3e" };
+  var POINT_COLORS = { yellow: "#ffd43b", red: "#ff4d4f" };  /* bright on the blue map */
   var TEXT = "#dbe7ff", AXIS = "#5a7bb5";
   var charts = {};
   var names = {};  /* grid code -> name */
@@ -47,7 +48,7 @@
     var most = values.reduce(function (m, v) { return Math.max(m, v.value); }, 0);
     var points = (data.points || []).map(function (p) {
       return { name: "#" + p.id, id: p.id, value: [p.lng, p.lat], light: p.light,
-               itemStyle: { color: COLORS[p.light] } };
+               itemStyle: { color: POINT_COLORS[p.light] } };
     });
     map.setOption({
       tooltip: { trigger: "item", formatter: function (p) {
@@ -56,7 +57,7 @@
       } },
       visualMap: { min: 0, max: Math.max(most, 1), seriesIndex: 0, calculable: false,
                    left: 8, bottom: 8, itemHeight: 90, textStyle: { color: TEXT },
-                   inRange: { color: ["#1e3a5f", "#2b6cb0", "#d69e2e", "#c53030"] } },
+                   inRange: { color: ["#1a365d", "#2b6cb0", "#6b46c1", "#b83280"] } },
       geo: { map: "gridflow-grids", nameProperty: "code", roam: true, left: 8, right: 8,
              top: 8, bottom: 8, itemStyle: { borderColor: "#9fb8e0", borderWidth: 1 },
              label: { show: true, color: "#fff", fontSize: 12,
@@ -65,8 +66,8 @@
              emphasis: { label: { color: "#fff" }, itemStyle: { areaColor: "#4a78c2" } } },
       series: [
         { type: "map", geoIndex: 0, data: values },
-        { type: "scatter", coordinateSystem: "geo", data: points, symbolSize: 9,
-          itemStyle: { borderColor: "#fff", borderWidth: 1 }, zlevel: 1 }
+        { type: "scatter", coordinateSystem: "geo", data: points, symbolSize: 12,
+          itemStyle: { borderColor: "#fff", borderWidth: 1.5, opacity: 1 }, zlevel: 1 }
       ]
     });
   }
