@@ -71,9 +71,12 @@ def test_the_big_screen_fits_1920x1080(tmp_path, db_url):
         server.set_time(START + timedelta(minutes=90))  # every accept run past its deadline
         board = Person(pw, server, tmp_path, "supervisor", viewport=SCREEN)
         try:
+            page = board.page
+            errors: list[str] = []  # a CSP refusal or a script error shows here
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: errors.append(str(e)))
             board.login("supervisor")
             board.goto("/board")
-            page = board.page
             expect(page.locator('[data-total="red"]')).to_have_text(str(filed), timeout=15_000)
             canvas = page.locator("#bs-map canvas").first
             expect(canvas).to_be_visible()
@@ -85,7 +88,7 @@ def test_the_big_screen_fits_1920x1080(tmp_path, db_url):
             assert map_box["width"] > SCREEN["width"] * 0.4  # full width: no empty third
             page.wait_for_timeout(800)  # ECharts' first drawing animation
             page.screenshot(path=str(shot(page, "50-big-screen").with_name("51-first-screen.png")))
-            assert board.foreign_requests() == []
+            assert board.foreign_requests() == [] and errors == []
             # A click on a yellow / red point opens its case; on a grid, the grid's cases.
             point = page.evaluate(POINT_OF_CASE)
             page.mouse.click(map_box["x"] + point[0], map_box["y"] + point[1])

@@ -56,9 +56,9 @@
         return (names[p.name] || p.name) + "<br>" + L("bs_open_cases") + ": " + (p.value || 0);
       } },
       visualMap: { min: 0, max: Math.max(most, 1), seriesIndex: 0, calculable: false,
-                   left: 8, bottom: 8, itemHeight: 90, textStyle: { color: TEXT },
+                   right: 8, bottom: 8, itemHeight: 90, textStyle: { color: TEXT },
                    inRange: { color: ["#1a365d", "#2b6cb0", "#6b46c1", "#b83280"] } },
-      geo: { map: "gridflow-grids", nameProperty: "code", roam: true, left: 8, right: 8,
+      geo: { map: "gridflow-grids", nameProperty: "code", roam: true, left: 8, right: 56,
              top: 8, bottom: 8, itemStyle: { borderColor: "#9fb8e0", borderWidth: 1 },
              label: { show: true, color: "#fff", fontSize: 12,
                       formatter: function (p) { return names[p.name] || p.name; } },
