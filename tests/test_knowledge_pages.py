@@ -103,3 +103,33 @@ async def test_each_desk_sees_what_is_theirs(web):
     assert "新生儿医保参保" not in (await web.client.get("/knowledge")).text
     await login(web, "grid_worker", "01010101")
     assert (await web.client.get("/knowledge")).status_code == 403
+
+
+async def test_the_call_pop_up_fills_the_form_and_keeps_the_call(web):
+    article_id = await published_article(web)
+    csrf = await login(web, "operator", "00")
+    params = {"phone": "139-0000-2222", "call_id": "PBX-9001", "recording": "https://pbx/r/9001"}
+    form = await web.client.get("/intake", params=params)
+    assert form.status_code == 200
+    assert 'value="139-0000-2222"' in form.text and 'value="PBX-9001"' in form.text
+    assert 'id="kb-panel"' in form.text and 'value="https://pbx/r/9001"' in form.text
+    assert "/static/knowledge.js" in form.text
+    odd = await web.client.get("/intake", params={"phone": "<script>", "call_id": "a b"})
+    assert odd.status_code == 200 and "&lt;script&gt;" not in odd.text
+    answered = await post(
+        web, "/knowledge/answer", csrf, description="咨询新生儿医保",
+        reporter_phone="139-0000-2222", call_id="PBX-9001", recording_url="https://pbx/r/9001",
+        article_id=str(article_id),
+    )  # fmt: skip
+    case_id = int(re.search(r"/cases/(\d+)", answered.headers["location"])[1])
+    with new_session(web.ctx.db) as session:
+        case = session.get(Case, case_id)
+    assert (case.external_id, case.reporter_phone, case.state) == (
+        "PBX-9001",
+        "139-0000-2222",
+        "closed",
+    )
+    for role in ("dispatcher", "admin"):  # the panel searches for them, answering is the operator's
+        await login(web, role, "00")
+        page = await web.client.get("/intake")
+        assert 'id="kb-panel"' in page.text and 'id="kb-answer-form"' not in page.text

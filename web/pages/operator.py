@@ -27,6 +27,7 @@ from web.pages import sessions
 from web.pages.form_errors import refusal_words, validation_words
 from web.pages.i18n import language
 from web.pages.intake_support import likely_duplicates
+from web.pages.knowledge import call_popup
 from web.pages.templating import PageUser
 from web.pages.views import View, error_status, page, require_role
 
@@ -82,7 +83,7 @@ def _callbacks(session: Session, user: sessions.PageSession, ctx: Ctx) -> list[C
 @router.get("/intake", response_class=HTMLResponse)
 def intake_form(request: Request, ctx: Ctx, user: PageUser) -> Response:
     require_role(user, INTAKE_ROLES)
-    return _form_page(request, ctx, user)
+    return _form_page(request, ctx, user, **call_popup(request))  # 来电弹屏
 
 
 def _case_data(form: dict[str, str]) -> CaseCreate:
