@@ -11,6 +11,9 @@
   var COLORS = { green: "#38a169", yellow: "#ecc94b", red: "#e53e3e" };
   var POINT_COLORS = { yellow: "#ffd43b", red: "#ff4d4f" };  /* bright on the blue map */
   var TEXT = "#dbe7ff", AXIS = "#5a7bb5";
+  var SCALE = window.innerWidth >= 3000 ? 2 : 1;  /* 3840x2160: the page's sizes double too */
+  var FONT = { fontSize: 12 * SCALE };
+  var LABEL = { color: TEXT, fontSize: 12 * SCALE };  /* axis labels and legends */
   var charts = {};
   var names = {};  /* grid code -> name */
   var period = "month";
@@ -51,22 +54,23 @@
                itemStyle: { color: POINT_COLORS[p.light] } };
     });
     map.setOption({
+      textStyle: FONT,
       tooltip: { trigger: "item", formatter: function (p) {
         if (p.seriesType === "scatter") return L("bs_case") + " " + p.name;
         return (names[p.name] || p.name) + "<br>" + L("bs_open_cases") + ": " + (p.value || 0);
       } },
       visualMap: { min: 0, max: Math.max(most, 1), seriesIndex: 0, calculable: false,
-                   right: 8, bottom: 8, itemHeight: 90, textStyle: { color: TEXT },
+                   right: 8, bottom: 8, itemHeight: 90 * SCALE, itemWidth: 20 * SCALE, textStyle: LABEL,
                    inRange: { color: ["#1a365d", "#2b6cb0", "#6b46c1", "#b83280"] } },
       geo: { map: "gridflow-grids", nameProperty: "code", roam: true, left: 8, right: 56,
              top: 8, bottom: 8, itemStyle: { borderColor: "#9fb8e0", borderWidth: 1 },
-             label: { show: true, color: "#fff", fontSize: 12,
+             label: { show: true, color: "#fff", fontSize: 12 * SCALE,
                       formatter: function (p) { return names[p.name] || p.name; } },
              labelLayout: { hideOverlap: true },
              emphasis: { label: { color: "#fff" }, itemStyle: { areaColor: "#4a78c2" } } },
       series: [
         { type: "map", geoIndex: 0, data: values },
-        { type: "scatter", coordinateSystem: "geo", data: points, symbolSize: 12,
+        { type: "scatter", coordinateSystem: "geo", data: points, symbolSize: 12 * SCALE,
           itemStyle: { borderColor: "#fff", borderWidth: 1.5, opacity: 1 }, zlevel: 1 }
       ]
     });
@@ -90,7 +94,7 @@
 
   /* ---------------------------------------------------------------- the charts */
   function axisStyle() {
-    return { axisLine: { lineStyle: { color: AXIS } }, axisLabel: { color: TEXT },
+    return { axisLine: { lineStyle: { color: AXIS } }, axisLabel: LABEL,
              splitLine: { lineStyle: { color: "#1d3461" } } };
   }
 
@@ -98,8 +102,9 @@
     var trend = chart("bs-trend");
     if (!trend) return;
     trend.setOption({
+      textStyle: FONT,
       tooltip: { trigger: "axis" },
-      legend: { textStyle: { color: TEXT }, top: 0 },
+      legend: { textStyle: LABEL, top: 0 },
       grid: { left: 40, right: 12, top: 30, bottom: 24 },
       xAxis: Object.assign({ type: "category", data: data.days }, axisStyle()),
       yAxis: Object.assign({ type: "value", minInterval: 1 }, axisStyle()),
@@ -120,12 +125,13 @@
                data: rows.map(function (r) { return r[light]; }) };
     };
     deps.setOption({
+      textStyle: FONT,
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
-      legend: { textStyle: { color: TEXT }, top: 0 },
+      legend: { textStyle: LABEL, top: 0 },
       grid: { left: 8, right: 16, top: 30, bottom: 8, containLabel: true },
       xAxis: Object.assign({ type: "value", minInterval: 1 }, axisStyle()),
       yAxis: Object.assign({ type: "category", data: rows.map(function (r) { return r.name; }) },
-                           axisStyle(), { axisLabel: { color: TEXT, width: 130, overflow: "truncate" } }),
+                           axisStyle(), { axisLabel: Object.assign({ width: 130 * SCALE, overflow: "truncate" }, LABEL) }),
       series: [bar("green"), bar("yellow"), bar("red")]
     });
   }
@@ -135,13 +141,14 @@
     if (!rank) return;
     var shown = rows.slice().reverse();
     rank.setOption({
+      textStyle: FONT,
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
       grid: { left: 8, right: 40, top: 8, bottom: 8, containLabel: true },
       xAxis: Object.assign({ type: "value", min: 0, max: 100 }, axisStyle()),
       yAxis: Object.assign({ type: "category", data: shown.map(function (r) { return r.name; }) },
-                           axisStyle(), { axisLabel: { color: TEXT, width: 130, overflow: "truncate" } }),
+                           axisStyle(), { axisLabel: Object.assign({ width: 130 * SCALE, overflow: "truncate" }, LABEL) }),
       series: [{ name: L("bs_score"), type: "bar", color: "#4299e1",
-                 label: { show: true, position: "right", color: TEXT,
+                 label: { show: true, position: "right", color: TEXT, fontSize: 12 * SCALE,
                           formatter: function (p) { return Number(p.value).toFixed(1); } },
                  data: shown.map(function (r) { return Math.round(r.score * 10) / 10; }) }]
     });
