@@ -133,3 +133,13 @@ async def test_the_call_pop_up_fills_the_form_and_keeps_the_call(web):
         await login(web, role, "00")
         page = await web.client.get("/intake")
         assert 'id="kb-panel"' in page.text and 'id="kb-answer-form"' not in page.text
+
+
+async def test_a_district_operator_answers_with_the_grid_picked_on_the_form(web):
+    article_id = await published_article(web)
+    csrf = await login(web, "operator", "0101")
+    call = {"description": "咨询新生儿医保", "article_id": str(article_id), "category": "12005"}
+    nowhere = await post(web, "/knowledge/answer", csrf, **call)
+    assert nowhere.status_code == 403  # the city's case, outside a district operator's area
+    here = await post(web, "/knowledge/answer", csrf, **call, grid_code="01010101 东坡网格")
+    assert here.status_code == 303, here.text

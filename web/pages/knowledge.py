@@ -263,6 +263,7 @@ async def answer_call(request: Request, ctx: Ctx, user: PageUser) -> Response:
             reporter_name=(form.get("reporter_name") or "").strip() or None,
             call_id=(form.get("call_id") or form.get("external_id") or "").strip() or None,
             recording_url=(form.get("recording_url") or "").strip() or None,
+            grid_code=(form.get("grid_code") or "").strip().split(" ")[0] or None,  # "code name"
         )
         if not call.description:
             raise InvalidInput("description", "must not be empty")

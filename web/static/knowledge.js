@@ -17,10 +17,11 @@
   var label = document.getElementById("kb-article-label");
   var timer = null, asked = 0, last = null;
 
-  function categoryCode() {
-    var match = category ? /^\s*(\d{5})/.exec(category.value) : null;
+  function leadingCode(input, digits) {
+    var match = input ? new RegExp("^\\s*(\\d{" + digits + "})").exec(input.value) : null;
     return match ? match[1] : "";
   }
+  function categoryCode() { return leadingCode(category, "5"); }
 
   function look() {
     var q = text ? text.value.trim() : "";
@@ -70,13 +71,15 @@
   });
 
   var copied = { description: "description", category: "category", reporter_phone: "reporter_phone",
-                 reporter_name: "reporter_name", call_id: "external_id" };
+                 reporter_name: "reporter_name", call_id: "external_id", grid_code: "grid_code" };
   form.addEventListener("submit", function () {
     Object.keys(copied).forEach(function (name) {
       var source = document.getElementById(copied[name]);
       var target = form.querySelector("input[name='" + name + "']");
       if (source && target && source.value.trim()) {
-        target.value = name === "category" ? categoryCode() : source.value.trim();
+        if (name === "category") target.value = categoryCode();
+        else if (name === "grid_code") target.value = leadingCode(source, "2,32");
+        else target.value = source.value.trim();
       }
     });
   });
