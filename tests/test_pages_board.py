@@ -104,6 +104,8 @@ async def test_big_screen_json_counts_points_and_kpi_ranking(pages, clock):
     pages.ctx.sweeper.sweep(clock.now())
     data = (await pages.client.get("/board/data.json")).json()
     assert data["totals"]["red"] == 2
+    both = {"yellow": 0, "red": 1}
+    assert data["lights_per_grid"] == {"01010101": both, "02010101": both}
     assert [(p["id"], p["light"]) for p in data["points"]] == [(late, "red")]  # the located one
     assert data["escalations"][0]["card"] in ("yellow", "red")
     kpis = (await pages.client.get("/board/kpis.json", params={"period": "7"})).json()

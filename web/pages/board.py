@@ -27,6 +27,7 @@ from web.pages.board_data import (
     daily_series,
     grid_features,
     kpi_summary,
+    lights_per_grid,
     open_per_grid,
 )
 from web.pages.export import board_workbook
@@ -125,6 +126,7 @@ def data_json(request: Request, ctx: Ctx, user: PageUser, unit: Unit = None) -> 
         calendar = ctx.calendars.get(session)
         series = daily_series(session, ctx.city, calendar, data.now, unit)
         per_grid = open_per_grid(session, ctx.city, unit)
+        lit_per_grid = lights_per_grid(session, ctx.city, unit, data.now)
         points = case_points(session, ctx.city, unit, data.now)
     departments = [
         {"code": code, "name": view.dept(code) if code else view.t("no_department"), **n}
@@ -141,6 +143,7 @@ def data_json(request: Request, ctx: Ctx, user: PageUser, unit: Unit = None) -> 
             "updated": view.local(data.now, True),
             "totals": data.totals,
             "open_per_grid": per_grid,
+            "lights_per_grid": lit_per_grid,
             "points": points,
             "days": [d.isoformat()[5:] for d in series.days],
             "opened": series.opened,

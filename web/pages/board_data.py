@@ -140,6 +140,25 @@ def case_points(
     ]  # fmt: skip
 
 
+def lights_per_grid(
+    session: Session, city: CityDirectory, unit: str, now: datetime
+) -> dict[str, dict[str, int]]:
+    """Yellow and red open stage runs per owning unit (a grid, mostly) in ``unit``'s
+    subtree: one grouped read of the open runs (``view_stage_light``, its unit index)."""
+    light = LIGHTS.c
+    lit = views._light_expression(now).label("light")
+    query = (
+        select(light.unit, lit, func.count())
+        .where(views._in_units(light.unit, views.subtree(city, unit)))
+        .group_by(light.unit, lit)
+    )
+    out: dict[str, dict[str, int]] = {}
+    for owner, colour, n in session.connection().execute(query):
+        if colour != "green":
+            out.setdefault(owner, {"yellow": 0, "red": 0})[colour] = int(n)
+    return out
+
+
 def kpi_period(calendar: WorkCalendar, now: datetime, city: CityDirectory, choice: str) -> Period:
     """本月 to date, or the last 7 / 30 local days ending today."""
     today = calendar.local_date(now)

@@ -313,6 +313,8 @@ _ROWS = [
     ("bs_overdue_cases", "超期件数", "Overdue cases"),
     ("bs_overdue", "超时", "Overdue"),
     ("bs_case", "案件", "Case"),
+    ("bs_shade", "着色", "Shade by"),
+    ("bs_shade_lit", "红黄灯", "Yellow and red"),
     (
         "bs_map_hint",
         "点击网格查看该网格案件，点击红黄点打开案件",

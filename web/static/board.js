@@ -41,12 +41,19 @@
   /* ---------------------------------------------------------------- the map */
   var mapReady = false;
 
+  var lastData = null, shade = "open";
+  var SHADES = { open: ["#1a365d", "#2b6cb0", "#6b46c1", "#b83280"],
+                 lit: ["#1a365d", "#975a16", "#c05621", "#c53030"] };
+
   function drawMap(data) {
     var map = chart("bs-map");
+    lastData = data;
     if (!map || !mapReady) return;
-    var perGrid = data.open_per_grid || {};
+    var perGrid = data.open_per_grid || {}, lit = data.lights_per_grid || {};
     var values = Object.keys(names).map(function (code) {
-      return { name: code, value: perGrid[code] || 0 };
+      var l = lit[code] || { yellow: 0, red: 0 };
+      var n = shade === "lit" ? l.red + l.yellow : perGrid[code] || 0;
+      return { name: code, value: n, open: perGrid[code] || 0, yellow: l.yellow, red: l.red };
     });
     var most = values.reduce(function (m, v) { return Math.max(m, v.value); }, 0);
     var points = (data.points || []).map(function (p) {
@@ -57,11 +64,14 @@
       textStyle: FONT,
       tooltip: { trigger: "item", formatter: function (p) {
         if (p.seriesType === "scatter") return L("bs_case") + " " + p.name;
-        return (names[p.name] || p.name) + "<br>" + L("bs_open_cases") + ": " + (p.value || 0);
+        var d = p.data || {};
+        return (names[p.name] || p.name) + "<br>" + L("bs_open_cases") + ": " + (d.open || 0) +
+          "<br>" + L("light_yellow") + ": " + (d.yellow || 0) + " · " + L("light_red") + ": " +
+          (d.red || 0);
       } },
       visualMap: { min: 0, max: Math.max(most, 1), seriesIndex: 0, calculable: false,
-                   right: 8, bottom: 8, itemHeight: 90 * SCALE, itemWidth: 20 * SCALE, textStyle: LABEL,
-                   inRange: { color: ["#1a365d", "#2b6cb0", "#6b46c1", "#b83280"] } },
+                   right: 8, bottom: 8, itemHeight: 90 * SCALE, itemWidth: 20 * SCALE,
+                   textStyle: LABEL, inRange: { color: SHADES[shade] } },
       geo: { map: "gridflow-grids", nameProperty: "code", roam: true, left: 8, right: 56,
              top: 8, bottom: 8, itemStyle: { borderColor: "#9fb8e0", borderWidth: 1 },
              label: { show: true, color: "#fff", fontSize: 12 * SCALE,
@@ -73,6 +83,14 @@
         { type: "scatter", coordinateSystem: "geo", data: points, symbolSize: 12 * SCALE,
           itemStyle: { borderColor: "#fff", borderWidth: 1.5, opacity: 1 }, zlevel: 1 }
       ]
+    });
+  }
+
+  var shadePicker = root.querySelector("[data-map-shade]");
+  if (shadePicker) {
+    shadePicker.addEventListener("change", function () {
+      shade = shadePicker.value === "lit" ? "lit" : "open";
+      if (lastData) drawMap(lastData);
     });
   }
 
