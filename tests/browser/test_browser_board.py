@@ -88,7 +88,10 @@ def test_the_big_screen_fits_the_first_screen(tmp_path, db_url, screen):
                 assert box["y"] + box["height"] <= screen["height"], chart  # the first screen
             map_box = page.locator("#bs-map").bounding_box()
             assert map_box["width"] > screen["width"] * 0.4  # full width: no empty third
-            page.wait_for_timeout(800)  # ECharts' first drawing animation
+            # The server's sweep escalates the late cases; the stream's change redraws the
+            # screen without a reload: the latest escalations appear on the first screen.
+            expect(page.locator("#bs-latest li").first).to_be_visible(timeout=40_000)
+            page.wait_for_timeout(800)  # ECharts' drawing animation
             wide = screen["width"]
             shot(page, f"50-big-screen-{wide}")  # the whole page
             page.screenshot(path=str(ARTIFACTS / f"51-first-screen-{wide}.png"))  # no scrolling
