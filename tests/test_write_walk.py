@@ -438,7 +438,7 @@ WRITES: dict[tuple[str, str], list[Write]] = {
             frozenset({OP}),
             False,
         ),
-        Write(on(lambda w, t: Call("/knowledge/answer", data=answer(t))), frozenset(), False),
+        Write(on(lambda w, t: Call("/knowledge/answer", data=answer(t))), frozenset({OP})),
     ],
     ("POST", "/knowledge/new"): [
         Write(on(lambda w, t: Call("/knowledge/new", data=ARTICLE)), KEEPERS, False)
