@@ -85,6 +85,10 @@ async def test_big_screen_page_loads_the_vendored_echarts_and_no_cdn(pages):
     script = await pages.client.get("/static/vendor/echarts/echarts.min.js")
     assert script.status_code == 200 and "echarts" in script.text[:2000]
     assert (await pages.client.get("/static/vendor/echarts/LICENSE")).status_code == 200
+    english = (await pages.client.get("/board", params={"lang": "en"})).text
+    assert (
+        "KPI ranking · departments" in english and "&#34;bs_score&#34;: &#34;Score&#34;" in english
+    )
 
 
 async def test_big_screen_json_counts_points_and_kpi_ranking(pages, clock):

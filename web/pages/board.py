@@ -112,7 +112,8 @@ def grids_json(ctx: Ctx, user: PageUser, unit: Unit = None) -> JSONResponse:
     unit = _unit(ctx, user, unit)
     with new_session(ctx.db) as session:
         features = grid_features(session, ctx.city, unit)
-    return JSONResponse({"type": "FeatureCollection", "features": features})
+    headers = {"Cache-Control": "private, max-age=300"}  # the grids change with a new city
+    return JSONResponse({"type": "FeatureCollection", "features": features}, headers=headers)
 
 
 @router.get("/board/data.json")
