@@ -358,7 +358,12 @@ def search_articles(
     )
 
 
-@router.post("/flags", status_code=201, response_model=FlagOut)
+@router.post(
+    "/flags",
+    status_code=201,
+    response_model=FlagOut,
+    responses={200: {"model": FlagOut, "description": "the same flag was raised before"}},
+)
 def flag_article(
     body: FlagIn, ctx: Ctx, session: DbSession, principal: CurrentPrincipal, response: Response
 ) -> FlagOut:
