@@ -32,6 +32,11 @@ MIDDLE_OF_AN_EMPTY_GRID = """() => {
   const empty = chart.getOption().series[0].data.find(d => d.value === 0);
   return [empty.name, geo.dataToPoint(geo.getRegion(empty.name).getCenter())]; }"""
 
+NAME_IN_THE_UNIT_RANKING = """() => {
+  const chart = echarts.getInstanceByDom(document.getElementById('bs-rank-unit'));
+  const rect = chart.getModel().getComponent('grid').coordinateSystem.getRect();
+  return [rect.x - 20, chart.convertToPixel({yAxisIndex: 0}, '东湖区')]; }"""
+
 
 def file_cases_in_grids(db_url: str, tmp_path, per_grid: int = 2) -> int:
     """Hotline cases placed at the middle of each of the first grids (the case service, as
@@ -106,5 +111,14 @@ def test_the_big_screen_fits_the_first_screen(tmp_path, db_url, screen):
             code, point = page.evaluate(MIDDLE_OF_AN_EMPTY_GRID)
             page.mouse.click(map_box["x"] + point[0], map_box["y"] + point[1])
             page.wait_for_url(re.compile(rf"/cases\?unit={code}$"), timeout=10_000)
+            # A name in the areas' KPI ranking drills down to that area's board.
+            page.go_back()
+            expect(page.locator('[data-total="red"]')).to_have_text(str(filed), timeout=15_000)
+            page.wait_for_timeout(800)
+            rank_box = page.locator("#bs-rank-unit").bounding_box()
+            point = page.evaluate(NAME_IN_THE_UNIT_RANKING)
+            page.mouse.click(rank_box["x"] + point[0], rank_box["y"] + point[1])
+            page.wait_for_url(re.compile(r"/board\?unit=01$"), timeout=10_000)
+            expect(page.locator("h1")).to_contain_text("东湖区")
         finally:
             board.close()

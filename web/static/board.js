@@ -154,18 +154,26 @@
     });
   }
 
-  function drawRanking(id, rows) {
+  /* A click on a bar or its name drills down: link(row) is where it goes. */
+  function drawRanking(id, rows, link) {
     var rank = chart(id);
     if (!rank) return;
     var shown = rows.slice().reverse();
+    rank.off("click");
+    rank.on("click", function (p) {
+      var row = p.componentType === "yAxis"
+        ? shown.filter(function (r) { return r.name === p.value; })[0] : shown[p.dataIndex];
+      if (row) window.location.href = link(row);
+    });
     rank.setOption({
       textStyle: FONT,
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
       grid: { left: 8, right: 40, top: 8, bottom: 8, containLabel: true },
       xAxis: Object.assign({ type: "value", min: 0, max: 100 }, axisStyle()),
-      yAxis: Object.assign({ type: "category", data: shown.map(function (r) { return r.name; }) },
+      yAxis: Object.assign({ type: "category", triggerEvent: true,
+                             data: shown.map(function (r) { return r.name; }) },
                            axisStyle(), { axisLabel: Object.assign({ width: 130 * SCALE, overflow: "truncate" }, LABEL) }),
-      series: [{ name: L("bs_score"), type: "bar", color: "#4299e1",
+      series: [{ name: L("bs_score"), type: "bar", color: "#4299e1", cursor: "pointer",
                  label: { show: true, position: "right", color: TEXT, fontSize: 12 * SCALE,
                           formatter: function (p) { return Number(p.value).toFixed(1); } },
                  data: shown.map(function (r) { return Math.round(r.score * 10) / 10; }) }]
@@ -218,8 +226,12 @@
       });
       setText('[data-kpi="overdue_cases"]', String(total.overdue_cases || 0));
       setText('[data-kpi="score"]', total.score === null ? "—" : Number(total.score).toFixed(1));
-      drawRanking("bs-rank-dep", kpis.departments || []);
-      drawRanking("bs-rank-unit", kpis.units || []);
+      drawRanking("bs-rank-dep", kpis.departments || [], function (r) {
+        return "/cases?department=" + encodeURIComponent(r.code);
+      });
+      drawRanking("bs-rank-unit", kpis.units || [], function (r) {  /* that unit's board */
+        return "/board?unit=" + encodeURIComponent(r.code);
+      });
     });
   }
 
