@@ -18,6 +18,7 @@ from engine.settings import get_settings
 from engine.sla.models import CalendarOverride
 from engine.timers.models import Timer, TimerKind, TimerStatus
 from web.cli import main
+from web.pages import board_data
 
 DEPT = "HW-01"
 DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
@@ -56,6 +57,13 @@ async def handling_case(api, limit: str) -> int:
     return case["id"]
 
 
+def board_provisional(ctx) -> int:
+    with new_session(ctx.db) as session:
+        calendar = ctx.calendars.get(session)
+        now, root = ctx.clock.now(), ctx.city.root
+        return board_data.board(session, ctx.city, calendar, now, root).provisional
+
+
 def pending(ctx, case_id: int) -> dict[TimerKind, object]:
     with new_session(ctx.db) as session:
         rows = session.exec(
@@ -78,6 +86,7 @@ async def test_import_recomputes_and_unmarks_provisional_deadlines(api, clock, c
     assert pending(api.ctx, case_id)[TimerKind.red] == sh(2027, 1, 11, 18)
     short = await handling_case(api, "1wd")  # due inside 2026: never provisional
     assert stage(await sla(api, short), "handle")["provisional"] is False
+    assert board_provisional(api.ctx) == 1  # the board says how many, and why
 
     notice = cli_env / "holidays-2027.toml"
     notice.write_text(NOTICE, encoding="utf-8")
@@ -88,6 +97,7 @@ async def test_import_recomputes_and_unmarks_provisional_deadlines(api, clock, c
     handle = stage(await sla(api, case_id), "handle")
     assert handle["provisional"] is False
     assert handle["due_local"] == local_iso(2027, 1, 12, 18)  # one workday later
+    assert board_provisional(api.ctx) == 0
     timers = pending(api.ctx, case_id)
     assert timers[TimerKind.red] == sh(2027, 1, 12, 18)
     assert timers[TimerKind.yellow] < timers[TimerKind.red]

@@ -22,6 +22,7 @@ from engine.errors import InvalidInput
 from engine.kpis.aggregate import row_of_counts
 from engine.kpis.compute import KpiReport, Period
 from engine.kpis.definitions import COUNT_KEYS, DEPARTMENT_STAGES, STAGE_COUNTS, weights_of
+from engine.sla.models import SlaClock
 from engine.sla.views import SupervisedCase
 from engine.views.facts import DAYS, ESCALATIONS, LATE, LIGHTS, MONTHS, OPEN, local_day
 from engine.views.models import STAGE_KEYS
@@ -320,6 +321,28 @@ def board_lights(conn: Connection, city: CityDirectory, unit: str, now: datetime
         by_department=by_department.rows(),
         by_unit=by_unit.rows(),
     )
+
+
+def provisional_runs(conn: Connection, city: CityDirectory, unit: str) -> int:
+    """Open stage runs in ``unit``'s subtree whose deadline was computed Monday to Friday,
+    for want of a year's holiday schedule (``sla_clock.provisional``): the open runs, each
+    joined to its clock by its key."""
+    c = LIGHTS.c
+    clock = SlaClock.__table__.c  # type: ignore[attr-defined]
+    query = (
+        select(func.count())
+        .select_from(LIGHTS)
+        .join(
+            SlaClock.__table__,  # type: ignore[attr-defined]
+            and_(
+                clock.case_id == c.case_id,
+                clock.stage == c.stage,
+                clock.generation == c.generation,
+            ),
+        )
+        .where(_in_units(c.unit, subtree(city, unit)), clock.provisional.is_(True))
+    )
+    return int(conn.execute(query).scalar_one())
 
 
 def open_per_unit(conn: Connection, city: CityDirectory, unit: str) -> dict[str, int]:

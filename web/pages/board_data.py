@@ -36,6 +36,7 @@ class Board:
     by_unit: list[tuple[str, dict[str, int]]]
     queue: SupervisionQueue
     warnings: list[str]
+    provisional: int = 0  # open deadlines computed Monday to Friday (a year without holidays)
 
 
 def board(
@@ -47,6 +48,8 @@ def board(
     queue = SupervisionQueue(items=items, total=len(items), limit=ESCALATIONS, offset=0)
     year = calendar.local_date(now).year
     warnings = [w for y in (year, year + 1) if (w := calendar.coverage_warning(y))]
+    # Only a year without a holiday schedule makes a deadline provisional: no query otherwise.
+    provisional = views.provisional_runs(conn, city, unit) if warnings else 0
     return Board(
         unit=unit,
         now=now,
@@ -55,6 +58,7 @@ def board(
         by_unit=lights.by_unit,
         queue=queue,
         warnings=warnings,
+        provisional=provisional,
     )
 
 

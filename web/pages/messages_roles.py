@@ -101,8 +101,13 @@ _ROWS = [
     ("opened", "立案", "Opened"),
     ("sum", "合计", "Total"),
     ("closed", "结案", "Closed"),
-    ("kpi_missing", "考核指标（KPI）模块尚未提供，此处仅显示计数", "KPIs are not built yet"),
     ("calendar_warning", "日历提示", "Calendar warning"),
+    (
+        "provisional_deadlines",
+        "{n} 个办理期限暂按周一至周五计算（节假日未公布），导入当年放假安排后自动重算",
+        "{n} deadlines counted Monday to Friday for now (holidays not yet published); "
+        "they are recomputed when the year's schedule is imported",
+    ),
     ("hours_minutes", "{h} 小时 {m} 分", "{h} h {m} min"),
     # admin
     ("admin_title", "系统管理", "Administration"),
