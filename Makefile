@@ -30,6 +30,7 @@ DEMO_ENV := GRIDFLOW_DATABASE_URL=sqlite:///$(DEMO)/demo.db GRIDFLOW_INSTANCE_DI
 run: install
 	mkdir -p $(DEMO)
 	$(DEMO_ENV) $(BIN)/gridflow init --example demo_city
+	$(DEMO_ENV) $(BIN)/gridflow knowledge demo
 	$(DEMO_ENV) $(BIN)/gridflow serve --host $(HOST) --port $(PORT)
 
 # Debian packages the full suite needs: PostgreSQL for the second pass of the tests, and
