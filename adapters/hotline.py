@@ -2,7 +2,7 @@
 idempotency key (``external_id`` on channel ``hotline``), so a resent ticket or a re-run
 import never makes a second case.
 
-Status goes back to the hotline system through the outbox (engine/outbox/hook.py): accepted,
+Status goes back to the hotline system through the outbox (engine/outbox/hooks.py): accepted,
 reply, callback result, closed.
 """
 

@@ -4,7 +4,7 @@ Each POST carries the stored JSON body unchanged, ``X-Gridflow-Message-Id`` (the
 retry, so receivers drop repeats) and ``X-Gridflow-Signature: sha256=<hex HMAC-SHA256 of the
 body>`` keyed with the destination's secret (departments.toml ``webhook_secret``, city.toml
 ``[hotline] secret``). A 2xx answer delivers the message; anything else is retried with
-exponential backoff and dead-lettered after the last attempt (engine/outbox/store.py).
+exponential backoff and dead-lettered after the last attempt (engine/outbox/leases.py).
 
 :meth:`WebhookDelivery.step` is one pass, a plain call taking ``now``: tests drive it with the
 virtual clock, the server calls it in a loop (:func:`run_forever`).
@@ -25,8 +25,8 @@ from sqlalchemy.engine import Engine
 
 from engine.city.directory import CityDirectory
 from engine.clock import Clock
-from engine.outbox import store
-from engine.outbox.store import Claimed, Outcome, RetryPolicy
+from engine.outbox import leases as store
+from engine.outbox.leases import Claimed, Outcome, RetryPolicy
 
 log = logging.getLogger("gridflow.webhook")
 

@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 from adapters.webhook import MESSAGE_ID_HEADER, SIGNATURE_HEADER, WebhookDelivery, verify
-from engine.outbox import store
-from engine.outbox.store import RetryPolicy
+from engine.outbox import leases as store
+from engine.outbox.leases import RetryPolicy
 from tests.intake_support import (
     HOTLINE_SECRET,
     HOTLINE_URL,

@@ -12,7 +12,7 @@ from page_support import login, post
 from sqlmodel import select
 
 from engine.db import new_session
-from engine.dispatch.store import active_record
+from engine.dispatch.rule_versions import active_record
 from engine.sla.models import CalendarOverride
 from engine.users.models import ApiToken, User
 

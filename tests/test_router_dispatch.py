@@ -16,7 +16,7 @@ from sqlmodel import col, select
 from engine.audit import Finding, verify_trail
 from engine.classifier import TextRouter, closed_case_labels
 from engine.db import new_session
-from engine.dispatch.hook import DispatchHook
+from engine.dispatch.hooks import DispatchHook
 from engine.dispatch.models import DispatchDecisionRecord
 from engine.users.models import Principal, Role
 from tests.router_support import save_demo_models

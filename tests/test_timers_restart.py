@@ -9,7 +9,7 @@ from datetime import timedelta
 from sla_support import events, pending, sh, timers
 
 from engine.cases.models import CaseCreate
-from engine.timers.claim import claim_due
+from engine.timers.leases import claim_due
 from engine.users.models import Principal, Role
 from web.app import create_app
 from web.sweeps import CATCH_UP_JOB

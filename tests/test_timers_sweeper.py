@@ -10,7 +10,7 @@ from sla_support import act, auth, events, pending, sh, timers
 
 from engine.db import new_session
 from engine.errors import Forbidden
-from engine.timers.claim import claim_due
+from engine.timers.leases import claim_due
 from engine.timers.sweeper import SweepConfig, Sweeper
 from engine.users.models import Principal, Role
 from web.sweeps import PURGE_JOB, SWEEP_JOB, WAKE_JOB

@@ -18,7 +18,7 @@ from engine.attachments import AttachmentStore
 from engine.cases.service import CaseHook
 from engine.intake.alerts import AlertWindowHook
 from engine.intake.duplicates import DuplicateHook
-from engine.outbox.hook import OutboxHook
+from engine.outbox.hooks import OutboxHook
 
 if TYPE_CHECKING:
     from web.context import AppContext

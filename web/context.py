@@ -16,14 +16,14 @@ from engine.city.grids import GridLocator
 from engine.classifier.live import LiveRouter
 from engine.clock import Clock, FileClock, SystemClock
 from engine.db import make_engine, new_session
-from engine.dispatch.hook import DispatchHook
-from engine.dispatch.store import LiveRules
-from engine.review.hook import ReviewHook
+from engine.dispatch.hooks import DispatchHook
+from engine.dispatch.rule_versions import LiveRules
+from engine.review.hooks import ReviewHook
 from engine.schema import upgrade_schema
 from engine.settings import Settings
 from engine.sla.calendars import CityCalendars
-from engine.sla.hook import SlaHook
-from engine.timers.hook import TimerHook
+from engine.sla.hooks import SlaHook
+from engine.timers.hooks import TimerHook
 from engine.timers.sweeper import Sweeper
 from engine.views.hooks import ViewsHook
 from web.channels import Channels, channel_hooks

@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 from engine.cases.models import Case, CaseEvent, CaseTask
 from engine.dispatch.inputs import input_from_json
 from engine.dispatch.models import DispatchDecisionRecord
-from engine.dispatch.store import LiveRules
+from engine.dispatch.rule_versions import LiveRules
 from engine.rules.matcher import explain
 
 HISTORY_ACTIONS = ("queue", "dispatch", "redispatch", "return", "reject_return", "co_report")

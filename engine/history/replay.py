@@ -197,7 +197,7 @@ class Replayer:
         at: datetime,
         generations: dict[str, int],
     ) -> StageRun | None:
-        """The current stage run after a change of state (engine.sla.hook's rules)."""
+        """The current stage run after a change of state (engine.sla.hooks's rules)."""
         states = self.workflow.states
         stage, paused = states[after].stage, states[after].paused
         if run is not None:

@@ -1,5 +1,5 @@
 """Review (核查 / 回访): which checks a resolved case needs before it closes, their results,
-and the closure or rework they lead to (see :mod:`engine.review.hook`)."""
+and the closure or rework they lead to (see :mod:`engine.review.hooks`)."""
 
 from engine.review.requirements import Requirements, ReviewSettings, requirements
 

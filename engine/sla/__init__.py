@@ -4,7 +4,7 @@
 * :mod:`engine.sla.calendars` — the city's :class:`~engine.calendar.WorkCalendar`, cached.
 * :mod:`engine.sla.limits` — which limit a stage gets (rule override, category, default).
 * :mod:`engine.sla.clocks` — start, stop, pause, resume and extend a clock.
-* :mod:`engine.sla.hook` — :class:`~engine.sla.hook.SlaHook` keeps clocks in step with cases.
+* :mod:`engine.sla.hooks` — :class:`~engine.sla.hooks.SlaHook` keeps clocks in step with cases.
 * :mod:`engine.sla.views` — a case's stages as the API shows them; the supervision queue.
 * :mod:`engine.sla.ladder` — which command center supervises a case next.
 

@@ -3,7 +3,7 @@
 ``Sweeper.sweep(now)`` is a plain call: the server's scheduler calls it on a tick, tests call
 it with a virtual clock. Stale timers (their stage run ended, was paused or restarted, or the
 case closed) are dropped in bulk; live ones fire one by one through the case service, which
-marks the timer fired in the transaction of its effect (see :mod:`engine.timers.hook`). A
+marks the timer fired in the transaction of its effect (see :mod:`engine.timers.hooks`). A
 failure is retried with backoff; after ``max_attempts`` the timer becomes an incident.
 """
 
@@ -21,8 +21,8 @@ from engine.cases.service import CaseService
 from engine.db import new_session
 from engine.errors import Conflict
 from engine.sla.models import SlaClock
-from engine.timers.claim import Claimed, any_due, claim_due, next_due_after
-from engine.timers.firing import decide, stale_reason
+from engine.timers.actions import decide, stale_reason
+from engine.timers.leases import Claimed, any_due, claim_due, next_due_after
 from engine.timers.models import Timer, TimerStatus
 from engine.users.models import SYSTEM
 

@@ -42,7 +42,7 @@ from engine.city.directory import CityDirectory  # noqa: E402
 from engine.city.loader import read_city, store_city  # noqa: E402
 from engine.clock import SystemClock  # noqa: E402
 from engine.db import make_engine, new_session  # noqa: E402
-from engine.dispatch.store import LiveRules  # noqa: E402
+from engine.dispatch.rule_versions import LiveRules  # noqa: E402
 from engine.schema import upgrade_schema  # noqa: E402
 from engine.settings import Settings  # noqa: E402
 from engine.users.models import Role  # noqa: E402

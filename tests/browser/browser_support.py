@@ -25,7 +25,7 @@ from engine.city.directory import CityDirectory
 from engine.city.loader import read_city
 from engine.clock import FileClock
 from engine.db import make_engine, new_session
-from engine.dispatch.store import LiveRules
+from engine.dispatch.rule_versions import LiveRules
 from engine.users.models import Role, UserCreate
 from engine.users.service import create_user
 

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from engine.outbox import store
+from engine.outbox import leases as store
 from engine.outbox.models import OutboxPublic, OutboxStatus
 from web.deps import Admin, Ctx, RowId
 

@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from sqlmodel import Session
 
 from engine.db import new_session
-from engine.dispatch import store
+from engine.dispatch import rule_versions as store
 from engine.dispatch.models import RuleTableRecord
 from engine.errors import Forbidden, InvalidInput, NotFound
 from engine.rules.check import Finding

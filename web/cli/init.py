@@ -11,7 +11,7 @@ from engine.city.directory import CityDirectory
 from engine.city.loader import CityConfigError, other_city, store_city
 from engine.clock import SystemClock
 from engine.db import make_engine, new_session
-from engine.dispatch.store import LiveRules
+from engine.dispatch.rule_versions import LiveRules
 from engine.keys import ensure_key, key_path, read_key
 from engine.schema import upgrade_schema
 from engine.settings import SESSION_KEY_NAME, Settings, get_settings

@@ -17,7 +17,7 @@ from engine.city.directory import CityDirectory
 from engine.city.loader import read_city
 from engine.clock import SystemClock
 from engine.db import make_engine, new_session
-from engine.dispatch import store
+from engine.dispatch import rule_versions as store
 from engine.dispatch.cases_file import read_cases, run_cases
 from engine.errors import InvalidInput
 from engine.geo import GridIndex

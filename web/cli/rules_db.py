@@ -14,7 +14,7 @@ from engine.cases.models import Case
 from engine.city.directory import CityDirectory
 from engine.city.grids import GridLocator
 from engine.db import make_engine, new_session
-from engine.dispatch import store
+from engine.dispatch import rule_versions as store
 from engine.dispatch.backtest import backtest
 from engine.dispatch.cases_file import SampleCase, label, sample_input
 from engine.dispatch.explain import explain_case

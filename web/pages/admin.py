@@ -13,8 +13,8 @@ from sqlmodel import col, select
 
 from engine.db import new_session
 from engine.errors import GridflowError, InvalidInput
+from engine.outbox.leases import list_messages
 from engine.outbox.models import OutboxStatus
-from engine.outbox.store import list_messages
 from engine.timers.incidents import count_incidents
 from engine.users.models import PERSON_ROLES, Role, User, UserCreate
 from engine.users.service import (

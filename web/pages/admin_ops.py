@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 from engine.db import new_session
 from engine.errors import GridflowError, InvalidInput
 from engine.isotime import IsoDate
-from engine.outbox import store as outbox
+from engine.outbox import leases as outbox
 from engine.outbox.models import OutboxStatus
 from engine.sla import calendars
 from engine.timers import incidents

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import UploadFile
 
 from engine.db import new_session
-from engine.dispatch import store
+from engine.dispatch import rule_versions as store
 from engine.errors import GridflowError
 from engine.users.models import Role
 from web.deps import Ctx

@@ -1,5 +1,5 @@
 """Dispatch reasons in the reader's words. The engine records why a case went to a manual
-queue as English text (``engine/dispatch/hook.py``, ``engine/dispatch/classifier_step.py``):
+queue as English text (``engine/dispatch/hooks.py``, ``engine/dispatch/classifier_step.py``):
 "rule R12 (环卫) asks for manual dispatch; suggested department HW-01". Pages translate
 each known part here, name departments and categories, and keep any unknown part as it is.
 """

@@ -34,7 +34,7 @@ from engine.dispatch.centers import return_center
 from engine.dispatch.classifier_step import consult, unsure
 from engine.dispatch.inputs import dispatch_input, input_to_json, outside_grids
 from engine.dispatch.models import DispatchDecisionRecord
-from engine.dispatch.store import LiveRules
+from engine.dispatch.rule_versions import LiveRules
 from engine.rules import Decision, RuleTable
 from engine.rules.matcher import decide
 

@@ -22,7 +22,7 @@ from engine.cases.models import Case
 from engine.city.directory import CityDirectory
 from engine.sla import ladder
 from engine.sla.models import SlaClock
-from engine.timers.claim import Claimed
+from engine.timers.leases import Claimed
 from engine.timers.models import TimerKind
 
 STAGE_LABELS = {"dispatch": "派遣", "accept": "签收", "handle": "处置", "verify": "核查"}
