@@ -157,3 +157,19 @@ async def test_favicon_and_print_layout(pages):
     assert "@page" in sheet and ".no-print" in sheet
     script = (await pages.client.get("/static/gridflow.js")).text
     assert "[data-print]" in script and "window.print()" in script
+
+
+async def test_the_case_page_reads_no_whole_table(pages):
+    """Every statement the case page runs over the case table uses an index (the cases
+    flagged as its duplicates or merged into it included): the page costs the same at a
+    million cases as at a hundred."""
+    from test_search_explain import captured, full_scans, plan
+
+    case_id = file_hotline(pages.ctx)
+    await login(pages, "operator")
+    with captured(pages.ctx.db) as statements:
+        assert (await pages.client.get(f"/cases/{case_id}")).status_code == 200
+    assert statements
+    for statement, parameters in statements:
+        lines = plan(pages.ctx.db, statement, parameters)
+        assert not full_scans(lines), f"the case page reads all of case:\n{statement}\n{lines}"

@@ -98,7 +98,8 @@ class Case(CaseBase, table=True):
     card: str | None = Field(default=None, max_length=10)  # yellow | red (督办 card)
     alert_count: int = 0  # repeated alerts merged into this case (video storms)
     latest_snapshot: str | None = Field(default=None, max_length=300)
-    duplicate_of: int | None = Field(default=None)  # a likely duplicate of this open case
+    # a likely duplicate of this open case (indexed: the case page lists the cases flagged so)
+    duplicate_of: int | None = Field(default=None, index=True)
     # Dispatch (docs/ARCHITECTURE.md#dispatch): the rule row and rule-table version that
     # decided, who chose the department ("rule" | "person" | "router") and the command
     # center whose manual queue has the case (a return goes back there).
