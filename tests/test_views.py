@@ -14,7 +14,8 @@ from engine.db import new_session
 from engine.kpis import Period, compute_kpis
 from engine.simulation import SimEnv, SimulationConfig, arrivals, plan_capacity, run
 from engine.views import service
-from engine.views.views import kpi_report, open_per_unit
+from engine.views.board_reads import open_per_unit
+from engine.views.kpi_reads import kpi_report
 
 
 def _check(ctx) -> list[str]:
@@ -186,7 +187,7 @@ def test_suspension_extension_redispatch_and_timers(ctx, clock):
         _same_kpis(ctx, date(2026, 3, first), date(2026, 3, last))
         _same_kpis(ctx, date(2026, 3, first), date(2026, 3, last), dept="HW-01")
     with ctx.db.connect() as conn:
-        from engine.views.views import board_lights
+        from engine.views.board_reads import board_lights
 
         lights = board_lights(conn, ctx.city, ctx.city.root, clock.now())
     assert sum(lights.totals.values()) == 3  # extended: verify; moved: handle; paused: handle

@@ -4,7 +4,7 @@
 a deadline in the period (in chunks, with plain SQL: no ORM objects), replays each case
 (replay.py) and counts its facts (aggregate.py). Its cost grows with the cases in the period:
 it is the reference implementation (``gridflow views rebuild`` / ``check``, the simulator's
-report, the tests), while the API and the pages read the kept facts (engine.views.views
+report, the tests), while the API and the pages read the kept facts (engine.views.kpi_reads
 ``kpi_report``, docs/READ_SIDE.md).
 """
 

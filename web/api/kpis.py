@@ -13,7 +13,8 @@ from engine.isotime import IsoDate
 from engine.kpis import METRICS, KpiReport, Period
 from engine.kpis.excel import kpi_workbook
 from engine.users.models import Principal, Role
-from engine.views.views import BoardAnswer, board_answer, kpi_report
+from engine.views.board_reads import BoardAnswer, board_answer
+from engine.views.kpi_reads import kpi_report
 from web.context import AppContext
 from web.deps import Ctx, CurrentPrincipal
 

@@ -1,9 +1,10 @@
 """What the supervisor's board shows for a unit: lights per department and per child unit,
 the latest escalations, received / closed / overdue per day, and open cases per grid.
 
-Everything comes from the read models (engine.views.views): the cost follows the open cases
-and the days shown, never the number of cases ever filed (docs/READ_SIDE.md). The unit is
-one the caller may see (web.pages.board checks it against their scope).
+Everything comes from the read models (engine.views.board_reads and kpi_reads): the cost
+follows the open cases and the days shown, never the number of cases ever filed
+(docs/READ_SIDE.md). The unit is one the caller may see (web.pages.board checks it against
+their scope).
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ from engine.city.directory import CityDirectory
 from engine.city.grids import CityGrid
 from engine.kpis import KpiRow, Period
 from engine.sla.views import SupervisionQueue
-from engine.views import views
+from engine.views import board_reads as views
 from engine.views.facts import LIGHTS
+from engine.views.filters import in_units, light_expression, now_param, subtree
+from engine.views.kpi_reads import kpi_report
 
 DAYS = 14
 ESCALATIONS = 100  # the latest, on the board
@@ -119,11 +122,11 @@ def case_points(
     earliest deadlines (the longest overdue) first: at most ``limit`` open runs are read
     (the open runs' ``due_at`` index), then their cases by primary key."""
     light, c = LIGHTS.c, views.CASES.c
-    at = func.coalesce(light.paused_at, views._now(now))
+    at = func.coalesce(light.paused_at, now_param(now))
     lit = case((at >= light.due_at, "red"), else_="yellow").label("light")
     runs = (
         select(light.case_id, lit)
-        .where(views._in_units(light.unit, views.subtree(city, unit)), at >= light.yellow_at)
+        .where(in_units(light.unit, subtree(city, unit)), at >= light.yellow_at)
         .order_by(light.due_at)  # the due_at index: no sort of every open run
         .limit(limit)
     )
@@ -150,10 +153,10 @@ def lights_per_grid(
     """Yellow and red open stage runs per owning unit (a grid, mostly) in ``unit``'s
     subtree: one grouped read of the open runs (``view_stage_light``, its unit index)."""
     light = LIGHTS.c
-    lit = views._light_expression(now).label("light")
+    lit = light_expression(now).label("light")
     query = (
         select(light.unit, lit, func.count())
-        .where(views._in_units(light.unit, views.subtree(city, unit)))
+        .where(in_units(light.unit, subtree(city, unit)))
         .group_by(light.unit, lit)
     )
     out: dict[str, dict[str, int]] = {}
@@ -191,9 +194,9 @@ def kpi_summary(
     choice: str,
 ) -> dict[str, Any]:
     """The period's KPI figures for ``unit``'s subtree and the KPI ranking (考核排名) of its
-    departments and child units by the composite score (views.kpi_report: the read models)."""
+    departments and child units by the composite score (kpi_report: the read models)."""
     period = kpi_period(calendar, now, city, choice)
-    report = views.kpi_report(session.connection(), city, period, now, unit=unit)
+    report = kpi_report(session.connection(), city, period, now, unit=unit)
     return {
         "period": choice if choice in KPI_PERIODS else "month",
         "first": period.first.isoformat(),
