@@ -24,8 +24,9 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 
 from fastapi import FastAPI
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from web.asgi_headers import Headers, editing_headers
 from web.log_redaction import redact
 
 HEADER = "x-request-id"
@@ -54,15 +55,11 @@ class RequestId:
         scope.setdefault("state", {})["request_id"] = rid
         token = request_id.set(rid)
 
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = [
-                    (k, v) for k, v in message.get("headers", []) if k.lower() != b"x-request-id"
-                ]
-                message["headers"] = [*headers, (HEADER.encode(), rid.encode())]
-            await send(message)
+        def echo(headers: Headers) -> Headers:
+            kept = [(k, v) for k, v in headers if k.lower() != HEADER.encode()]
+            return [*kept, (HEADER.encode(), rid.encode())]
 
-        await self.app(scope, receive, send_with_id)
+        await self.app(scope, receive, editing_headers(send, echo))
         # Reset only on success: an unhandled error goes on to the server error handler
         # outside this middleware, whose log line should still name the request.
         request_id.reset(token)

@@ -9,7 +9,9 @@ they get a policy of their own that allows those, still no script from anywhere 
 
 from __future__ import annotations
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from web.asgi_headers import Headers, editing_headers
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -50,11 +52,8 @@ class SecurityHeaders:
         if scope.get("scheme") == "https":
             extra.append((b"strict-transport-security", HSTS.encode()))
 
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                present = {name.lower() for name, _ in message.get("headers", [])}
-                added = [(name, value) for name, value in extra if name not in present]
-                message["headers"] = [*message.get("headers", []), *added]
-            await send(message)
+        def add(headers: Headers) -> Headers:
+            present = {name.lower() for name, _ in headers}
+            return [*headers, *((name, value) for name, value in extra if name not in present)]
 
-        await self.app(scope, receive, send_with_headers)
+        await self.app(scope, receive, editing_headers(send, add))
