@@ -193,3 +193,12 @@ def test_small_batches_find_the_same(ctx, batch):
     found = findings(ctx, batch=batch)
     assert found == findings(ctx)
     assert {f.kind for f in found} == {Tamper.case_row_changed, Tamper.deleted_events}
+
+
+def test_every_field_an_action_may_change_is_vouched_for_by_the_events() -> None:
+    """A case column the write path updates but no event tags could be edited by a database
+    administrator without `audit verify` noticing."""
+    from engine.audit.chain import ROW_FIELDS
+    from engine.cases.rows import MUTABLE
+
+    assert set(MUTABLE) <= set(ROW_FIELDS)
