@@ -264,7 +264,7 @@ async def test_excel_export(api, ctx, week):
     assert response.status_code == 200
     assert "kpis-00-2026-03-02-2026-03-08.xlsx" in response.headers["content-disposition"]
     book = load_workbook(BytesIO(response.content))
-    assert book.sheetnames == ["部门考核", "区域考核", "说明"]
+    assert book.sheetnames == ["部门考核", "区域考核", "直办率", "说明"]
     sheet = book["部门考核"]
     header = [c.value for c in sheet[1]]
     assert header[:4] == ["代码", "名称", "综合得分", "及时签收率"]

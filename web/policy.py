@@ -84,6 +84,7 @@ ROUTES: dict[tuple[str, str], frozenset[Role] | None] = {
     ("GET", "/api/v1/kpis"): frozenset({OP, D, H, S, A}),
     ("GET", "/api/v1/kpis.xlsx"): frozenset({OP, D, H, S, A}),
     ("GET", "/api/v1/kpis/definitions"): EVERYONE,
+    ("GET", "/api/v1/kpis/intake"): frozenset({OP, D, S, A}),  # 直办率 (web/api/kpis.py)
     # The working calendar: everyone reads it; admins keep it.
     ("GET", "/api/v1/calendar/overrides"): EVERYONE,
     ("GET", "/api/v1/calendar/days"): EVERYONE,

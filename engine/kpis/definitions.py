@@ -144,6 +144,25 @@ COUNTS = (
 )
 COUNT_KEYS = tuple(c.key for c in COUNTS)
 
+# 直办率: the hotline's own figure, per filing operator and category (not per department:
+# a case answered at intake never reaches one). Kept in its own daily facts
+# (``view_intake_day``), read by engine.views.intake_reads.
+INTAKE_COUNTS = (
+    Count("hotline_cases", "热线受理数", "Hotline cases filed"),
+    Count("answered_at_intake", "直接答复数", "Answered at intake"),
+)
+INTAKE_COUNT_KEYS = tuple(c.key for c in INTAKE_COUNTS)
+INTAKE_METRIC = Metric(
+    "intake_answer_rate",
+    "直办率",
+    "Answered at intake",
+    "Hotline (12345) cases answered on the phone at intake (直接答复: the workflow's "
+    "`answer_at_intake`) ÷ hotline cases filed in the period. Both count on the local day "
+    "the case was filed, for the operator who filed it, the case's category and owning unit. "
+    "Cases of other channels and imported history are not hotline cases.",
+    ratio=(("answered_at_intake",), ("hotline_cases",)),
+)
+
 # Each SLA stage's runs as counted: (decided, decided in time). A run is decided when it ends
 # by its deadline, or when the deadline passes (definitions above).
 STAGE_COUNTS = {

@@ -10,7 +10,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from engine.kpis.aggregate import KpiRow
 from engine.kpis.compute import KpiReport
-from engine.kpis.definitions import COUNTS, METRICS, RATE_KEYS
+from engine.kpis.definitions import COUNTS, INTAKE_COUNTS, INTAKE_METRIC, METRICS, RATE_KEYS
+from engine.kpis.intake import IntakeReport, IntakeRow
 
 # (field, header) in sheet order: who, the headline figures (definitions.METRICS, the
 # score first), then the counts behind them (definitions.COUNTS).
@@ -22,13 +23,24 @@ COLUMNS = (
 )
 
 
-def kpi_workbook(report: KpiReport) -> bytes:
+# The 直办率 sheet's columns: who, the rate, the counts behind it.
+INTAKE_COLUMNS = (
+    ("code", "代码"),
+    ("name", "名称"),
+    (INTAKE_METRIC.key, INTAKE_METRIC.zh),
+    *((c.key, c.zh) for c in INTAKE_COUNTS),
+)
+
+
+def kpi_workbook(report: KpiReport, intake: IntakeReport | None = None) -> bytes:
     book = Workbook()
     first = book.active
     assert first is not None
     first.title = "部门考核"
     _rows(first, report.departments)
     _rows(book.create_sheet("区域考核"), [*report.units])
+    if intake is not None:
+        _intake_sheet(book.create_sheet(INTAKE_METRIC.zh), intake)
     about = book.create_sheet("说明")
     about.append(["考核期", f"{report.period_start} 至 {report.period_end}（{report.timezone}）"])
     about.append(["区域", report.unit])
@@ -40,7 +52,7 @@ def kpi_workbook(report: KpiReport) -> bytes:
     )
     about.append([])
     about.append(["指标", "Metric", "定义 Definition"])
-    for metric in METRICS:
+    for metric in (*METRICS, INTAKE_METRIC):
         about.append([metric.zh, metric.en, metric.definition])
     about.column_dimensions["A"].width = 26
     about.column_dimensions["C"].width = 120
@@ -60,4 +72,25 @@ def _rows(sheet: Worksheet, rows: list[KpiRow]) -> None:
             for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
                 cell.number_format = "0.0%"
     sheet.freeze_panes = "C2"
+    sheet.column_dimensions["B"].width = 28
+
+
+def _intake_sheet(sheet: Worksheet, intake: IntakeReport) -> None:
+    """直办率: the total, then a table per operator (代码: their user id, 名称: their display
+    name) and a table per category, one blank row apart."""
+    parts: tuple[tuple[str, list[IntakeRow]], ...] = (
+        ("合计", [intake.total]),
+        ("按话务员", intake.operators),
+        ("按事项分类", intake.categories),
+    )
+    for title, rows in parts:
+        sheet.append([title])
+        sheet.cell(sheet.max_row, 1).font = Font(bold=True)
+        sheet.append([header for _, header in INTAKE_COLUMNS])
+        for cell in sheet[sheet.max_row]:
+            cell.font = Font(bold=True)
+        for row in rows:
+            sheet.append([getattr(row, key) for key, _ in INTAKE_COLUMNS])
+            sheet.cell(sheet.max_row, 3).number_format = "0.0%"
+        sheet.append([])
     sheet.column_dimensions["B"].width = 28

@@ -21,7 +21,9 @@ from engine.cases.models import Case
 from engine.views import statements
 from engine.views.models import (
     DAY_KEYS,
+    INTAKE_KEYS,
     ViewEscalation,
+    ViewIntakeDay,
     ViewKpiDay,
     ViewKpiMonth,
     ViewLateRun,
@@ -35,10 +37,13 @@ MONTHS = ViewKpiMonth.__table__  # type: ignore[attr-defined]
 LIGHTS = ViewStageLight.__table__  # type: ignore[attr-defined]
 LATE = ViewLateRun.__table__  # type: ignore[attr-defined]
 ESCALATIONS = ViewEscalation.__table__  # type: ignore[attr-defined]
+INTAKE = ViewIntakeDay.__table__  # type: ignore[attr-defined]
+INTAKE_KEY = ("day", "unit", "operator", "category")
 CACHE_KEY = "views"
 
 DayKey = tuple[date, str, str, str]  # day, unit, department, category
 OpenKey = tuple[str, str, str]  # state, unit, department
+IntakeKey = tuple[date, str, str, str]  # day, unit, operator, category
 
 
 def local_day(at: datetime, zone: ZoneInfo) -> date:
@@ -58,6 +63,8 @@ class Pending:
         self.late: list[dict[str, Any]] = []
         self.escalations: dict[int, dict[str, Any] | None] = {}  # None: the case closed
         self.leads: dict[int, str | None] = {}  # case → lead department after its last step
+        self.intake: dict[IntakeKey, Counter[str]] = {}
+        self.filers: dict[int, str] = {}  # case → who filed it (this transaction's intakes)
         self._zone: ZoneInfo | None = None
 
     @classmethod
@@ -82,6 +89,9 @@ class Pending:
             found = self.days[key] = Counter()
         for name, n in counts.items():
             found[name] += n
+
+    def add_intake(self, key: IntakeKey, counts: dict[str, int]) -> None:
+        self.intake.setdefault(key, Counter()).update(counts)
 
     def add_open(self, key: OpenKey, delta: int) -> None:
         self.open[key] += delta
@@ -135,6 +145,11 @@ class Pending:
             for (m, u, dep), counts in by_month.items()
         ]
         add_up(connection, MONTHS, months, ("month", "unit", "department"))
+        intake = [
+            dict(zip(INTAKE_KEY, key, strict=True)) | {k: counts.get(k, 0) for k in INTAKE_KEYS}
+            for key, counts in self.intake.items()
+        ]
+        add_up(connection, INTAKE, intake, INTAKE_KEY)
         if self.dropped_lights:
             delete_keys(connection, LIGHTS, ("case_id", "stage"), self.dropped_lights)
         for row in self.changed_lights.values():
@@ -152,7 +167,7 @@ class Pending:
             delete_keys(connection, ESCALATIONS, ("case_id",), closed)
         kept = [row for row in self.escalations.values() if row is not None]
         replace(connection, ESCALATIONS, kept, ("case_id",))
-        self.open, self.days = Counter(), {}
+        self.open, self.days, self.intake = Counter(), {}, {}
         self.late, self.escalations = [], {}
         self.changed_lights, self.dropped_lights = {}, set()
 

@@ -19,9 +19,11 @@ from functools import partial
 from sqlmodel import Session
 
 from engine import rowbuffer
+from engine.cases.models import Channel
 from engine.cases.service import Change, FollowUp
 from engine.cases.workflow import Workflow
 from engine.city.directory import CityDirectory
+from engine.knowledge.answers import ANSWER_ACTION
 from engine.kpis.aggregate import callback_counts, micros
 from engine.kpis.definitions import DONE_BY, STAGE_COUNTS
 from engine.kpis.replay import TIMER_LIGHTS, is_rework, stronger
@@ -32,7 +34,7 @@ from engine.sla.limits import SlaSettings
 from engine.sla.runs import ClockRun
 from engine.views.facts import Pending, local_day
 from engine.views.models import ViewStageLight
-from engine.views.statements import LIGHTS_OF_CASE
+from engine.views.statements import FILER_OF_CASE, LIGHTS_OF_CASE
 
 ASSIGNING = ("dispatch", "redispatch")  # the actions that set the lead department
 LIGHTS = ViewStageLight.__table__  # type: ignore[attr-defined]
@@ -100,6 +102,8 @@ class ViewsHook:
                 self._runs(change, pending, lights, after.stage, count)
         if action == "escalate":
             pending.escalated(case, data.get("stage") or "", change.now)
+        if case.channel == Channel.hotline and (before is None or action == ANSWER_ACTION):
+            self._intake(change, pending, zone, filed=before is None)
         # the open-case counts: leave the old key, enter the new one
         was_open = event.from_state is not None and not self.workflow.is_final(event.from_state)
         if was_open:
@@ -110,6 +114,19 @@ class ViewsHook:
             pending.closed_case(case.id)
         pending.leads[case.id] = case.lead_department
         return ()
+
+    @staticmethod
+    def _intake(change: Change, pending: Pending, zone, filed: bool) -> None:  # type: ignore[no-untyped-def]
+        """直办率's facts: a hotline case filed, or answered at intake, counted on the day it
+        was filed for the operator who filed it (engine.kpis.definitions.INTAKE_METRIC)."""
+        case, session = change.case, change.session
+        assert case.id is not None
+        if filed:
+            filer = pending.filers[case.id] = change.event.actor
+        else:
+            filer = pending.filers.get(case.id) or _filer(session, case.id)
+        key = (local_day(case.created_at, zone), case.owning_unit, filer, case.category or "")
+        pending.add_intake(key, {"hotline_cases" if filed else "answered_at_intake": 1})
 
     @staticmethod
     def _lead_before(
@@ -219,3 +236,9 @@ class ViewsHook:
             return
         count(department, {due: 1}, clock.due_at)
         pending.late_run(row, clock.generation, local_day(clock.due_at, pending.zone()))
+
+
+def _filer(session: Session, case_id: int) -> str:
+    """Who filed the case: the actor of its first audit event."""
+    found = FILER_OF_CASE.first(session.connection(), {"case_id": case_id})
+    return str(found["actor"]) if found else ""

@@ -13,7 +13,7 @@ from sqlalchemy import BigInteger, Index
 from sqlmodel import Field, SQLModel
 
 from engine.db import UTCDateTime
-from engine.kpis.definitions import COUNT_KEYS, STAGE_COUNTS
+from engine.kpis.definitions import COUNT_KEYS, INTAKE_COUNT_KEYS, STAGE_COUNTS
 
 
 class ViewOpenCount(SQLModel, table=True):
@@ -146,5 +146,25 @@ class ViewKpiMonth(KpiCounts, table=True):
     department: str = Field(max_length=32, primary_key=True)
 
 
+class ViewIntakeDay(SQLModel, table=True):
+    """Hotline cases filed on one local day in one unit, per filing operator (their
+    username, as the audit trail names them) and category, and how many of those were
+    answered at intake (直接答复): the 直办率 (engine.kpis.definitions.INTAKE_METRIC)."""
+
+    __tablename__ = "view_intake_day"
+
+    day: date = Field(primary_key=True)
+    unit: str = Field(max_length=32, primary_key=True)
+    operator: str = Field(max_length=50, primary_key=True)
+    category: str = Field(max_length=5, primary_key=True)
+    hotline_cases: int = 0
+    answered_at_intake: int = 0
+
+
 assert set(DAY_KEYS) == set(KpiCounts.model_fields), "the counts are the daily fact keys"
-VIEW_TABLES = (ViewOpenCount, ViewStageLight, ViewLateRun, ViewEscalation, ViewKpiDay, ViewKpiMonth)
+INTAKE_KEYS = INTAKE_COUNT_KEYS
+assert set(INTAKE_KEYS) < set(ViewIntakeDay.model_fields), "the intake counts are columns"
+VIEW_TABLES = (
+    ViewOpenCount, ViewStageLight, ViewLateRun, ViewEscalation, ViewKpiDay, ViewKpiMonth,
+    ViewIntakeDay,
+)  # fmt: skip

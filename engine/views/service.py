@@ -19,9 +19,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Column, Connection, MetaData, Table, and_, delete, func, or_, select
 
 from engine.calendar import WorkCalendar
-from engine.cases.models import Case
+from engine.cases.models import Case, CaseEvent, Channel
 from engine.cases.workflow import Workflow
 from engine.city.directory import CityDirectory
+from engine.knowledge.answers import ANSWER_ACTION
 from engine.kpis.aggregate import callback_counts, micros
 from engine.kpis.compute import collect_facts
 from engine.kpis.definitions import STAGE_COUNTS
@@ -29,12 +30,24 @@ from engine.kpis.replay import Fact
 from engine.sla.clocks import yellow_point
 from engine.sla.limits import SlaSettings
 from engine.sla.models import SlaClock
-from engine.views.facts import DAYS, ESCALATIONS, LATE, LIGHTS, MONTHS, OPEN, add_up, local_day
-from engine.views.models import DAY_KEYS
+from engine.views.facts import (
+    DAYS,
+    ESCALATIONS,
+    INTAKE,
+    INTAKE_KEY,
+    LATE,
+    LIGHTS,
+    MONTHS,
+    OPEN,
+    add_up,
+    local_day,
+)
+from engine.views.models import DAY_KEYS, INTAKE_KEYS
 
 CHUNK = 500
 CASES = Case.__table__  # type: ignore[attr-defined]
 CLOCKS = SlaClock.__table__  # type: ignore[attr-defined]
+EVENTS = CaseEvent.__table__  # type: ignore[attr-defined]
 Progress = Callable[[int], None]  # cases done since the last call
 
 # (table, its key columns) of the facts kept per case, compared chunk by chunk.
@@ -56,6 +69,14 @@ class Rebuilt:
 
     days: dict[tuple[Any, ...], Counter[str]] = field(default_factory=dict)
     open: dict[tuple[Any, ...], int] = field(default_factory=dict)
+    intake: dict[tuple[Any, ...], Counter[str]] = field(default_factory=dict)
+
+    def intake_rows(self) -> list[dict[str, Any]]:
+        return [
+            dict(zip(INTAKE_KEY, key, strict=True)) | {k: counts.get(k, 0) for k in INTAKE_KEYS}
+            for key, counts in self.intake.items()
+            if any(counts.values())
+        ]
 
     def day_rows(self) -> list[dict[str, Any]]:
         return [
@@ -115,7 +136,7 @@ class Rebuilder:
             query = (
                 select(
                     CASES.c.id, CASES.c.owning_unit, CASES.c.category, CASES.c.state,
-                    CASES.c.supervision_unit, CASES.c.card,
+                    CASES.c.supervision_unit, CASES.c.card, CASES.c.channel, CASES.c.created_at,
                 )
                 .where(CASES.c.id > last)
                 .order_by(CASES.c.id)
@@ -177,7 +198,33 @@ class Rebuilder:
             else:
                 self._count(fact, where, rows["view_late_run"])
         rows["view_escalation"] = list(escalations.values())
+        self._intake(cases)
         return Chunk(ids, rows)
+
+    def _intake(self, cases: dict[int, Any]) -> None:
+        """直办率's facts of the chunk's hotline cases (engine.views.hooks writes the same):
+        each filed, and each answered at intake, on the day it was filed for its filer."""
+        hotline = [i for i, case in cases.items() if case["channel"] == Channel.hotline]
+        if not hotline:
+            return
+        e = EVENTS.c
+        query = (
+            select(e.case_id, e.actor, e.action, e.from_state)
+            .where(e.case_id.in_(hotline), or_(e.from_state.is_(None), e.action == ANSWER_ACTION))
+            .order_by(e.case_id, e.seq)
+        )
+        filers: dict[int, str] = {}
+        for case_id, actor, action, from_state in self.conn.execute(query):
+            case = cases[case_id]
+            filed = from_state is None and case_id not in filers
+            if filed:
+                filers[case_id] = actor
+            elif action != ANSWER_ACTION:
+                continue
+            day = local_day(case["created_at"], self.zone)
+            key = (day, case["owning_unit"], filers.get(case_id, ""), case["category"] or "")
+            counts = self.result.intake.setdefault(key, Counter())
+            counts["hotline_cases" if filed else "answered_at_intake"] += 1
 
     def _light(self, fact: Fact, clock: Any, where: dict[str, str]) -> dict[str, Any]:
         due_at, paused_at = clock["due_at"], clock["paused_at"]
@@ -265,7 +312,7 @@ def rebuild(
 ) -> Summary:
     """Replace every read-model row with what the audit trail says (in the caller's
     transaction: commit it, or roll it back to keep the old rows)."""
-    for table in (DAYS, MONTHS, OPEN, *(t for t, _ in PER_CASE)):
+    for table in (DAYS, MONTHS, INTAKE, OPEN, *(t for t, _ in PER_CASE)):
         conn.execute(delete(table))
     builder = Rebuilder(conn, city, workflow, calendar, now)
     tables = {table.name: table for table, _ in PER_CASE}
@@ -274,7 +321,7 @@ def rebuild(
         for name, rows in chunk.rows.items():
             if rows:
                 conn.execute(tables[name].insert(), rows)
-        _add_counts(conn, builder.result, DAYS, MONTHS)
+        _add_counts(conn, builder.result, DAYS, MONTHS, INTAKE)
         cases += len(chunk.case_ids)
         if progress is not None:
             progress(len(chunk.case_ids))
@@ -286,12 +333,16 @@ def rebuild(
     return Summary(cases, int(day_rows), sum(r["cases"] for r in rows))
 
 
-def _add_counts(conn: Connection, result: Rebuilt, days: Table, months: Table) -> None:
-    """Add a chunk's daily and monthly counts to the tables, and forget them: the memory a
-    rebuild takes follows a chunk, never the history."""
+def _add_counts(
+    conn: Connection, result: Rebuilt, days: Table, months: Table, intake: Table
+) -> None:
+    """Add a chunk's daily, monthly and intake counts to the tables, and forget them: the
+    memory a rebuild takes follows a chunk, never the history."""
     add_up(conn, days, result.day_rows(), DAY_KEY)
     add_up(conn, months, result.month_rows(), MONTH_KEY)
+    add_up(conn, intake, result.intake_rows(), INTAKE_KEY)
     result.days.clear()
+    result.intake.clear()
 
 
 def add_cases(
@@ -311,7 +362,7 @@ def add_cases(
         for name, rows in chunk.rows.items():
             if rows:
                 conn.execute(tables[name].insert(), rows)
-        _add_counts(conn, builder.result, DAYS, MONTHS)
+        _add_counts(conn, builder.result, DAYS, MONTHS, INTAKE)
         builder.open_counts(chunk.case_ids)
     add_up(conn, OPEN, builder.result.open_rows(), OPEN_KEY)
 
@@ -350,7 +401,7 @@ def check(
     counts go to temporary tables, compared with the kept ones in SQL."""
     builder = Rebuilder(conn, city, workflow, calendar, now)
     found: list[str] = []
-    days, months = _scratch(conn, DAYS), _scratch(conn, MONTHS)
+    days, months, intake = _scratch(conn, DAYS), _scratch(conn, MONTHS), _scratch(conn, INTAKE)
     try:
         for chunk in builder.chunks():
             for table, keys in PER_CASE:
@@ -358,14 +409,16 @@ def check(
                 found += differences(
                     table.name, keys, list(kept.mappings()), chunk.rows[table.name]
                 )
-            _add_counts(conn, builder.result, days, months)
+            _add_counts(conn, builder.result, days, months, intake)
             if progress is not None:
                 progress(len(chunk.case_ids))
         found += _count_differences(conn, DAYS, days, DAY_KEY)
         found += _count_differences(conn, MONTHS, months, MONTH_KEY)
+        found += _count_differences(conn, INTAKE, intake, INTAKE_KEY)
     finally:
         days.drop(conn)
         months.drop(conn)
+        intake.drop(conn)
     builder.open_counts()
     kept_open = [dict(r) for r in conn.execute(select(OPEN).where(OPEN.c.cases != 0)).mappings()]
     found += differences(OPEN.name, OPEN_KEY, kept_open, builder.result.open_rows())

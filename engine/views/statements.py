@@ -6,11 +6,19 @@ from __future__ import annotations
 from sqlalchemy import Connection, Table, and_, bindparam, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from engine.cases.models import CaseEvent
 from engine.prepared import Prepared
 from engine.views.models import ViewStageLight
 
 LIGHTS = ViewStageLight.__table__  # type: ignore[attr-defined]
 LIGHTS_OF_CASE = Prepared(select(LIGHTS).where(LIGHTS.c.case_id == bindparam("case_id")))
+EVENTS = CaseEvent.__table__  # type: ignore[attr-defined]
+FILER_OF_CASE = Prepared(
+    select(EVENTS.c.actor)
+    .where(EVENTS.c.case_id == bindparam("case_id"), EVENTS.c.from_state.is_(None))
+    .order_by(EVENTS.c.seq)
+    .limit(1)
+)
 _STATEMENTS: dict[tuple[str, str, str], Prepared] = {}
 
 

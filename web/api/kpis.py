@@ -11,9 +11,12 @@ from fastapi import APIRouter, Query, Response
 from engine.errors import Forbidden, InvalidInput
 from engine.isotime import IsoDate
 from engine.kpis import METRICS, KpiReport, Period
+from engine.kpis.definitions import INTAKE_METRIC
 from engine.kpis.excel import kpi_workbook
+from engine.kpis.intake import IntakeReport
 from engine.users.models import Principal, Role
 from engine.views.board_reads import BoardAnswer, board_answer
+from engine.views.intake_reads import intake_report
 from engine.views.kpi_reads import kpi_report
 from web.context import AppContext
 from web.deps import Ctx, CurrentPrincipal
@@ -33,6 +36,25 @@ UnitCode = Annotated[
 DepartmentCode = Annotated[str | None, Query(max_length=32, description="one department only")]
 
 
+def scoped_unit(ctx: AppContext, principal: Principal, unit: str | None) -> str | None:
+    """The unit asked for, checked against a unit-scoped caller's scope (default: it)."""
+    if principal.role in UNIT_ROLES:
+        scope = principal.scope or ""
+        unit = unit or scope
+        if unit not in ctx.city.units or not ctx.city.is_within(unit, scope):
+            raise Forbidden(f"unit {unit!r} is outside your scope {scope!r}")
+    elif principal.role not in (Role.admin, Role.system):
+        raise Forbidden(f"role '{principal.role}' has no KPI reports")
+    return unit
+
+
+def period_of(ctx: AppContext, period_start: date | None, period_end: date | None) -> Period:
+    """The period asked for; by default this month to date (city time)."""
+    today = ctx.calendars.get().local_date(ctx.clock.now())
+    first = period_start or today.replace(day=1)
+    return Period.of(first, period_end or max(today, first), ctx.city.timezone)
+
+
 def report(
     ctx: AppContext,
     principal: Principal,
@@ -46,18 +68,28 @@ def report(
         if principal.scope is None or department not in (None, principal.scope):
             raise Forbidden("a department sees its own KPIs only")
         department = principal.scope
-    elif principal.role in UNIT_ROLES:
-        scope = principal.scope or ""
-        unit = unit or scope
-        if unit not in city.units or not city.is_within(unit, scope):
-            raise Forbidden(f"unit {unit!r} is outside your scope {scope!r}")
-    elif principal.role not in (Role.admin, Role.system):
-        raise Forbidden(f"role '{principal.role}' has no KPI reports")
-    today = ctx.calendars.get().local_date(now)
-    first = period_start or today.replace(day=1)
-    period = Period.of(first, period_end or max(today, first), city.timezone)
+    else:
+        unit = scoped_unit(ctx, principal, unit)
+    period = period_of(ctx, period_start, period_end)
     with ctx.db.connect() as conn:  # the daily facts (engine.views), never the audit trail
         return kpi_report(conn, city, period, now, unit=unit, department=department)
+
+
+def intake(
+    ctx: AppContext,
+    principal: Principal,
+    period_start: date | None,
+    period_end: date | None,
+    unit: str | None,
+) -> IntakeReport | None:
+    """直办率 of the period for the unit's subtree; None for a department's handlers (a case
+    answered at intake never reaches a department)."""
+    if principal.role is Role.handler:
+        return None
+    unit = scoped_unit(ctx, principal, unit)
+    period = period_of(ctx, period_start, period_end)
+    with ctx.db.connect() as conn:  # the daily intake facts (engine.views)
+        return intake_report(conn, ctx.city, period, ctx.clock.now(), unit=unit)
 
 
 @router.get("/kpis", response_model=KpiReport)
@@ -90,21 +122,42 @@ def get_kpis_xlsx(
     unit: UnitCode = None,
     department: DepartmentCode = None,
 ) -> Response:
-    """The same report as an Excel workbook: 部门考核, 区域考核 and 说明 (period, weights,
-    definitions)."""
+    """The same report as an Excel workbook: 部门考核, 区域考核, 直办率 (per operator and per
+    category; not for a department's handlers) and 说明 (period, weights, definitions)."""
     found = report(ctx, principal, period_start, period_end, unit, department)
+    answered = intake(ctx, principal, period_start, period_end, unit)
     name = f"kpis-{found.unit}-{found.period_start}-{found.period_end}.xlsx"
     return Response(
-        kpi_workbook(found),
+        kpi_workbook(found, answered),
         media_type=XLSX,
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 
 
+@router.get("/kpis/intake", response_model=IntakeReport)
+def get_kpis_intake(
+    ctx: Ctx,
+    principal: CurrentPrincipal,
+    period_start: PeriodStart = None,
+    period_end: PeriodEnd = None,
+    unit: UnitCode = None,
+) -> IntakeReport:
+    """直办率 (answered at intake) of a period for the unit's subtree (default: your scope):
+    ``total``, ``operators`` (per filing operator: user id and display name, never the
+    username; filers not on file as one row with an empty code) and ``categories``. Read
+    from the daily intake facts. Definition: ``GET /api/v1/kpis/definitions``."""
+    if principal.role is Role.handler:
+        raise Forbidden("a department has no 直办率: answered calls never reach it")
+    found = intake(ctx, principal, period_start, period_end, unit)
+    assert found is not None
+    return found
+
+
 @router.get("/kpis/definitions")
 def get_kpi_definitions(_: CurrentPrincipal) -> list[dict[str, str]]:
     """Each KPI: key, Chinese and English name, and how it is computed."""
-    return [{"key": m.key, "zh": m.zh, "en": m.en, "definition": m.definition} for m in METRICS]
+    metrics = (*METRICS, INTAKE_METRIC)
+    return [{"key": m.key, "zh": m.zh, "en": m.en, "definition": m.definition} for m in metrics]
 
 
 BOARD_ROLES = {Role.supervisor, Role.dispatcher}
