@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from conftest import START
 from sqlmodel import select
 
@@ -9,8 +11,9 @@ from engine.cases.models import Case, CaseCreate
 from engine.city.directory import CityDirectory
 from engine.city.models import CityConfig
 from engine.db import new_session
-from engine.review import requirements
+from engine.review import ReviewSettings, requirements
 from engine.review.models import ReviewCheck
+from engine.review.requirements import sampled
 from engine.sla.models import SlaClock
 
 DEPT = "HW-01"
@@ -274,3 +277,81 @@ def test_grid_report_without_caller_in_service(ctx):
     report = CaseCreate(channel="grid", category=BOTH, description="工地夜间施工", grid_code=GRID)
     case = ctx.cases.intake(worker, report).case
     assert requirements(case, CityDirectory.load(new_session(ctx.db))).kinds == ("verify",)
+
+
+# ---------------------------------------------------------------- answered at intake
+
+
+async def answered(api, **body) -> dict:
+    """A consultation answered at intake in the operator's own words (直接答复)."""
+    call = {
+        "description": "来电咨询居住证办理需要哪些材料",
+        "reporter_phone": "13800000002",
+        "category": CALLBACK_ONLY,
+        "answer": "携带身份证和居住证明到社区服务中心办理。",
+    } | body
+    response = await api.client.post(
+        "/api/v1/knowledge/answers", json=call, headers=api.auth("operator")
+    )
+    assert response.status_code == 201, response.text
+    return response.json()["case"]
+
+
+async def test_a_sampled_answer_waits_for_its_callback_like_any_case(api, ctx):
+    set_review_settings(ctx, answered_callback_share=1)
+    case = await answered(api)
+    assert (case["state"], case["lead_department"]) == ("resolved", None)
+    status = await review(api, case["id"])
+    assert (status["required"], status["missing"]) == (["callback"], ["callback"])
+    ctx.clock.advance(timedelta(hours=3))  # the 回访 desk calls back later that day
+    done = await callback(api, case["id"], "satisfied", resolved_state="solved")
+    assert done["state"] == "closed" and done["rework_count"] == 0
+    assert [step[:3] for step in await trail(api, case["id"])] == [
+        ("report", None, "reported"),
+        ("answer_at_intake", "reported", "resolved"),
+        ("callback", "resolved", "resolved"),
+        ("close", "resolved", "closed"),
+    ]
+    with new_session(ctx.db) as session:
+        check = session.exec(select(ReviewCheck).where(ReviewCheck.case_id == case["id"])).one()
+        closed = session.get(Case, case["id"])
+    assert (check.kind, check.department, check.settles) == ("callback", None, True)
+    assert check.at == closed.closed_at == START + timedelta(hours=3)
+
+
+async def test_an_unsatisfied_callback_of_an_answer_is_recorded_and_closes(api, ctx):
+    """Nobody handled it, so nothing to rework: the caller's need becomes a new case."""
+    set_review_settings(ctx, answered_callback_share=1)
+    case = await answered(api)
+    done = await callback(api, case["id"], "unsatisfied", resolved_state="unsolved")
+    assert (done["state"], done["rework_count"]) == ("closed", 0)
+    check = (await review(api, case["id"]))["checks"][-1]
+    assert (check["satisfaction"], check["fault"], check["settles"]) == (
+        "unsatisfied",
+        "other",
+        True,
+    )
+
+
+async def test_an_answer_not_sampled_closes_at_once(api, ctx):
+    set_review_settings(ctx, answered_callback_share=0)
+    case = await answered(api)
+    assert case["state"] == "closed"
+    assert (await trail(api, case["id"]))[-1] == ("close", "resolved", "closed", "system")
+    assert (await review(api, case["id"]))["required"] == []
+
+
+def test_the_sample_is_the_configured_share_and_stable():
+    ids = range(1, 10_001)
+    assert sum(sampled(i, 0.1) for i in ids) in range(950, 1051)
+    assert all(sampled(i, 1) for i in ids) and not any(sampled(i, 0) for i in ids)
+    assert [sampled(i, 0.3) for i in ids] == [sampled(i, 0.3) for i in ids]
+
+
+def test_answered_share_must_be_a_fraction(ctx):
+    import pytest
+
+    assert ReviewSettings.of({}).answered_callback_share == 0.1
+    for bad in (1.5, -0.1, "10%", True):
+        with pytest.raises(ValueError, match="answered_callback_share"):
+            ReviewSettings.of({"review": {"answered_callback_share": bad}})

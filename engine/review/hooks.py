@@ -27,7 +27,13 @@ from engine.errors import InvalidInput
 from engine.prepared import Prepared
 from engine.review import effects as review_effects
 from engine.review.models import ReviewCheck
-from engine.review.requirements import Requirements, ReviewSettings, requirements
+from engine.review.requirements import (
+    ANSWER_ACTION,
+    Requirements,
+    ReviewSettings,
+    answered_at_intake,
+    requirements,
+)
 
 CHECKS_TABLE = ReviewCheck.__table__  # type: ignore[attr-defined]
 _SETTLED = Prepared(
@@ -57,11 +63,16 @@ class ReviewHook:
             if not needed.kinds:
                 return (FollowUp("close", {"reason": "无需核查回访，按办结反馈结案"}),)
             return ()
+        if event.action == ANSWER_ACTION and event.to_state == RESOLVED:
+            if not requirements(case, change.city, answered=True).kinds:
+                return (FollowUp("close", {"reason": "直接答复，未抽中回访，结案"}),)
+            return ()  # sampled: waits for its 回访 like every resolved case
         if event.action not in CHECKS:
             return ()
         settings = ReviewSettings.of(change.city.settings)
-        needed = requirements(case, change.city, settings)
-        check = self._record(change, needed)
+        answered = answered_at_intake(change.session, case)
+        needed = requirements(case, change.city, settings, answered)
+        check = self._record(change, needed, answered)
         if event.action == "callback" and not check["settles"]:
             return (FollowUp("rework", {"reason": "回访不满意，返工重办"}),)
         if case.state != RESOLVED:
@@ -72,7 +83,7 @@ class ReviewHook:
             return (FollowUp("close", {"reason": reason}),)
         return ()
 
-    def _record(self, change: Change, needed: Requirements) -> dict[str, Any]:
+    def _record(self, change: Change, needed: Requirements, answered: bool) -> dict[str, Any]:
         """The check's row, written with the case's rows (engine.rowbuffer)."""
         event, case, data = change.event, change.case, change.data
         assert case.id is not None
@@ -90,6 +101,10 @@ class ReviewHook:
         else:
             passed = data["satisfaction"] in ("satisfied", "basic")
             fault = data.get("fault") if not passed else None
+            if answered and not passed:
+                # No department handled it, so nothing to rework: the dissatisfaction is
+                # recorded and the case closes; the caller's need is filed as a new case.
+                fault = "other"
             check |= {
                 "kind": "callback",
                 "passed": passed,

@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 from engine.cases.models import Case
 from engine.city.directory import CityDirectory
 from engine.review.models import ReviewCheck
-from engine.review.requirements import ReviewSettings, requirements
+from engine.review.requirements import ReviewSettings, answered_at_intake, requirements
 
 
 class ReviewCheckPublic(BaseModel):
@@ -41,7 +41,8 @@ class ReviewStatus(BaseModel):
 
 def review_status(session: Session, case: Case, city: CityDirectory) -> ReviewStatus:
     assert case.id is not None
-    needed = requirements(case, city, ReviewSettings.of(city.settings))
+    answered = answered_at_intake(session, case)
+    needed = requirements(case, city, ReviewSettings.of(city.settings), answered)
     query = (
         select(ReviewCheck)
         .where(ReviewCheck.case_id == case.id)
