@@ -143,3 +143,35 @@ async def test_the_department_inbox_pages_by_cursor(api, clock):
     assert [c["id"] for c in (await section("co_tasks"))["items"]] == [other["id"]]
     refused = await api.client.get("/api/v1/inbox", headers=api.auth("dispatcher", "01"))
     assert refused.status_code == 403
+
+
+async def test_queue_filters_by_category_channel_suggestion_and_time_waited(api, ctx):
+    activate(ctx)
+    noise = await api.file(category="12001", description="楼上广场舞噪声扰民")  # street 0101
+    tiles = await api.file(category="11009", description="外墙瓷砖松动有掉落危险")  # 01, ZJ-00
+    web = await api.file(category="12001", description="广场舞噪声", channel="web")
+    assert ids(await listed(api, "01", category="11")) == [tiles["id"]]  # a class
+    assert ids(await listed(api, "01", category="12001")) == [noise["id"], web["id"]]
+    assert ids(await listed(api, "01", suggested="ZJ-00")) == [tiles["id"]]
+    assert ids(await listed(api, "01", suggested="HW-01")) == []
+    only_web = await listed(api, "01", channel="web", category="12")
+    assert ids(only_web) == [web["id"]] and only_web["total"] == 1
+    assert ids(await listed(api, "01", waited_hours=2)) == []
+    ctx.clock.advance(hours=3)
+    assert len(ids(await listed(api, "01", waited_hours=2))) == 3
+    paged = await listed(api, "01", category="12", limit=1)
+    assert paged["total"] == 2 and ids(paged) == [noise["id"]]
+    rest = await listed(api, "01", category="12", limit=1, cursor=paged["next_cursor"])
+    assert ids(rest) == [web["id"]]
+
+
+async def test_unknown_queue_filters_name_the_field(api, ctx):
+    for params, field in (
+        ({"category": "99"}, "category"),
+        ({"category": "060"}, "category"),
+        ({"channel": "fax"}, "channel"),
+        ({"suggested": "NOPE"}, "suggested"),
+    ):
+        response = await api.client.get(QUEUE, params=params, headers=api.auth("dispatcher", "01"))
+        assert response.status_code == 422, response.text
+        assert response.json()["error"]["details"][0]["field"] == field

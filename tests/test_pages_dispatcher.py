@@ -86,3 +86,29 @@ async def test_queue_pages_by_cursor_and_picks_a_command_center(pages):
     assert huge.status_code == 200  # capped at settings.max_page_size
     stale = await pages.client.get("/dispatch", params={"cursor": "nonsense"})
     assert stale.status_code == 200 and "cursor" in stale.text
+
+
+async def test_queue_filters_by_category_and_suggested_department_by_name(pages):
+    noise = file_hotline(pages.ctx, "楼上广场舞噪声扰民", category="12001")  # street 0101
+    tiles = file_hotline(pages.ctx, "外墙瓷砖松动有掉落危险", category="11009")  # 01, ZJ-00
+    pages.ctx.clock.advance(hours=5)  # both have waited 5 hours
+    await login(pages, "dispatcher", "01")
+    desk = (await pages.client.get("/dispatch")).text
+    assert f'data-case="{noise}"' in desk and f'data-case="{tiles}"' in desk
+    # the pickers name categories and departments; their codes stay in the values
+    picker = desk.split('id="q-category"')[1].split("</select>")[0]
+    assert 'value="12001">噪声扰民</option>' in picker and 'value="12">' in picker
+    assert 'value="ZJ-00">市住房和城乡建设局</option>' in desk
+    by_class = (await pages.client.get("/dispatch", params={"category": "11"})).text
+    assert f'data-case="{tiles}"' in by_class and f'data-case="{noise}"' not in by_class
+    assert "清除筛选" in by_class
+    by_dept = (await pages.client.get("/dispatch", params={"suggested": "ZJ-00"})).text
+    assert f'data-case="{tiles}"' in by_dept and f'data-case="{noise}"' not in by_dept
+    # the action forms come back to the same filtered queue
+    assert 'name="next" value="/dispatch?unit=01&amp;suggested=ZJ-00&amp;size=30"' in by_dept
+    waited = (await pages.client.get("/dispatch", params={"waited": "4"})).text
+    assert f'data-case="{tiles}"' in waited and "超过4小时" in waited
+    not_yet = (await pages.client.get("/dispatch", params={"waited": "24"})).text
+    assert f'data-case="{tiles}"' not in not_yet and "超过1天" in not_yet
+    bad = (await pages.client.get("/dispatch", params={"suggested": "NOPE"})).text
+    assert 'role="alert"' in bad and f'data-case="{noise}"' in bad  # said, and not filtered

@@ -7,13 +7,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import ColumnElement, exists, func
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from engine.cases.models import Case, CaseEvent
+from engine.cases.models import Case, CaseEvent, Channel
 from engine.city.directory import CityDirectory
 from engine.dispatch.centers import COMMAND_TIERS
 from engine.dispatch.models import DispatchDecisionRecord
+from engine.errors import InvalidInput
 from engine.keyset import Keyset, SortKey, partitioned_ids
 
 QUEUE_STATES = ("dispatching", "returned")
@@ -54,6 +56,73 @@ class RouterAdvice:
         )
 
 
+@dataclass(frozen=True)
+class QueueFilter:
+    """What the dispatcher narrows the queue to. Each condition is checked on the rows of the
+    ordered walk of ix_case_queue (state, dispatch_queue, urgency, updated_at): ``waited_before``
+    bounds that index's last column; the others are checked on the rows the walk reaches,
+    which stops at the page's limit."""
+
+    categories: tuple[str, ...] = ()  # the category codes (a class is all of its codes)
+    channel: str | None = None
+    suggested: str | None = None  # the department the latest dispatch decision suggested
+    waited_before: datetime | None = None  # queued (last changed) at or before this time
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        where: list[ColumnElement[bool]] = []
+        if self.categories:
+            where.append(col(Case.category).in_(self.categories))
+        if self.channel:
+            where.append(col(Case.channel) == self.channel)
+        if self.waited_before is not None:
+            where.append(col(Case.updated_at) <= self.waited_before)
+        if self.suggested:
+            where.append(_suggested(self.suggested))
+        return where
+
+    @classmethod
+    def checked(
+        cls,
+        city: CityDirectory,
+        *,
+        category: str | None = None,
+        channel: str | None = None,
+        suggested: str | None = None,
+        waited_before: datetime | None = None,
+    ) -> QueueFilter:
+        """The filter of these values; one the city does not know is bad input naming it."""
+        codes: tuple[str, ...] = ()
+        if category:
+            codes = tuple(sorted(c for c in city.categories if c.startswith(category)))
+            if not codes or len(category) not in (2, len(codes[0])):
+                raise InvalidInput("category", f"no category or class {category!r}")
+        if channel and channel not in {c.value for c in Channel}:
+            raise InvalidInput("channel", f"unknown channel {channel!r}")
+        if suggested and suggested not in city.departments:
+            raise InvalidInput("suggested", f"unknown department {suggested!r}")
+        return cls(codes, channel or None, suggested or None, waited_before)
+
+    @property
+    def active(self) -> bool:
+        return self != NO_FILTER
+
+
+def _suggested(department: str) -> ColumnElement[bool]:
+    """The case's latest dispatch decision names ``department`` (two look-ups of the
+    decision's case_id index per case reached)."""
+    decision, later = aliased(DispatchDecisionRecord), aliased(DispatchDecisionRecord)
+    latest = (
+        select(func.max(later.id))
+        .where(later.case_id == col(Case.id))
+        .correlate(Case)
+        .scalar_subquery()
+    )
+    return exists().where(decision.id == latest, decision.department == department)
+
+
+NO_FILTER = QueueFilter()
+
+
 @dataclass
 class QueueItem:
     case: Case
@@ -74,19 +143,22 @@ def manual_queue(
     offset: int = 0,
     *,
     cursor: str | None = None,
+    only: QueueFilter = NO_FILTER,
 ) -> tuple[list[QueueItem], int]:
     """Cases in ``dispatching`` or ``returned`` queued at ``unit``'s command center or any
-    below it; urgent first, then oldest first; after ``cursor`` (QUEUE_ORDER) or ``offset``."""
+    below it, narrowed by ``only``; urgent first, then oldest first; after ``cursor``
+    (QUEUE_ORDER) or ``offset``."""
     where = [
         col(Case.state).in_(QUEUE_STATES),
         col(Case.dispatch_queue).in_(city.subtree(unit)),
+        *only.conditions(),
     ]
     total = session.exec(select(func.count()).select_from(Case).where(*where)).one()
     if offset:
         query = select(Case).where(*where).order_by(*QUEUE_ORDER.order_by())
         cases = list(session.exec(query.limit(limit).offset(offset)))
     else:
-        cases = _page(session, city, unit, limit, cursor)
+        cases = _page(session, city, unit, limit, cursor, only)
     ids = [c.id for c in cases if c.id is not None]
     decisions = _latest_decisions(session, ids)
     returns = _latest_returns(session, [c.id for c in cases if c.state == "returned" and c.id])
@@ -110,7 +182,12 @@ def manual_queue(
 
 
 def _page(
-    session: Session, city: CityDirectory, unit: str, limit: int, cursor: str | None
+    session: Session,
+    city: CityDirectory,
+    unit: str,
+    limit: int,
+    cursor: str | None,
+    only: QueueFilter,
 ) -> list[Case]:
     """One ordered index walk (ix_case_queue) per command center × state × urgency,
     merged: a page costs the same however long the queue."""
@@ -120,7 +197,7 @@ def _page(
         if city.units[code].tier in COMMAND_TIERS or city.units[code].parent is None
     ]
     partitions = [
-        [col(Case.state) == state, col(Case.dispatch_queue) == center]
+        [col(Case.state) == state, col(Case.dispatch_queue) == center, *only.conditions()]
         for center in centers
         for state in QUEUE_STATES
     ]

@@ -10,7 +10,7 @@ chose the department.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -20,7 +20,7 @@ from engine.cases import queries
 from engine.cases.models import CasePublic
 from engine.dispatch.explain import explain_case
 from engine.dispatch.inbox import INBOX_ORDER, Section, inbox
-from engine.dispatch.queue import QUEUE_ORDER, RouterAdvice, manual_queue
+from engine.dispatch.queue import QUEUE_ORDER, QueueFilter, RouterAdvice, manual_queue
 from engine.errors import Forbidden, InvalidInput
 from engine.users.models import Principal, Role
 from web.context import AppContext
@@ -160,13 +160,34 @@ def dispatch_queue(
     cursor: Annotated[
         str | None, Query(max_length=200, description="next_cursor of the page before")
     ] = None,
+    category: Annotated[
+        str | None, Query(max_length=10, description="a category code, or a 2-digit class")
+    ] = None,
+    channel: Annotated[str | None, Query(max_length=16)] = None,
+    suggested: Annotated[
+        str | None,
+        Query(max_length=32, description="department the latest dispatch decision suggested"),
+    ] = None,
+    waited_hours: Annotated[
+        int | None, Query(ge=1, le=8760, description="waiting at least this many hours")
+    ] = None,
 ) -> QueuePage:
     """Cases waiting for a dispatcher at ``unit``'s command center or below (default: the
-    caller's), urgent first, then oldest. Page on with ``cursor`` (``offset`` still works)."""
+    caller's), urgent first, then oldest, narrowed by category (or class), channel, the
+    suggested department and the time waited. Page on with ``cursor`` (``offset`` still
+    works), passing the same filters."""
     unit = _queue_unit(ctx, principal, unit)
     if cursor is not None and offset:
         raise InvalidInput("offset", "cannot be combined with cursor")
-    items, total = manual_queue(session, ctx.city, unit, limit, offset, cursor=cursor)
+    waited_before = ctx.clock.now() - timedelta(hours=waited_hours) if waited_hours else None
+    only = QueueFilter.checked(
+        ctx.city,
+        category=category,
+        channel=channel,
+        suggested=suggested,
+        waited_before=waited_before,
+    )
+    items, total = manual_queue(session, ctx.city, unit, limit, offset, cursor=cursor, only=only)
     ids = [i.case.id for i in items if i.case.id is not None]
     co = queries.co_handlers(session, ids)
     entries = [

@@ -5,7 +5,9 @@ and likely duplicates to merge (并单)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -15,12 +17,13 @@ from engine import access
 from engine.cases.models import Case
 from engine.db import new_session
 from engine.dispatch.centers import COMMAND_TIERS
-from engine.dispatch.queue import QUEUE_ORDER, manual_queue
+from engine.dispatch.queue import NO_FILTER, QUEUE_ORDER, QueueFilter, manual_queue
 from engine.errors import InvalidInput
 from engine.users.models import Principal, Role
 from web.context import AppContext
 from web.deps import Ctx
 from web.pages.forms import action_form
+from web.pages.grid import category_groups
 from web.pages.list_filters import page_size, size_choices
 from web.pages.templating import PageUser
 from web.pages.unit_tree import unit_options
@@ -30,6 +33,9 @@ router = APIRouter(include_in_schema=False)
 
 DISPATCH_ROLES = {Role.dispatcher, Role.admin}
 MERGEABLE = ("reported", "registered", "dispatching")
+CHANNELS = ("hotline", "grid", "video", "open311", "web", "upper")
+WAITED_HOURS = (1, 4, 24, 72)  # the 等待超过 choices
+FILTER_PARAMS = ("category", "channel", "suggested", "waited")
 
 
 def merge_candidates(
@@ -56,9 +62,14 @@ def dispatch_desk(
     user: PageUser,
     unit: Annotated[str | None, Query(max_length=32)] = None,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
+    category: Annotated[str | None, Query(max_length=10)] = None,
+    channel: Annotated[str | None, Query(max_length=16)] = None,
+    suggested: Annotated[str | None, Query(max_length=32)] = None,
+    waited: Annotated[str | None, Query(max_length=4)] = None,
 ) -> Response:
     """The queue of ``unit``'s command center and those below it (urgent first, then the
-    longest waiting), a page of ``size`` after ``cursor``."""
+    longest waiting), narrowed by category (or class), channel, the suggested department
+    and the hours waited, a page of ``size`` after ``cursor``."""
     principal = require_role(user, DISPATCH_ROLES)
     city = ctx.city
     scope = scope_unit(principal, city)
@@ -66,12 +77,22 @@ def dispatch_desk(
         unit = scope
     size = page_size(request, ctx.settings.max_page_size)
     error = None
+    chosen = {"category": category, "channel": channel, "suggested": suggested}
+    chosen["waited"] = waited if waited in {str(h) for h in WAITED_HOURS} else None
+    try:
+        hours = int(chosen["waited"] or 0)
+        since = ctx.clock.now() - timedelta(hours=hours) if hours else None
+        only = QueueFilter.checked(
+            city, category=category, channel=channel, suggested=suggested, waited_before=since
+        )
+    except InvalidInput as exc:  # a value the city does not know: the whole queue, and why
+        error, only, chosen = error_text(exc), NO_FILTER, {}
     with new_session(ctx.db) as session:
         try:
-            items, total = manual_queue(session, city, unit, size, cursor=cursor)
+            items, total = manual_queue(session, city, unit, size, cursor=cursor, only=only)
         except InvalidInput as exc:  # a stale or foreign cursor: the first page
             error, cursor = error_text(exc), None
-            items, total = manual_queue(session, city, unit, size)
+            items, total = manual_queue(session, city, unit, size, only=only)
         merges = merge_candidates(session, principal, ctx)
     forms = {
         item.case.id: {
@@ -86,9 +107,12 @@ def dispatch_desk(
         for code, label in unit_options(city, scope)
         if city.units[code].tier in COMMAND_TIERS
     ]
+    kept = {"unit": unit, **{k: v for k, v in chosen.items() if v}, "size": size}
     return page(
         request, ctx, "dispatcher/queue.html", user, items=items, total=total, unit=unit,
         forms=forms, merges=merges, size=size, sizes=size_choices(ctx.settings.max_page_size),
-        centers=centers, cursor=cursor, error=error,
-        next_cursor=QUEUE_ORDER.next_cursor([i.case for i in items], size),
+        centers=centers, cursor=cursor, error=error, chosen=chosen, filtered=only.active,
+        category_groups=category_groups(ctx), channels=CHANNELS, waited_hours=WAITED_HOURS,
+        departments=sorted(city.departments.values(), key=lambda d: d.code),
+        here=urlencode(kept), next_cursor=QUEUE_ORDER.next_cursor([i.case for i in items], size),
     )  # fmt: skip

@@ -36,6 +36,11 @@ _ROWS = [
     ("order_filtered", "筛选结果按登记时间从新到旧", "Filtered: newest first"),
     ("suggested", "规则建议", "Rule suggests"),
     ("queue_reason", "入队原因", "Why queued"),
+    ("queue_whole_class", "{name}（整个大类）", "{name} (the whole class)"),
+    ("queue_suggested", "建议派往部门", "Suggested department"),
+    ("queue_waited", "等待时长", "Waiting"),
+    ("queue_waited_over", "超过{span}", "over {span}"),
+    ("queue_clear", "清除筛选", "Clear filters"),
     ("router_suggests", "智能分拨建议", "Text router suggests"),
     (
         "router_below",
