@@ -150,7 +150,7 @@ async def test_the_kpi_page_renders_and_scopes_by_unit(api):
     xlsx = await api.client.get("/kpis/export.xlsx", params=PERIOD)
     assert xlsx.status_code == 200
     assert "直办率" in load_workbook(BytesIO(xlsx.content)).sheetnames
-    english = await api.client.get("/kpis", params=PERIOD, cookies={"lang": "en"})
+    english = await api.client.get("/kpis", params=PERIOD | {"lang": "en"})
     assert "Answered at intake" in english.text
     await login(api, "admin", None)
     city = await api.client.get("/kpis", params=PERIOD)

@@ -158,6 +158,7 @@ PAGES: dict[tuple[str, str], frozenset[Role] | None] = {
     **{("GET", path): BOARD for path in ("/board/map.svg", "/board/export.xlsx")},
     **{("GET", path): BOARD for path in ("/board/grids.json", "/board/data.json")},
     ("GET", "/board/kpis.json"): BOARD,
+    **{("GET", path): frozenset({S, A}) for path in ("/kpis", "/kpis/export.xlsx")},  # KPIs
     **{
         (method, path): frozenset({A})
         for method, path in [

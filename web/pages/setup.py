@@ -21,6 +21,7 @@ from web.pages import (
     dispatcher,
     grid,
     knowledge,
+    kpis,
     operator,
     sessions,
 )
@@ -32,6 +33,7 @@ STATIC = Path(__file__).resolve().parent.parent / "static"
 PAGE_ROUTERS = [auth, cases, operator, dispatcher, department, grid, board, admin]
 PAGE_ROUTERS += [admin_rules, admin_ops, approvals]
 PAGE_ROUTERS += [knowledge]
+PAGE_ROUTERS += [kpis]
 
 
 def install(app: FastAPI) -> None:
