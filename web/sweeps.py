@@ -4,19 +4,27 @@ APScheduler 3 is only the alarm clock: a sweep every few seconds, brought forwar
 due time when that comes sooner, and a daily purge of finished timers. The timers themselves
 live in the database, so nothing is lost when the server stops, and the first sweep after a
 start catches up on whatever came due meanwhile.
+
+It also runs the daily upkeep of the knowledge base (engine.knowledge.upkeep: expire articles
+past their review date, flag repeat calls) once per city day by the injected clock: a job
+every minute asks whether the clock's day has moved on since the last run, so a virtual
+clock that jumps a day runs it on the next check. Each step is idempotent, so workers that
+run it on the same day change nothing the second time.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from engine.clock import Clock
+from engine.knowledge.service import local_today
+from engine.knowledge.upkeep import Upkeep, daily_upkeep
 from engine.timers.sweeper import Sweeper, SweepReport
 
 log = logging.getLogger("gridflow.timers")
@@ -28,6 +36,8 @@ SWEEP_JOB = "timer-sweep"
 CATCH_UP_JOB = "timer-catch-up"
 WAKE_JOB = "timer-wake"
 PURGE_JOB = "timer-purge"
+UPKEEP_JOB = "knowledge-upkeep"
+UPKEEP_CHECK = timedelta(minutes=1)  # how often the day is looked at (not how often it runs)
 
 
 class SweepDriver:
@@ -40,6 +50,7 @@ class SweepDriver:
     ) -> None:
         self.sweeper, self.clock, self.tick_every, self.keep = sweeper, clock, tick, keep
         self.scheduler: AsyncIOScheduler | None = None
+        self._upkept: tuple[date, datetime] | None = None  # the city day and time of the last
 
     def start(self) -> None:
         """Start ticking; needs the running event loop (call from the app's lifespan)."""
@@ -51,6 +62,11 @@ class SweepDriver:
         scheduler.add_job(self.tick, "interval", seconds=every, id=SWEEP_JOB, **common)
         scheduler.add_job(self.tick, id=CATCH_UP_JOB)  # at once: whatever came due meanwhile
         scheduler.add_job(self.purge, "interval", hours=24, id=PURGE_JOB, **common)
+        check = UPKEEP_CHECK.total_seconds()
+        first = datetime.now(UTC)  # wall time, APScheduler's own: at once, then every minute
+        scheduler.add_job(
+            self.upkeep, "interval", seconds=check, id=UPKEEP_JOB, next_run_time=first, **common
+        )
         scheduler.start()
         self.scheduler = scheduler
 
@@ -71,6 +87,27 @@ class SweepDriver:
 
     def purge(self) -> int:
         return self.sweeper.purge(self.clock.now() - self.keep)
+
+    def upkeep(self) -> Upkeep | None:
+        """The knowledge base's daily upkeep, when the clock's city day has moved on since the
+        last run (None: already done today). Calls filed since the last run (at the first,
+        the last day) are checked for repeats."""
+        now = self.clock.now()
+        city = self.sweeper.cases.city
+        today = local_today(now, city.timezone)
+        if self._upkept is not None and self._upkept[0] >= today:
+            return None
+        since = self._upkept[1] if self._upkept else now - timedelta(days=1)
+        try:
+            done = daily_upkeep(self.sweeper.db, city, since, now)
+        except Exception:  # another worker's run at the same moment; the next check retries
+            log.exception("knowledge upkeep failed; retried at the next check")
+            return None
+        self._upkept = (today, now)
+        if done.expired or done.repeat_flags:
+            log.info("knowledge upkeep: %d expired, %d repeat-call flags", len(done.expired),
+                     done.repeat_flags)  # fmt: skip
+        return done
 
     def _wake_for(self, now: datetime) -> None:
         """Sweep again when the next timer comes due, if that is before the next tick.

@@ -1,5 +1,7 @@
 """`gridflow knowledge`: import articles from a spreadsheet, mark articles past their review
-date expired, and flag the articles answered to callers who called again (docs/KNOWLEDGE.md)."""
+date expired, and flag the articles answered to callers who called again (docs/KNOWLEDGE.md).
+The server runs the last two itself once a day (web/sweeps.py); the commands are for catching
+up by hand."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from pathlib import Path
 from adapters.hotline_import import read_rows
 from engine.city.directory import CityDirectory
 from engine.db import make_engine, new_session
-from engine.knowledge import answers, importer, service
+from engine.knowledge import importer, upkeep
 from engine.schema import upgrade_schema
 from engine.settings import get_settings
 from engine.users.models import Principal, Role
@@ -61,10 +63,9 @@ def cmd_expire(_: argparse.Namespace) -> int:
     db = make_engine(settings.database_url)
     upgrade_schema(db)
     try:
-        with new_session(db) as session, session.begin():
+        with new_session(db) as session:
             city = CityDirectory.load(session)
-            now = cli_clock(settings).now()
-            expired = service.expire_due(session, service.local_today(now, city.timezone), now)
+        expired = upkeep.expire_articles(db, city, cli_clock(settings).now())
     finally:
         db.dispose()
     print(f"{len(expired)} articles past their review date marked expired")
@@ -76,12 +77,11 @@ def cmd_repeats(args: argparse.Namespace) -> int:
     db = make_engine(settings.database_url)
     upgrade_schema(db)
     try:
-        with new_session(db) as session, session.begin():
+        with new_session(db) as session:
             city = CityDirectory.load(session)
-            now = cli_clock(settings).now()
-            days = args.days or answers.repeat_days(city.settings)
-            since = now - timedelta(days=args.since_days)
-            flags = answers.sweep_repeat_calls(session, since, now, days)
+        now = cli_clock(settings).now()
+        since = now - timedelta(days=args.since_days)
+        flags = upkeep.flag_repeat_calls(db, city, since, now, args.days)
     finally:
         db.dispose()
     print(f"calls of the last {args.since_days} days checked: {flags} repeat-call flags")
