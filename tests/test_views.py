@@ -85,13 +85,38 @@ def test_the_seeded_simulated_week(ctx, clock):
     with new_session(ctx.db) as session:
         table = ctx.rules.active(session)
     run(env, WEEK, plan_capacity(WEEK, ctx.city, table, items), items)
-    assert _check(ctx) == []
+    assert _check(ctx) == []  # every read model, view_intake_day (直办率) too
+    intake = _same_intake(ctx, date(2026, 3, 3), date(2026, 3, 9))
+    assert intake.total.hotline_cases > 300 and intake.operators
     report = _same_kpis(ctx, date(2026, 3, 3), date(2026, 3, 9))
     assert report.total.assigned > 500 and report.total.handle_due > 100
     _same_kpis(ctx, date(2026, 3, 5), date(2026, 3, 5))
     _same_kpis(ctx, date(2026, 3, 3), date(2026, 3, 9), unit="01")
     for department in [row.code for row in report.departments[:3]]:
         _same_kpis(ctx, date(2026, 3, 3), date(2026, 3, 9), dept=department)
+
+
+def _same_intake(ctx, first: date, last: date):
+    """直办率's counts from the daily intake facts equal the cases' own: hotline cases filed
+    in the period, and those answered at intake."""
+    from sqlalchemy import func, select
+
+    from engine.cases.models import Case, CaseEvent
+    from engine.views.intake_reads import intake_report
+
+    period = Period.of(first, last, ctx.city.timezone)
+    c, e = Case.__table__.c, CaseEvent.__table__.c
+    hotline = [c.channel == "hotline", c.created_at >= period.start, c.created_at < period.end]
+    with ctx.db.connect() as conn:
+        kept = intake_report(conn, ctx.city, period, ctx.clock.now())
+        filed = conn.execute(select(func.count()).where(*hotline)).scalar_one()
+        answered = conn.execute(
+            select(func.count())
+            .select_from(Case.__table__.join(CaseEvent.__table__, e.case_id == c.id))
+            .where(*hotline, e.action == "answer_at_intake")
+        ).scalar_one()
+    assert (kept.total.hotline_cases, kept.total.answered_at_intake) == (filed, answered)
+    return kept
 
 
 async def test_the_board_answer(api, ctx, clock):
