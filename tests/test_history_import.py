@@ -19,6 +19,8 @@ from engine.db import new_session
 from engine.history import landing
 from engine.history.generate import HistoryGenerator, HistoryPlan, write_history
 from engine.history.replay import IMPORTED
+from engine.search import bulk as search_bulk
+from engine.search.views import by_text
 from engine.settings import get_settings
 from engine.sla.calendars import build_calendar
 from engine.sla.models import SlaClock
@@ -98,6 +100,30 @@ def test_generated_history_lands_closed_and_open_with_a_trail_that_verifies(
         now = ctx.clock.now()
         assert views.check(conn, ctx.city, ctx.workflow, ctx.calendars.get(), now) == []
         assert conn.execute(select(func.count()).select_from(DAYS)).scalar_one() > 0
+
+
+def test_full_text_search_finds_every_imported_case_and_new_cases_after(ctx, cli, tmp_path):
+    """The import indexes each batch in one statement (SQLite: its insert trigger is dropped
+    and made again inside the batch's transaction); the index holds every imported case,
+    and the cases filed after the import are indexed by the trigger as before."""
+    from audit_support import make_cases
+
+    lines = generate(ctx, 45)
+    source = tmp_path / "history.jsonl"
+    write_lines(source, lines)
+    assert cli(["import", "history", str(source), "--batch", "20", "--quiet"]) == 0
+    cases = imported(ctx)
+    with new_session(ctx.db) as session:
+        for case in list(cases.values())[::7]:
+            term = case.description[:6]
+            where, _ = by_text(session, term)
+            found = set(session.exec(select(Case.id).where(*where)).scalars())
+            assert case.id in found, term
+    (newest,) = make_cases(ctx, 1)  # filed after the import: the trigger indexes it
+    with new_session(ctx.db) as session:
+        where, _ = by_text(session, session.get(Case, newest).description)
+        assert set(session.exec(select(Case.id).where(*where)).scalars()) == {newest}
+    assert_search_index_matches_the_cases(ctx)
 
 
 def test_open_cases_get_their_stage_clock_and_timers(ctx, cli, tmp_path):
@@ -229,6 +255,19 @@ def test_an_import_killed_mid_batch_resumes_where_it_stopped(ctx, cli, tmp_path,
     assert set(cases) == {json.loads(line)["old_id"] for line in lines}
     assert count(ctx, CaseEvent) == sum(len(json.loads(x)["timeline"]) + 1 for x in lines)
     assert findings(ctx) == []
+    assert_search_index_matches_the_cases(ctx)  # the rolled-back batch left no index rows
+
+
+def assert_search_index_matches_the_cases(ctx) -> None:
+    """SQLite: FTS5's own check of the external-content index against the case rows (rank
+    1: it fails on a case missing from the index or an index row without its case), and
+    the insert trigger in place."""
+    if ctx.db.dialect.name == "sqlite":
+        with ctx.db.connect() as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO case_search(case_search, rank) VALUES('integrity-check', 1)"
+            )
+            assert search_bulk.insert_trigger(conn) is not None
 
 
 HEADER = ["工单编号", "来电人", "来电号码", "诉求内容", "事项分类", "网格", "承办单位"]

@@ -9,8 +9,9 @@ once, complete with its version and audit head. A batch lands as one executemany
 case still open, the run of its current SLA stage and that run's timers go through the
 row buffer, made by the engine's own clock and timer functions (``engine.sla``,
 ``engine.timers.plan``) as if the case had just entered its state. Before the commit each
-``BatchSink`` sees the landed batch in the same transaction: the seam where facts kept per
-batch (read models) are fed.
+``BatchSink`` sees the landed batch (its case ids) in the same transaction: the seam where
+facts kept per batch (read models) are fed. On SQLite the batch's cases are indexed for
+full-text search in one statement rather than row by row (``engine.search.bulk``).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from engine.city.directory import CityDirectory
 from engine.durations import parse_duration
 from engine.history.bulk import TableRows, insert_keys
 from engine.history.replay import IMPORTED, ReplayedCase
+from engine.search.bulk import indexed_together
 from engine.sla import clocks, runs
 from engine.sla.calendars import CityCalendars
 from engine.sla.limits import SlaSettings, stage_limit
@@ -56,18 +58,19 @@ _PG_IDS = text(
 _SQLITE_LOCK = update(CASES).where(false()).values(version=CASES.c.version)
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class LandedCase:
+    """A case a batch landed, as a sink sees it: its id (its rows are in the database, in
+    the batch's transaction). Nothing more crosses from the worker processes."""
+
     id: int
-    case: ReplayedCase
-    events: list[NewEvent]
 
 
 @dataclass(slots=True)
 class CaseRows:
     """One replayed case as it lands: its rows as the driver takes them, made where it was
     replayed. ``open``: the replayed case, for a case still open (its clock starts as it
-    lands); ``landed``: the case and its events, kept when batch sinks want them."""
+    lands)."""
 
     old_id: str
     id: int
@@ -75,7 +78,6 @@ class CaseRows:
     events: list[tuple[Any, ...]]  # without their global sequence numbers
     task: tuple[Any, ...] | None
     open: ReplayedCase | None = None
-    landed: LandedCase | None = None
 
 
 class IdsTaken(Exception):
@@ -110,8 +112,8 @@ class Shaper:
     with the current audit key, the lead department's task, each converted for the driver
     (``engine.history.bulk``). Needs no database: it runs in the import's worker processes."""
 
-    def __init__(self, dialect: Dialect, key: AuditKey, keep: bool = False) -> None:
-        self.key, self.keep = key, keep
+    def __init__(self, dialect: Dialect, key: AuditKey) -> None:
+        self.key = key
         self.cases = TableRows(CASES, insert_keys(CASES), dialect)
         self.events = TableRows(EVENTS, _EVENT_KEYS, dialect, _EVENT_ATTRS)
         self.tasks = TableRows(TASKS, _TASK_KEYS, dialect)
@@ -134,7 +136,6 @@ class Shaper:
             [event_row(event) for event in events],
             task,
             case if case.is_open else None,
-            LandedCase(case_id, case, events) if self.keep else None,
         )
 
 
@@ -150,20 +151,22 @@ class Lander:
         self.city, self.calendars, self.sinks = city, calendars, list(sinks)
         self.keys = keys
         self.settings = SlaSettings.of(city)
-        self.shape = Shaper(dialect, keys.current(), keep=bool(self.sinks))
+        self.shape = Shaper(dialect, keys.current())
 
     def land(self, session: Session, batch: Sequence[CaseRows], now: datetime) -> int:
         """Write ``batch`` in ``session``'s transaction (the caller commits); the number of
         open cases among it. ``now``: when the open cases' timers are set. ``IdsTaken``
         when another writer took one of the batch's ids since they were reserved."""
         connection = session.connection()
+        ids = [item.id for item in batch]
         if connection.dialect.name == "sqlite":
             connection.execute(_SQLITE_LOCK)
             top = connection.execute(select(func.max(CASES.c.id))).scalar() or 0
-            if top >= min(item.id for item in batch):
+            if top >= min(ids):
                 raise IdsTaken(top)
         shape = self.shape
-        shape.cases.insert(connection, [item.case for item in batch])
+        with indexed_together(connection, min(ids), max(ids)):  # no other case among them
+            shape.cases.insert(connection, [item.case for item in batch])
         events = [event for item in batch for event in item.events]
         numbers = [{} for _ in events]
         number_events(connection, numbers)  # the global audit sequence, in this transaction
@@ -185,10 +188,9 @@ class Lander:
                 opened += 1
         rowbuffer.flush(session)  # the open cases' clocks and timers: a sink may read them
         if self.sinks:
-            landed = [item.landed for item in batch]
-            assert all(landed), "the batch was shaped without keeping its cases for the sinks"
+            landed = [LandedCase(case_id) for case_id in ids]
             for sink in self.sinks:
-                sink.land(session, landed)  # type: ignore[arg-type]
+                sink.land(session, landed)
         return opened
 
     def _start_clock(
