@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from engine.cases.models import CaseCreate, Channel, RequestType, Urgency
+from engine.cases.models import RECORDING_URL_PATTERN, CaseCreate, Channel, RequestType, Urgency
 from engine.cases.service import CaseService, IntakeResult
 from engine.errors import InvalidInput
 from engine.users.models import Principal
@@ -119,6 +119,14 @@ class HotlineTicket(BaseModel):
     grid_code: str | None = Field(default=None, max_length=32)
     lat: Annotated[float | None, BeforeValidator(_no_bool)] = Field(default=None, ge=-90, le=90)
     lng: Annotated[float | None, BeforeValidator(_no_bool)] = Field(default=None, ge=-180, le=180)
+    recording_url: str | None = Field(  # the call's recording, kept on the case's report event
+        default=None,
+        max_length=300,
+        pattern=RECORDING_URL_PATTERN,
+        json_schema_extra=_documented(
+            r"^\s*(http://[^\s\"'<>]{1,293}|https://[^\s\"'<>]{1,292})?\s*$"
+        ),
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -142,6 +150,7 @@ class HotlineTicket(BaseModel):
             grid_code=self.grid_code,
             lat=self.lat,
             lng=self.lng,
+            recording_url=self.recording_url,
         )
 
 

@@ -155,3 +155,88 @@ async def test_status_sync_to_the_hotline_system(api, ctx):
 async def test_no_status_sync_without_a_hotline_webhook(api, ctx):
     await api.client.post(URL, json=TICKET, headers=api.auth("operator"))
     assert outbox(ctx, "hotline") == []
+
+
+# ---------------------------------------------------------------- call recording (来电弹屏)
+
+RECORDING = "https://pbx.example/rec/2026/0302/000187.wav"
+
+
+def report_event(ctx, case_id: int) -> dict:
+    from engine.cases.models import CaseEvent
+
+    with new_session(ctx.db) as session:
+        first = session.exec(
+            select(CaseEvent).where(CaseEvent.case_id == case_id, CaseEvent.seq == 1)
+        ).one()
+        return first.data
+
+
+async def test_a_ticket_keeps_its_call_recording(api):
+    body = TICKET | {"recording_url": RECORDING}
+    case = (await api.client.post(URL, json=body, headers=api.auth("operator"))).json()
+    assert case["state"] == "registered"  # a normal case, for a department
+    assert report_event(api.ctx, case["id"])["recording_url"] == RECORDING
+    filed = await api.file(external_id="PBX-1", recording_url="http://10.0.0.8/r/1.mp3")
+    assert report_event(api.ctx, filed["id"])["recording_url"] == "http://10.0.0.8/r/1.mp3"
+    plain = (
+        await api.client.post(URL, json=TICKET | {"ticket_no": "T-9"}, headers=api.auth("operator"))
+    ).json()
+    assert "recording_url" not in report_event(api.ctx, plain["id"])
+
+
+async def test_a_recording_that_is_not_http_is_refused_naming_the_field(api):
+    before = count(api.ctx)
+    for bad in (
+        "javascript:alert(1)",
+        "ftp://pbx/r.wav",
+        "https://pbx/a b.wav",
+        "https://" + "a" * 300,
+    ):
+        for url, body in (
+            (URL, TICKET | {"ticket_no": "T-bad", "recording_url": bad}),
+            (
+                "/api/v1/cases",
+                {
+                    "channel": "hotline",
+                    "description": "x",
+                    "grid_code": "01010101",
+                    "recording_url": bad,
+                },
+            ),
+        ):
+            response = await api.client.post(url, json=body, headers=api.auth("operator"))
+            assert response.status_code == 422, (url, bad, response.text)
+            assert "recording_url" in response.text
+    assert count(api.ctx) == before
+
+
+async def test_the_pop_up_files_a_normal_case_with_its_recording_shown_as_a_link(api):
+    import re
+
+    from page_support import login, post
+
+    csrf = await login(api, "operator", "00")
+    params = {"phone": "139-0000-3333", "call_id": "PBX-42", "recording": RECORDING}
+    form = await api.client.get("/intake", params=params)
+    assert f'name="recording_url" value="{RECORDING}"' in form.text and "通话录音" in form.text
+    fields = {
+        "category": "06008", "description": "小区门口垃圾桶满溢三天无人清运",
+        "grid_code": "01010101", "reporter_phone": "139-0000-3333", "external_id": "PBX-42",
+        "recording_url": RECORDING, "confirm": "1",
+    }  # fmt: skip
+    saved = await post(api, "/intake", csrf, **fields)
+    assert saved.status_code == 303, saved.text
+    case_id = int(re.search(r"/cases/(\d+)", saved.headers["location"])[1])
+    assert report_event(api.ctx, case_id)["recording_url"] == RECORDING
+    page = await api.client.get(f"/cases/{case_id}")
+    assert f'<a id="recording" href="{RECORDING}"' in page.text and "收听录音" in page.text
+    english = await api.client.get(f"/cases/{case_id}?lang=en")
+    assert "Call recording" in english.text
+    refused = await post(
+        api,
+        "/intake",
+        csrf,
+        **(fields | {"external_id": "PBX-43", "recording_url": "javascript:alert(1)"}),
+    )
+    assert refused.status_code == 422 and "Call recording" in refused.text  # the page's words

@@ -15,6 +15,9 @@ from engine.db import UTCDateTime
 # Patterns as pydantic constraints (SQLModel's own ``regex=`` is not enforced).
 CategoryCode = Annotated[str, StringConstraints(pattern=r"^\d{5}$")]
 Phone = Annotated[str, StringConstraints(pattern=r"^[0-9+\- ]{3,30}$")]
+# A call recording's address from the phone system: http(s) only, no spaces or quotes.
+RECORDING_URL_PATTERN = r"^https?://[^\s\"'<>]+$"
+RecordingUrl = Annotated[str, StringConstraints(pattern=RECORDING_URL_PATTERN, max_length=300)]
 
 # The caller's phone as one key (docs/SEARCH.md): spaces and dashes dropped, a +86 / 0086 /
 # 86 country prefix removed. The database computes it on every write (a generated column),
@@ -69,6 +72,8 @@ class CaseCreate(CaseBase):
     model_config = ConfigDict(extra="forbid")  # a misspelled field is refused, not dropped
 
     urgency: Urgency | None = None  # None: the category's default
+    # The call's recording (来电弹屏): kept on the report's audit event, not the case row.
+    recording_url: RecordingUrl | None = None
 
 
 class Case(CaseBase, table=True):

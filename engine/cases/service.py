@@ -259,7 +259,7 @@ class CaseService:
         urgency = data.urgency or Urgency(category.default_urgency if category else "normal")
         now = self.clock.now()
         case = _new_case(
-            data.model_dump(exclude={"urgency"})
+            data.model_dump(exclude={"urgency", "recording_url"})
             | {
                 "urgency": urgency,
                 "state": self.workflow.initial,
@@ -281,7 +281,8 @@ class CaseService:
             action=REPORT,
             from_state=None,
             to_state=case.state,
-            data={"channel": case.channel, "external_id": case.external_id},
+            data={"channel": case.channel, "external_id": case.external_id}
+            | ({"recording_url": data.recording_url} if data.recording_url else {}),
             prev_hash="",
         )
         rowbuffer.add(session, rows.EVENTS, event.row())

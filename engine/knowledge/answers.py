@@ -12,6 +12,7 @@ answered from an article. The article is then flagged for review (``repeat_call`
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -19,7 +20,14 @@ from typing import Any
 from sqlalchemy import and_
 from sqlmodel import Session, col, select
 
-from engine.cases.models import Case, CaseCreate, CaseEvent, Channel, RequestType
+from engine.cases.models import (
+    RECORDING_URL_PATTERN,
+    Case,
+    CaseCreate,
+    CaseEvent,
+    Channel,
+    RequestType,
+)
 from engine.cases.service import CaseService, FollowUp
 from engine.db import new_session
 from engine.errors import Conflict, InvalidInput
@@ -30,6 +38,8 @@ from engine.users.models import SYSTEM, Principal
 ANSWER_ACTION = "answer_at_intake"
 REPEAT_DAYS = 7  # city.toml [knowledge] repeat_call_days overrides
 MAX_ANSWER = 4000  # the workflow's text fields hold at most this
+RECORDING = re.compile(RECORDING_URL_PATTERN)
+MAX_RECORDING = 300
 
 
 @dataclass(frozen=True)
@@ -82,6 +92,8 @@ def answer_at_intake(
     if call.article_id is not None:
         fields |= {"article": str(call.article_id), "article_version": str(version)}
     if call.recording_url:
+        if len(call.recording_url) > MAX_RECORDING or not RECORDING.match(call.recording_url):
+            raise InvalidInput("recording_url", "an http(s) address of the call's recording")
         fields["recording_url"] = call.recording_url
     data = CaseCreate(
         channel=Channel.hotline,

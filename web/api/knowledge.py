@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from engine.cases import queries
-from engine.cases.models import CasePublic, CategoryCode, Phone
+from engine.cases.models import CasePublic, CategoryCode, Phone, RecordingUrl
 from engine.errors import NotFound
 from engine.isotime import IsoDate
 from engine.knowledge import answers, search, service
@@ -168,7 +168,7 @@ class AnswerIn(BaseModel):
     call_id: str | None = Field(
         default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$"
     )
-    recording_url: str | None = Field(default=None, max_length=300, pattern=r"^https?://\S+$")
+    recording_url: RecordingUrl | None = None
     grid_code: str | None = Field(default=None, min_length=1, max_length=32)
 
 

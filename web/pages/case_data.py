@@ -3,6 +3,7 @@ explanation, the audit timeline, photos and duplicates."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,7 +11,7 @@ from sqlmodel import Session, col, select
 
 from engine import access
 from engine.cases import queries
-from engine.cases.models import Case, CaseEvent, CasePublic
+from engine.cases.models import RECORDING_URL_PATTERN, Case, CaseEvent, CasePublic
 from engine.dispatch.explain import explain_case
 from engine.sla.models import SlaClock
 from engine.sla.views import CaseSla, case_sla
@@ -25,6 +26,7 @@ from web.pages.people import display_names
 from web.pages.views import View
 
 FINAL = ("closed", "voided", "merged")
+RECORDING = re.compile(RECORDING_URL_PATTERN)
 # Event data keys worth a line on the timeline, in this order.
 TIMELINE_KEYS = (
     "department", "from_department", "co_handlers", "reason", "result", "note", "duration",
@@ -48,6 +50,7 @@ class CasePage:
     provisional: set[str] = field(default_factory=set)  # stages with a provisional deadline
     flagged: list[Case] = field(default_factory=list)
     merged_here: list[Case] = field(default_factory=list)
+    recording_url: str | None = None  # the call's recording (来电弹屏), checked at intake
 
 
 def load_case_page(
@@ -75,6 +78,7 @@ def load_case_page(
         dispatch=dispatch,
         events=events,
         photos=photos_of(events),
+        recording_url=recording_of(events),
         names=names,
         suspension=suspension,
         provisional=provisional_stages(session, case_id),
@@ -138,6 +142,16 @@ def photos_of(events: list[CaseEvent]) -> list[str]:
             if isinstance(ref, str):
                 seen[ref] = None
     return list(seen)
+
+
+def recording_of(events: list[CaseEvent]) -> str | None:
+    """The call's recording URL, kept on the report (or the answer at intake) when the case
+    was filed from the call pop-up; only an http(s) address is shown as a link."""
+    for event in events:
+        url = event.data.get("recording_url")
+        if isinstance(url, str) and RECORDING.match(url):
+            return url
+    return None
 
 
 def explain(dispatch: dict[str, Any], v: View, names: dict[str, str] | None = None) -> str | None:

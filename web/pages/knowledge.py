@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from engine.cases.models import RECORDING_URL_PATTERN
 from engine.db import new_session
 from engine.errors import GridflowError, InvalidInput
 from engine.knowledge import answers, search, service
@@ -109,13 +110,20 @@ KNOWLEDGE_MESSAGES: dict[str, dict[str, str]] = {
     "act_kb_reject": {"zh": "退回修改", "en": "Send back"},
     "act_kb_expire": {"zh": "设为失效", "en": "Withdraw"},
     "act_answer_at_intake": {"zh": "直接答复", "en": "Answer at intake"},
+    "f_recording_url": {"zh": "通话录音", "en": "Call recording"},
+    "recording_listen": {"zh": "收听录音", "en": "Listen to the recording"},
+    "recording_kept": {
+        "zh": "本次通话录音将随案件保存",
+        "en": "The call's recording is kept with the case",
+    },
 }
 MESSAGES.update(KNOWLEDGE_MESSAGES)  # the pages' own text, next to the others
 
 
 CALL_ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
 PHONE = re.compile(r"^[0-9+\- ]{3,30}$")
-RECORDING = re.compile(r"^https?://\S{1,290}$")
+RECORDING = re.compile(RECORDING_URL_PATTERN)  # and at most RECORDING_MAX characters
+RECORDING_MAX = 300
 
 
 def call_popup(request: Request) -> dict[str, Any]:
@@ -127,14 +135,14 @@ def call_popup(request: Request) -> dict[str, Any]:
     phone = (params.get("phone") or "").strip()
     call_id = (params.get("call_id") or "").strip()
     recording = (params.get("recording") or params.get("recording_url") or "").strip()
-    form = {}
+    form: dict[str, str] = {}
     if PHONE.match(phone):
         form["reporter_phone"] = phone
     if CALL_ID.match(call_id):
         form["external_id"] = call_id
     values: dict[str, Any] = {"form": form} if form else {}
-    if RECORDING.match(recording):
-        values["recording_url"] = recording
+    if RECORDING.match(recording) and len(recording) <= RECORDING_MAX:
+        values["recording_url"] = form["recording_url"] = recording  # a case keeps it either way
     return values
 
 

@@ -36,7 +36,7 @@ router = APIRouter(include_in_schema=False)
 INTAKE_ROLES = {Role.operator, Role.dispatcher, Role.admin}
 FIELDS = (
     "category", "description", "address", "grid_code", "request_type", "urgency",
-    "reporter_name", "reporter_phone", "external_id",
+    "reporter_name", "reporter_phone", "external_id", "recording_url",
 )  # fmt: skip
 LEADING_CODE = re.compile(r"^\s*(\d+)")
 CALLBACKS = 20
@@ -101,6 +101,7 @@ def _case_data(form: dict[str, str]) -> CaseCreate:
         reporter_name=form.get("reporter_name") or None,
         reporter_phone=form.get("reporter_phone") or None,
         external_id=form.get("external_id") or None,
+        recording_url=form.get("recording_url") or None,  # from the call pop-up (来电弹屏)
     )
 
 
