@@ -89,3 +89,39 @@ async def test_approvals_are_for_dispatchers_of_the_area(pages):
     assert item((await pages.client.get("/approvals")).text, case_id)
     await login(pages, "handler", "HW-01")
     assert (await pages.client.get("/approvals")).status_code == 403
+
+
+def nav_count(html: str, kind: str) -> str | None:
+    """The number the navigation shows for ``kind`` (None: no count shown)."""
+    nav = html.split("<nav>")[1].split("</nav>")[0]
+    marker = f'data-count="{kind}"'
+    if marker not in nav:
+        return None
+    return nav.split(marker)[1].split('aria-hidden="true">')[1].split("<")[0]
+
+
+async def test_the_navigation_counts_the_requests_waiting_in_the_scope(pages):
+    asks_time = in_progress(pages.ctx, "需要更换配件的路灯")
+    pages.ctx.cases.act(HANDLER, asks_time, "request_extension",
+                        {"duration": "3wd", "reason": "需采购配件"})  # fmt: skip
+    asks_pause = in_progress(pages.ctx, "等待产权单位答复的井盖")
+    pages.ctx.cases.act(HANDLER, asks_pause, "request_suspension", {"reason": "等待答复"})
+    back = file_hotline(pages.ctx, "不归我们管的事")
+    pages.ctx.cases.act(HANDLER, back, "return", {"reason": "不属于本单位职责"})
+    queue = case_row(pages.ctx, back).dispatch_queue  # the command center it went back to
+    assert queue in ("00", "01")
+    csrf = await login(pages, "dispatcher", queue)
+    html = (await pages.client.get("/cases")).text  # any page: the count is in the nav
+    assert nav_count(html, "approvals") == "2" and nav_count(html, "returned") == "1"
+    assert "待审批：延期申请 1 件，挂起申请 1 件" in html and "待处理退单 1 件" in html
+    await post(pages, f"/cases/{asks_pause}/act/reject_suspension", csrf, reason="请先处置")
+    html = (await pages.client.get("/approvals")).text
+    assert nav_count(html, "approvals") == "1"
+    await login(pages, "dispatcher", "02")  # another district: nothing of theirs waits
+    html = (await pages.client.get("/approvals")).text
+    assert nav_count(html, "approvals") is None and nav_count(html, "returned") is None
+    await login(pages, "supervisor", "01")  # supervisors decide requests, not returns
+    html = (await pages.client.get("/approvals")).text
+    assert nav_count(html, "approvals") == "1" and nav_count(html, "returned") is None
+    english = (await pages.client.get("/approvals", params={"lang": "en"})).text
+    assert "waiting: 1 extension and 0 suspension requests" in english

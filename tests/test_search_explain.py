@@ -175,3 +175,30 @@ async def test_a_filtered_queue_page_walks_the_queue_index_in_order(api, ctx, pa
             assert "TEMP B-TREE" not in text, text  # tiny table: no evidence either way
         if "suggested" in params:
             assert "dispatch_decision" in text and "ix_dispatch_decision_case_id" in text, text
+
+
+@pytest.mark.parametrize("scope", ["00", "0101"])
+async def test_the_approvals_and_their_counts_read_open_cases_by_index(api, ctx, scope):
+    """The navigation's counts and the approvals queue read the open cases of the scope
+    (ix_case_state_unit, ix_case_queue) and each one's own events (by case_id): neither the
+    case table nor the audit trail is read whole, on every page of a dispatcher."""
+    from page_support import login
+
+    activate(ctx)
+    for i in range(2):
+        case = await api.file(description=f"路灯不亮{i}")
+        await api.act(case["id"], "dispatch", "dispatcher", department="HW-01")
+        await api.act(case["id"], "accept", "handler", "HW-01")
+        await api.act(case["id"], "request_suspension", "handler", "HW-01", reason="等待答复")
+    await login(api, "dispatcher", scope)
+    with captured(ctx.db) as statements:
+        response = await api.client.get("/approvals")
+    assert response.status_code == 200 and 'data-count="approvals"' in response.text
+    counts = [s for s in statements if "count(" in s[0].lower()]
+    assert len(counts) >= 3, "the navigation's counts were not captured"
+    for statement, parameters in statements:
+        lines = plan(ctx.db, statement, parameters)
+        whole = r"SCAN case(_event)?(_\d+)?"  # the case table or the audit trail, aliased too
+        scans = [line for line in lines if re.fullmatch(whole, line.strip())]
+        scans += [line for line in lines if re.search(r"Seq Scan on \"?case", line)]
+        assert not scans, f"{statement}\n{lines}"

@@ -12,12 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import ColumnElement, and_, exists, func
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from engine import access
 from engine.cases.models import Case, CaseEvent
 from engine.city.directory import CityDirectory
-from engine.users.models import Principal
+from engine.users.models import Principal, Role
 
 EXTENSION_STATES = ("assigned", "in_progress")
 # Events after which a suspension request no longer waits.
@@ -79,6 +81,76 @@ def _request(case: Case, kind: str, event: CaseEvent | None) -> PendingRequest:
     )
 
 
+def suspension_waits() -> ColumnElement[bool]:
+    """The case has a suspension request no later event answered (ANSWERS_SUSPENSION): read
+    from the case's own events (the case_id index), never the whole audit trail."""
+    asked, answer = aliased(CaseEvent), aliased(CaseEvent)
+    answered = (
+        exists()
+        .where(
+            answer.case_id == col(Case.id),
+            answer.seq > asked.seq,
+            col(answer.action).in_(ANSWERS_SUSPENSION),
+        )
+        .correlate_except(answer)
+    )
+    return exists().where(
+        asked.case_id == col(Case.id), asked.action == "request_suspension", ~answered
+    )
+
+
+def _extensions(area: ColumnElement[bool], scope: ColumnElement[bool]) -> list:
+    """Cases with an extension request pending: the open ones of the area (ix_case_state_unit),
+    then their pending_extension."""
+    return [
+        col(Case.state).in_(EXTENSION_STATES),
+        area,
+        scope,
+        col(Case.pending_extension).is_not(None),
+    ]
+
+
+def _suspensions(area: ColumnElement[bool], scope: ColumnElement[bool]) -> list:
+    return [Case.state == "in_progress", area, scope, suspension_waits()]
+
+
+@dataclass(frozen=True)
+class WaitingCounts:
+    """How many requests wait for the person's decision in their scope (the navigation)."""
+
+    extension: int = 0  # 延期申请
+    suspension: int = 0  # 挂起申请
+    returned: int = 0  # 退单 (dispatchers: the returned cases of their command centers)
+
+    @property
+    def total(self) -> int:
+        return self.extension + self.suspension + self.returned
+
+
+def waiting_counts(session: Session, principal: Principal, city: CityDirectory) -> WaitingCounts:
+    """The requests waiting in ``principal``'s scope, one count each, read over the open cases
+    of the scope only (ix_case_state_unit, ix_case_queue; a case's own events by case_id): the
+    closed history, however long, is never read. 作废 is an action, not a request: no count."""
+    if principal.role not in (Role.dispatcher, Role.supervisor):
+        return WaitingCounts()
+    unit = principal.scope if principal.scope in city.units else city.root
+    area = col(Case.owning_unit).in_(city.subtree(unit))
+    scope = access.case_scope(principal, city)
+
+    def count(*where: ColumnElement[bool]) -> int:
+        return int(session.exec(select(func.count()).select_from(Case).where(and_(*where))).one())
+
+    returned = 0
+    if principal.role is Role.dispatcher:
+        queues = col(Case.dispatch_queue).in_(city.subtree(unit))
+        returned = count(Case.state == "returned", queues, scope)
+    return WaitingCounts(
+        extension=count(*_extensions(area, scope)),
+        suspension=count(*_suspensions(area, scope)),
+        returned=returned,
+    )
+
+
 def pending_requests(
     session: Session, principal: Principal, city: CityDirectory, unit: str
 ) -> list[PendingRequest]:
@@ -86,16 +158,8 @@ def pending_requests(
     see, oldest request first."""
     area = col(Case.owning_unit).in_(city.subtree(unit))
     scope = access.case_scope(principal, city)
-    extensions = select(Case).where(
-        col(Case.pending_extension).is_not(None),
-        col(Case.state).in_(EXTENSION_STATES),
-        area,
-        scope,
-    )
-    asked = select(CaseEvent.case_id).where(CaseEvent.action == "request_suspension")
-    suspensions = select(Case).where(
-        Case.state == "in_progress", col(Case.id).in_(asked), area, scope
-    )
+    extensions = select(Case).where(*_extensions(area, scope))
+    suspensions = select(Case).where(*_suspensions(area, scope))
     ext_cases = list(session.exec(extensions.order_by(col(Case.id)).limit(MAX_ITEMS)))
     sus_cases = list(session.exec(suspensions.order_by(col(Case.id)).limit(MAX_ITEMS)))
     ext_events = _events(session, [c.id or 0 for c in ext_cases], ("request_extension",))

@@ -56,6 +56,12 @@ _ROWS = [
     ("reject_reason_default", "经核实属于贵单位职责", "Checked: this is yours"),
     ("approvals_title", "延期与挂起审批", "Extension and suspension requests"),
     ("nav_approvals", "审批", "Approvals"),
+    (
+        "nav_count_requests",
+        "待审批：延期申请 {e} 件，挂起申请 {s} 件",
+        "waiting: {e} extension and {s} suspension requests",
+    ),
+    ("nav_count_returned", "待处理退单 {n} 件", "{n} returned cases to decide"),
     ("request_extension", "延期申请", "Extension request"),
     ("request_suspension", "挂起申请", "Suspension request"),
     ("approve_suspension", "批准挂起", "Approve the suspension"),

@@ -17,11 +17,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from engine.city.directory import CityDirectory
 from engine.city.models import Tier
+from engine.db import new_session
 from engine.errors import GridflowError
 from engine.users.models import Principal, Role
 from web import errors as web_errors
 from web.context import AppContext
 from web.pages import sessions
+from web.pages.approvals_data import WaitingCounts, waiting_counts
 from web.pages.duration_words import EXTENSION_CHOICES, duration_words, seconds_words
 from web.pages.i18n import language, translator
 from web.pages.templating import render
@@ -150,6 +152,11 @@ class View:
         from web.pages.reasons import reason_words  # reasons builds on View
 
         return reason_words(text, self)
+
+    def waiting(self, principal: Principal) -> WaitingCounts:
+        """The requests waiting for ``principal``'s decision (the navigation's counts)."""
+        with new_session(self.ctx.db) as session:
+            return waiting_counts(session, principal, self.city)
 
     def tier(self, code: str) -> Tier | None:
         found = self.city.units.get(code)
