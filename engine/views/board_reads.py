@@ -10,18 +10,18 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
-from sqlalchemy import Connection, and_, func, literal, select
+from sqlalchemy import Connection, and_, bindparam, case, func, literal, select
 
 from engine.cases.models import Case
 from engine.city.directory import CityDirectory
+from engine.db import UTCDateTime
 from engine.kpis.compute import Period
 from engine.kpis.definitions import STAGE_COUNTS
 from engine.sla.models import SlaClock
 from engine.sla.views import SupervisedCase
-from engine.views.facts import DAYS, ESCALATIONS, LIGHTS, OPEN, local_day
+from engine.views.facts import DAY_UNITS, ESCALATIONS, LIGHTS, OPEN
 from engine.views.filters import in_units, light_expression, open_late_where, subtree
 
 LIGHT_NAMES = ("green", "yellow", "red")
@@ -137,8 +137,10 @@ def day_counts(
     conn: Connection, city: CityDirectory, unit: str, first: date, last: date, now: datetime
 ) -> DayCounts:
     """Per local day: cases received, closed, and stage runs that went past their deadline
-    (ended late, or open past it)."""
-    c, units = DAYS.c, subtree(city, unit)
+    (ended late, or open past it). Both sums are made by the database, per day: the daily
+    facts without their category (``view_kpi_day_unit``), and the open runs late by now
+    counted per local day of their deadline."""
+    c, units = DAY_UNITS.c, subtree(city, unit)
     late = sum((c[due] - c[on_time] for due, on_time in STAGE_COUNTS.values()), literal(0))
     query = (
         select(c.day, func.sum(c.received), func.sum(c.closed), func.sum(late))
@@ -146,20 +148,36 @@ def day_counts(
         .group_by(c.day)
     )
     found = {day: (int(o or 0), int(x or 0), int(n or 0)) for day, o, x, n in conn.execute(query)}
-    period = Period.of(first, last, city.timezone)
-    light = LIGHTS.c
-    open_late = select(light.due_at).where(
-        *open_late_where(period, now, units, None), light.stage.in_(STAGE_COUNTS)
-    )
-    zone = ZoneInfo(city.timezone)
-    extra: Counter[date] = Counter(local_day(due, zone) for (due,) in conn.execute(open_late))
     span = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    extra = _open_late_per_day(conn, city, span, units, now)
     return DayCounts(
         days=span,
         opened=[found.get(d, (0, 0, 0))[0] for d in span],
         closed=[found.get(d, (0, 0, 0))[1] for d in span],
         overdue=[found.get(d, (0, 0, 0))[2] + extra[d] for d in span],
     )
+
+
+def _open_late_per_day(
+    conn: Connection, city: CityDirectory, span: list[date], units: list[str] | None, now: datetime
+) -> Counter[date]:
+    """Open stage runs past their deadline by now, per local day of the deadline: the day
+    each deadline falls on is worked out by the database (a CASE over the days' starts), so
+    only one row a day comes back, however many runs are late."""
+    period = Period.of(span[0], span[-1], city.timezone)
+    light = LIGHTS.c
+    ends = [Period.of(day, day, city.timezone).end for day in span[:-1]]
+    which = case(
+        *((light.due_at < bindparam(f"day_end_{i}", at, type_=UTCDateTime()), i)
+          for i, at in enumerate(ends)),
+        else_=len(span) - 1,
+    ).label("which")  # fmt: skip
+    query = (
+        select(which, func.count())
+        .where(*open_late_where(period, now, units, None), light.stage.in_(STAGE_COUNTS))
+        .group_by(which)
+    )
+    return Counter({span[int(i)]: int(n) for i, n in conn.execute(query)})
 
 
 def latest_escalations(

@@ -25,6 +25,7 @@ from engine.views.models import (
     ViewEscalation,
     ViewIntakeDay,
     ViewKpiDay,
+    ViewKpiDayUnit,
     ViewKpiMonth,
     ViewLateRun,
     ViewOpenCount,
@@ -33,12 +34,16 @@ from engine.views.models import (
 
 OPEN = ViewOpenCount.__table__  # type: ignore[attr-defined]
 DAYS = ViewKpiDay.__table__  # type: ignore[attr-defined]
+DAY_UNITS = ViewKpiDayUnit.__table__  # type: ignore[attr-defined]
 MONTHS = ViewKpiMonth.__table__  # type: ignore[attr-defined]
 LIGHTS = ViewStageLight.__table__  # type: ignore[attr-defined]
 LATE = ViewLateRun.__table__  # type: ignore[attr-defined]
 ESCALATIONS = ViewEscalation.__table__  # type: ignore[attr-defined]
 INTAKE = ViewIntakeDay.__table__  # type: ignore[attr-defined]
 INTAKE_KEY = ("day", "unit", "operator", "category")
+DAY_KEY = ("day", "unit", "department", "category")
+DAY_UNIT_KEY = ("day", "unit", "department")
+MONTH_KEY = ("month", "unit", "department")
 CACHE_KEY = "views"
 
 DayKey = tuple[date, str, str, str]  # day, unit, department, category
@@ -136,15 +141,9 @@ class Pending:
             | {k: counts.get(k, 0) for k in DAY_KEYS}
             for (d, u, dep, c), counts in self.days.items()
         ]
-        add_up(connection, DAYS, days, ("day", "unit", "department", "category"))
-        by_month: dict[tuple[date, str, str], Counter[str]] = {}
-        for (day, unit, department, _), counts in self.days.items():
-            by_month.setdefault((day.replace(day=1), unit, department), Counter()).update(counts)
-        months = [
-            {"month": m, "unit": u, "department": dep} | {k: counts.get(k, 0) for k in DAY_KEYS}
-            for (m, u, dep), counts in by_month.items()
-        ]
-        add_up(connection, MONTHS, months, ("month", "unit", "department"))
+        add_up(connection, DAYS, days, DAY_KEY)
+        add_up(connection, DAY_UNITS, rollup(self.days, "day", whole_month=False), DAY_UNIT_KEY)
+        add_up(connection, MONTHS, rollup(self.days, "month", whole_month=True), MONTH_KEY)
         intake = [
             dict(zip(INTAKE_KEY, key, strict=True)) | {k: counts.get(k, 0) for k in INTAKE_KEYS}
             for key, counts in self.intake.items()
@@ -170,6 +169,20 @@ class Pending:
         self.open, self.days, self.intake = Counter(), {}, {}
         self.late, self.escalations = [], {}
         self.changed_lights, self.dropped_lights = {}, set()
+
+
+def rollup(days: dict[DayKey, Counter[str]], name: str, whole_month: bool) -> list[dict[str, Any]]:
+    """The daily facts without their category, per day or (``whole_month``) per month: the
+    rows of ``view_kpi_day_unit`` and ``view_kpi_month``."""
+    found: dict[tuple[date, str, str], Counter[str]] = {}
+    for (day, unit, department, _), counts in days.items():
+        when = day.replace(day=1) if whole_month else day
+        found.setdefault((when, unit, department), Counter()).update(counts)
+    return [
+        {name: when, "unit": u, "department": dep} | {k: counts.get(k, 0) for k in DAY_KEYS}
+        for (when, u, dep), counts in found.items()
+        if any(counts.values())
+    ]
 
 
 def add_up(

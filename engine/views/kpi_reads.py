@@ -17,7 +17,7 @@ from engine.errors import InvalidInput
 from engine.kpis.aggregate import row_of_counts
 from engine.kpis.compute import KpiReport, Period
 from engine.kpis.definitions import COUNT_KEYS, DEPARTMENT_STAGES, STAGE_COUNTS, weights_of
-from engine.views.facts import DAYS, LATE, LIGHTS, MONTHS, local_day
+from engine.views.facts import DAY_UNITS, LATE, LIGHTS, MONTHS, local_day
 from engine.views.filters import in_units, open_late_where, subtree
 from engine.views.models import STAGE_KEYS
 
@@ -42,24 +42,28 @@ def kpi_report(
     weights = weights_of(city.settings)
     units = subtree(city, scope)
     today = local_day(now, ZoneInfo(city.timezone))
-    sums = _day_sums(conn, period, units, department, today)
+    # Summed by the database per owning unit and per department (a few dozen rows each),
+    # never folded here row by row (docs/READ_SIDE.md).
+    per_unit = _sums(conn, "unit", period, units, department, today)
+    per_department = _sums(conn, "department", period, units, department, today)
     for (owner, dept, stage), n in _open_late(conn, period, now, units, department).items():
         due = STAGE_COUNTS[stage][0]
-        sums.setdefault((owner, dept), Counter())[due] += n
+        per_unit.setdefault(owner, Counter())[due] += n
+        per_department.setdefault(dept, Counter())[due] += n
     late_units, late_departments = _overdue_cases(conn, period, now, units, department)
     children = sorted(c for c in city.subtree(scope) if city.units[c].parent == scope)
     child_of = {code: child for child in children for code in city.subtree(child)}
     total: Counter[str] = Counter()
     by_child: dict[str, Counter[str]] = {c: Counter() for c in children}
-    by_department: dict[str, Counter[str]] = {}
     overdue_child: Counter[str] = Counter()
-    for (owner, dept), counts in sums.items():
+    for owner, counts in per_unit.items():
         total.update(counts)
         child = child_of.get(owner)
         if child is not None:
             by_child[child].update(counts)
-        if dept and any(counts.values()):
-            by_department.setdefault(dept, Counter()).update(counts)
+    by_department = {
+        dept: counts for dept, counts in per_department.items() if dept and any(counts.values())
+    }
     for owner, n in late_units.items():
         if owner in child_of:
             overdue_child[child_of[owner]] += n
@@ -98,18 +102,20 @@ def _department_name(city: CityDirectory, code: str) -> str:
     return found.name if found is not None else code
 
 
-def _day_sums(
+def _sums(
     conn: Connection,
+    by: str,
     period: Period,
     units: list[str] | None,
     department: str | None,
     today: date,
-) -> dict[tuple[str, str], Counter[str]]:
-    """(unit, department) → the facts' counts summed over the period: whole months from
-    ``view_kpi_month``, a month partly in the period from its days, or from the month's row
-    less the days outside when those are fewer. Days after ``today`` hold no fact yet, so
-    this month to date reads no day at all."""
-    found: dict[tuple[str, str], Counter[str]] = {}
+) -> dict[str, Counter[str]]:
+    """``by`` (unit or department) → the facts' counts summed over the period: whole months
+    from ``view_kpi_month``, a month partly in the period from its days
+    (``view_kpi_day_unit``), or from the month's row less the days outside when those are
+    fewer. Days after ``today`` hold no fact yet, so this month to date reads no day at
+    all."""
+    found: dict[str, Counter[str]] = {}
     months: list[date] = []
     for month, first, last in _months(period.first, period.last):
         end = _month_end(month)
@@ -121,13 +127,13 @@ def _day_sums(
             months.append(month)
             for lo, hi in ((month, first - timedelta(days=1)), (last + timedelta(days=1), end)):
                 if lo <= hi:
-                    _add_days(conn, found, lo, hi, units, department, -1)
+                    _add_days(conn, found, by, lo, hi, units, department, -1)
         else:
-            _add_days(conn, found, first, last, units, department, 1)
+            _add_days(conn, found, by, first, last, units, department, 1)
     if months:
         c = MONTHS.c
-        query = _summed(c, c.month.in_(months), units, department)
-        _add(found, conn.execute(query).mappings(), 1)
+        query = _summed(c, by, c.month.in_(months), units, department)
+        _add(found, conn.execute(query).all(), 1)
     return found
 
 
@@ -149,34 +155,36 @@ def _month_end(month: date) -> date:
     return following - timedelta(days=1)
 
 
-def _summed(c: Any, when: Any, units: list[str] | None, department: str | None) -> Any:
+def _summed(c: Any, by: str, when: Any, units: list[str] | None, department: str | None) -> Any:
     query = (
-        select(c.unit, c.department, *(func.sum(c[key]).label(key) for key in SUMMED))
+        select(c[by], *(func.sum(c[key]) for key in SUMMED))
         .where(when, in_units(c.unit, units))
-        .group_by(c.unit, c.department)
+        .group_by(c[by])
     )
     return query if department is None else query.where(c.department == department)
 
 
 def _add_days(
     conn: Connection,
-    found: dict[tuple[str, str], Counter[str]],
+    found: dict[str, Counter[str]],
+    by: str,
     first: date,
     last: date,
     units: list[str] | None,
     department: str | None,
     sign: int,
 ) -> None:
-    c = DAYS.c
-    query = _summed(c, and_(c.day >= first, c.day <= last), units, department)
-    _add(found, conn.execute(query).mappings(), sign)
+    c = DAY_UNITS.c
+    query = _summed(c, by, and_(c.day >= first, c.day <= last), units, department)
+    _add(found, conn.execute(query).all(), sign)
 
 
-def _add(found: dict[tuple[str, str], Counter[str]], rows: Any, sign: int) -> None:
-    for row in rows:
-        counts = found.setdefault((row["unit"], row["department"]), Counter())
-        for key in SUMMED:
-            counts[key] += sign * int(row[key] or 0)
+def _add(found: dict[str, Counter[str]], rows: Any, sign: int) -> None:
+    for key, *sums in rows:
+        counts = found.setdefault(key, Counter())
+        for name, n in zip(SUMMED, sums, strict=True):
+            if n:
+                counts[name] += sign * int(n)
 
 
 def _open_late(

@@ -135,6 +135,18 @@ class ViewKpiDay(KpiCounts, table=True):
     category: str = Field(max_length=5, primary_key=True)
 
 
+class ViewKpiDayUnit(KpiCounts, table=True):
+    """The daily facts without the category: one local day × owning unit × lead department.
+    What the board's daily series and a KPI period's edge days read (a few hundred rows a
+    day however many cases the day saw, where ``view_kpi_day`` has one per category too)."""
+
+    __tablename__ = "view_kpi_day_unit"
+
+    day: date = Field(primary_key=True)
+    unit: str = Field(max_length=32, primary_key=True)
+    department: str = Field(max_length=32, primary_key=True)
+
+
 class ViewKpiMonth(KpiCounts, table=True):
     """The same counts per local calendar month (``month``: its first day), unit and lead
     department: a period of whole months reads these, not every day's rows."""
@@ -165,6 +177,6 @@ assert set(DAY_KEYS) == set(KpiCounts.model_fields), "the counts are the daily f
 INTAKE_KEYS = INTAKE_COUNT_KEYS
 assert set(INTAKE_KEYS) < set(ViewIntakeDay.model_fields), "the intake counts are columns"
 VIEW_TABLES = (
-    ViewOpenCount, ViewStageLight, ViewLateRun, ViewEscalation, ViewKpiDay, ViewKpiMonth,
-    ViewIntakeDay,
+    ViewOpenCount, ViewStageLight, ViewLateRun, ViewEscalation, ViewKpiDay, ViewKpiDayUnit,
+    ViewKpiMonth, ViewIntakeDay,
 )  # fmt: skip

@@ -31,16 +31,21 @@ from engine.sla.clocks import yellow_point
 from engine.sla.limits import SlaSettings
 from engine.sla.models import SlaClock
 from engine.views.facts import (
+    DAY_KEY,
+    DAY_UNIT_KEY,
+    DAY_UNITS,
     DAYS,
     ESCALATIONS,
     INTAKE,
     INTAKE_KEY,
     LATE,
     LIGHTS,
+    MONTH_KEY,
     MONTHS,
     OPEN,
     add_up,
     local_day,
+    rollup,
 )
 from engine.views.models import DAY_KEYS, INTAKE_KEYS
 
@@ -56,8 +61,6 @@ PER_CASE = (
     (LATE, ("case_id", "stage", "generation")),
     (ESCALATIONS, ("case_id",)),
 )
-DAY_KEY = ("day", "unit", "department", "category")
-MONTH_KEY = ("month", "unit", "department")
 OPEN_KEY = ("state", "unit", "department")
 # Compared with a tolerance: sums of floats that the two ways add in another order.
 APPROXIMATE = {"working_seconds": 1e-3}
@@ -85,15 +88,11 @@ class Rebuilt:
             if any(counts.values())
         ]
 
+    def day_unit_rows(self) -> list[dict[str, Any]]:
+        return rollup(self.days, "day", whole_month=False)  # type: ignore[arg-type]
+
     def month_rows(self) -> list[dict[str, Any]]:
-        months: dict[tuple[Any, ...], Counter[str]] = {}
-        for (day, unit, department, _), counts in self.days.items():
-            months.setdefault((day.replace(day=1), unit, department), Counter()).update(counts)
-        return [
-            dict(zip(MONTH_KEY, key, strict=True)) | {k: counts.get(k, 0) for k in DAY_KEYS}
-            for key, counts in months.items()
-            if any(counts.values())
-        ]
+        return rollup(self.days, "month", whole_month=True)  # type: ignore[arg-type]
 
     def open_rows(self) -> list[dict[str, Any]]:
         return [
@@ -101,6 +100,16 @@ class Rebuilt:
             for key, n in self.open.items()
             if n
         ]
+
+
+# The count tables a rebuild adds up chunk by chunk: (table, its key, the chunk's rows).
+COUNTED = (
+    (DAYS, DAY_KEY, Rebuilt.day_rows),
+    (DAY_UNITS, DAY_UNIT_KEY, Rebuilt.day_unit_rows),
+    (MONTHS, MONTH_KEY, Rebuilt.month_rows),
+    (INTAKE, INTAKE_KEY, Rebuilt.intake_rows),
+)
+COUNT_TABLES = tuple(table for table, _, _ in COUNTED)
 
 
 @dataclass
@@ -312,7 +321,7 @@ def rebuild(
 ) -> Summary:
     """Replace every read-model row with what the audit trail says (in the caller's
     transaction: commit it, or roll it back to keep the old rows)."""
-    for table in (DAYS, MONTHS, INTAKE, OPEN, *(t for t, _ in PER_CASE)):
+    for table in (*COUNT_TABLES, OPEN, *(t for t, _ in PER_CASE)):
         conn.execute(delete(table))
     builder = Rebuilder(conn, city, workflow, calendar, now)
     tables = {table.name: table for table, _ in PER_CASE}
@@ -321,7 +330,7 @@ def rebuild(
         for name, rows in chunk.rows.items():
             if rows:
                 conn.execute(tables[name].insert(), rows)
-        _add_counts(conn, builder.result, DAYS, MONTHS, INTAKE)
+        _add_counts(conn, builder.result, COUNT_TABLES)
         cases += len(chunk.case_ids)
         if progress is not None:
             progress(len(chunk.case_ids))
@@ -333,14 +342,12 @@ def rebuild(
     return Summary(cases, int(day_rows), sum(r["cases"] for r in rows))
 
 
-def _add_counts(
-    conn: Connection, result: Rebuilt, days: Table, months: Table, intake: Table
-) -> None:
-    """Add a chunk's daily, monthly and intake counts to the tables, and forget them: the
-    memory a rebuild takes follows a chunk, never the history."""
-    add_up(conn, days, result.day_rows(), DAY_KEY)
-    add_up(conn, months, result.month_rows(), MONTH_KEY)
-    add_up(conn, intake, result.intake_rows(), INTAKE_KEY)
+def _add_counts(conn: Connection, result: Rebuilt, tables: Sequence[Table]) -> None:
+    """Add a chunk's counts to ``tables`` (the count tables, or their scratch copies in the
+    same order), and forget them: the memory a rebuild takes follows a chunk, never the
+    history."""
+    for table, (_, keys, rows_of) in zip(tables, COUNTED, strict=True):
+        add_up(conn, table, rows_of(result), keys)
     result.days.clear()
     result.intake.clear()
 
@@ -362,7 +369,7 @@ def add_cases(
         for name, rows in chunk.rows.items():
             if rows:
                 conn.execute(tables[name].insert(), rows)
-        _add_counts(conn, builder.result, DAYS, MONTHS, INTAKE)
+        _add_counts(conn, builder.result, COUNT_TABLES)
         builder.open_counts(chunk.case_ids)
     add_up(conn, OPEN, builder.result.open_rows(), OPEN_KEY)
 
@@ -401,7 +408,7 @@ def check(
     counts go to temporary tables, compared with the kept ones in SQL."""
     builder = Rebuilder(conn, city, workflow, calendar, now)
     found: list[str] = []
-    days, months, intake = _scratch(conn, DAYS), _scratch(conn, MONTHS), _scratch(conn, INTAKE)
+    scratch = [_scratch(conn, table) for table in COUNT_TABLES]
     try:
         for chunk in builder.chunks():
             for table, keys in PER_CASE:
@@ -409,16 +416,14 @@ def check(
                 found += differences(
                     table.name, keys, list(kept.mappings()), chunk.rows[table.name]
                 )
-            _add_counts(conn, builder.result, days, months, intake)
+            _add_counts(conn, builder.result, scratch)
             if progress is not None:
                 progress(len(chunk.case_ids))
-        found += _count_differences(conn, DAYS, days, DAY_KEY)
-        found += _count_differences(conn, MONTHS, months, MONTH_KEY)
-        found += _count_differences(conn, INTAKE, intake, INTAKE_KEY)
+        for (kept, keys, _), rebuilt in zip(COUNTED, scratch, strict=True):
+            found += _count_differences(conn, kept, rebuilt, keys)
     finally:
-        days.drop(conn)
-        months.drop(conn)
-        intake.drop(conn)
+        for rebuilt in scratch:
+            rebuilt.drop(conn)
     builder.open_counts()
     kept_open = [dict(r) for r in conn.execute(select(OPEN).where(OPEN.c.cases != 0)).mappings()]
     found += differences(OPEN.name, OPEN_KEY, kept_open, builder.result.open_rows())
