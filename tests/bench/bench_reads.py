@@ -15,7 +15,13 @@ view whose parameter the API does not offer (yet) is reported as ``{"not_availab
 read from the server's OpenAPI document.
 
 Generated histories and imported SQLite databases are kept under ``--dir`` (default
-var/bench); ``--reuse`` takes them from there instead of making them again.
+var/bench); ``--reuse`` takes them from there instead of making them again. A kept database
+is brought to the current schema (``gridflow db upgrade``) and, when that changed its
+revision, its read models are rebuilt (new read-model tables start empty).
+
+A size may name its history's span in days, ``SIZE:DAYS`` (default 365): ``--sizes
+100000:37,1000000`` compares 100k cases over 37 days with 1M over a year, the same cases a
+day (and so about as many open cases), the history alone ten times longer.
 
 Run: ``python tests/bench/bench_reads.py --sizes 100000,1000000 [--postgres] [--reuse]``.
 The machine's load average is reported: on a shared machine other work skews every figure.
@@ -65,14 +71,28 @@ def gridflow(*args: str, env: dict[str, str]) -> str:
     return done.stdout
 
 
-def history(directory: Path, cases: int, end: date) -> Path:
-    path = directory / f"history-{cases}.jsonl"
+def history(directory: Path, cases: int, end: date, days: int = 365) -> Path:
+    path = directory / f"history-{cases}{suffix(days)}.jsonl"
     if not path.exists():
         partial = path.with_suffix(".partial")
-        plan = ["--cases", str(cases), "--days", "365", "--end", end.isoformat(), "--quiet"]
+        plan = ["--cases", str(cases), "--days", str(days), "--end", end.isoformat(), "--quiet"]
         gridflow("history", "generate", str(partial), *plan, env={"GRIDFLOW_CITY_DIR": str(CITY)})
         partial.rename(path)
     return path
+
+
+def suffix(days: int) -> str:
+    """A history's span in its files' names (none for a year, as before)."""
+    return "" if days == 365 else f"-{days}d"
+
+
+def revision(url: str) -> str:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return str(conn.execute(text("SELECT version_num FROM alembic_version")).scalar())
+    finally:
+        engine.dispose()
 
 
 def imported(workdir: Path, url: str, source: Path, reuse: bool) -> dict[str, Any]:
@@ -347,10 +367,19 @@ def closed_loop(server: Server, url: str, cases: int) -> dict[str, Any]:
 
 def measure(workdir: Path, url: str, source: Path, args, today: date) -> dict[str, Any]:
     result: dict[str, Any] = {"import": imported(workdir, url, source, args.reuse)}
-    # Migrations newer than a kept database run here, not in the server's start-up.
-    gridflow("db", "upgrade", env={"GRIDFLOW_DATABASE_URL": url,
-                                   "GRIDFLOW_INSTANCE_DIR": str(workdir / "instance"),
-                                   "GRIDFLOW_CITY_DIR": str(CITY)})  # fmt: skip
+    # Migrations newer than a kept database run here, not in the server's start-up; a new
+    # revision may bring read-model tables that start empty: rebuild them then.
+    env = {"GRIDFLOW_DATABASE_URL": url, "GRIDFLOW_INSTANCE_DIR": str(workdir / "instance"),
+           "GRIDFLOW_CITY_DIR": str(CITY)}  # fmt: skip
+    gridflow("db", "upgrade", env=env)
+    done, schema = workdir / "imported.json", revision(url)
+    if result["import"].get("schema") != schema:
+        if result["import"].get("reused"):
+            started = time.perf_counter()
+            gridflow("views", "rebuild", "--quiet", env=env)
+            result["views_rebuild_after_upgrade_s"] = round(time.perf_counter() - started, 1)
+        kept = {k: v for k, v in result["import"].items() if k != "reused"}
+        done.write_text(json.dumps(kept | {"schema": schema}))
     server = Server(url, workdir, GRIDFLOW_CITY_DIR=str(CITY), GRIDFLOW_OUTBOX_POLL_SECONDS="0")
     try:
         result["server_rss_mb_idle"] = round(rss_kb(server.process.pid) / 1024)
@@ -364,7 +393,9 @@ def measure(workdir: Path, url: str, source: Path, args, today: date) -> dict[st
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--sizes", default="100000,1000000", help="case counts, comma-separated")
+    parser.add_argument("--sizes", default="100000,1000000",
+                        help="case counts, comma-separated; SIZE:DAYS for a span other than "
+                             "365 days")  # fmt: skip
     parser.add_argument("--samples", type=int, default=50, help="timed requests per view")
     parser.add_argument("--dir", default=str(ROOT / "var" / "bench"), help="kept files")
     parser.add_argument("--reuse", action="store_true", help="keep generated/imported files")
@@ -379,10 +410,12 @@ def main() -> None:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
                             capture_output=True, text=True).stdout.strip()  # fmt: skip
     out["commit"] = commit
-    for size in (int(s) for s in args.sizes.split(",")):
-        source = history(directory, size, today - timedelta(days=1))
-        figures: dict[str, Any] = {}
-        workdir = directory / f"sqlite-{size}"
+    for name in args.sizes.split(","):
+        size, _, span = name.partition(":")
+        size, days = int(size), int(span or 365)
+        source = history(directory, size, today - timedelta(days=1), days)
+        figures: dict[str, Any] = {"days": days}
+        workdir = directory / f"sqlite-{size}{suffix(days)}"
         workdir.mkdir(exist_ok=True)
         if not args.reuse:
             for stale in workdir.glob("reads.db*"):
@@ -395,7 +428,7 @@ def main() -> None:
 
             pg = PgServer()
             try:
-                pg_dir = directory / f"postgres-{size}"
+                pg_dir = directory / f"postgres-{size}{suffix(days)}"
                 pg_dir.mkdir(exist_ok=True)
                 (pg_dir / "imported.json").unlink(missing_ok=True)
                 reuse, args.reuse = args.reuse, False  # the server is new: import again
@@ -403,8 +436,8 @@ def main() -> None:
                 args.reuse = reuse
             finally:
                 pg.stop()
-        out["sizes"][str(size)] = figures
-        print(json.dumps({str(size): figures}, ensure_ascii=False), file=sys.stderr)
+        out["sizes"][name] = figures
+        print(json.dumps({name: figures}, ensure_ascii=False), file=sys.stderr)
     out["load_after"] = os.getloadavg()
     print(json.dumps(out, ensure_ascii=False, indent=1))
 
