@@ -4,16 +4,19 @@ each column through its type's bind processor, on SQLite and on PostgreSQL."""
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import UTC, date, datetime
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy.dialects import postgresql, sqlite
 
+from engine.audit import chain
 from engine.cases.effects import TASKS
 from engine.cases.rows import CASES, EVENTS
+from engine.history import trail
 from engine.history.bulk import TableRows, insert_keys
 from engine.history.generate import HistoryGenerator, HistoryPlan, write_history
-from engine.history.landing import Shaper, _case_row, _events
+from engine.history.landing import Shaper, _case_row
 from engine.history.records import HistoryRecord
 from engine.history.replay import Replayer
 from engine.sla.calendars import build_calendar
@@ -55,7 +58,7 @@ def test_rows_are_bound_as_sqlalchemy_binds_them(ctx, dialect):
     for number, case in enumerate(replayed(ctx), 1):
         made = shaper.rows(number, case)
         row = _case_row(case.row) | {"id": number, "version": len(case.entries)}
-        events = _events(key, row, case)
+        events = trail.chained_events(key, row, case)
         row["audit_head"] = events[-1].hash
         assert plain(made.case) == by_sqlalchemy(CASES, shaper.cases.order, row, dialect)
         for event, bound in zip(events, made.events, strict=True):
@@ -75,3 +78,36 @@ def test_a_generated_column_is_never_written():
     assert all(CASES.c[name].computed is None for name in keys)
     rows = TableRows(CASES, keys, sqlite.pysqlite.dialect())
     assert set(rows.order) == set(keys)
+
+
+def audits_own_trail(key, row, case) -> list[chain.NewEvent]:
+    """The trail as ``engine.audit`` makes it, event by event (the reference)."""
+    events, head = [], ""
+    for seq, entry in enumerate(case.entries, 1):
+        fields = {"seq": seq, "at": entry.at, "actor": entry.actor, "action": entry.action}
+        fields |= {"actor_role": entry.actor_role, "from_state": entry.from_state}
+        fields |= {"to_state": entry.to_state, "data": entry.data, "prev_hash": head}
+        if seq == len(case.entries):
+            event = chain.new_event(key=key, case=SimpleNamespace(**row), **fields)
+        else:
+            event = chain.NewEvent(case_id=row["id"], key_id=key.key_id, **fields)
+            event.hash = chain.event_mac(key, head, event)
+        events.append(event)
+        head = event.hash
+    return events
+
+
+def test_the_trail_is_engine_audits_byte_for_byte(ctx):
+    key = ctx.audit_keys.current()
+    for number, case in enumerate(replayed(ctx, 120), 1):
+        row = _case_row(case.row) | {"id": number, "version": len(case.entries)}
+        made = trail.chained_events(key, row, case)
+        assert [e.row() for e in made] == [e.row() for e in audits_own_trail(key, row, case)]
+        for event in made:
+            assert trail.canonical(event) == chain.canonical(event)
+    odd = chain.NewEvent(
+        case_id=7, seq=2, at=datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=UTC), actor='王"\\x\n',
+        actor_role="handler", action="note", from_state=None, to_state=None,
+        data={"b": [1, 2.5, None, True], "a": {"z": "\u2028\t", "y": "ü"}}, key_id="k-1",
+    )  # fmt: skip
+    assert trail.canonical(odd) == chain.canonical(odd)

@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
-from types import SimpleNamespace
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, bindparam, false, func, select, text, update
@@ -27,7 +26,7 @@ from sqlalchemy.engine import Dialect
 from sqlmodel import Session
 
 from engine import rowbuffer
-from engine.audit import AuditKey, AuditKeys, NewEvent, event_mac, new_event
+from engine.audit import AuditKey, AuditKeys, NewEvent
 from engine.audit.sequence import number_events
 from engine.cases.effects import TASKS
 from engine.cases.models import Case
@@ -36,6 +35,7 @@ from engine.city.directory import CityDirectory
 from engine.durations import parse_duration
 from engine.history.bulk import TableRows, insert_keys
 from engine.history.replay import IMPORTED, ReplayedCase
+from engine.history.trail import chained_events
 from engine.search.bulk import indexed_together
 from engine.sla import clocks, runs
 from engine.sla.calendars import CityCalendars
@@ -121,7 +121,7 @@ class Shaper:
 
     def rows(self, case_id: int, case: ReplayedCase) -> CaseRows:
         row = _case_row(case.row) | {"id": case_id, "version": len(case.entries)}
-        events = _events(self.key, row, case)
+        events = chained_events(self.key, row, case)
         row["audit_head"] = events[-1].hash
         lead = case.row["lead_department"]
         task = None
@@ -213,44 +213,3 @@ class Lander:
             elif duration is not None:
                 clocks.extend_clock(clock, parse_duration(duration), calendar)
         plan_clock(session, clock, now, calendar, self.settings, at_top=False, reason="started")
-
-
-def _events(key: AuditKey, row: dict[str, Any], case: ReplayedCase) -> list[NewEvent]:
-    """The case's audit trail, chained with the audit key. Its last event carries the tags of
-    the case row as it lands (``verify`` checks the row against them); the steps before it
-    happened in the old system, whose rows gridflow never held, so they vouch for no row."""
-    events: list[NewEvent] = []
-    head, last = "", len(case.entries)
-    for seq, entry in enumerate(case.entries, 1):
-        if seq == last:
-            event = new_event(
-                key=key,
-                case=SimpleNamespace(**row),
-                seq=seq,
-                at=entry.at,
-                actor=entry.actor,
-                actor_role=entry.actor_role,
-                action=entry.action,
-                from_state=entry.from_state,
-                to_state=entry.to_state,
-                data=entry.data,
-                prev_hash=head,
-            )
-        else:
-            event = NewEvent(
-                case_id=row["id"],
-                seq=seq,
-                at=entry.at,
-                actor=entry.actor,
-                actor_role=entry.actor_role,
-                action=entry.action,
-                from_state=entry.from_state,
-                to_state=entry.to_state,
-                data=entry.data,
-                prev_hash=head,
-                key_id=key.key_id,
-            )
-            event.hash = event_mac(key, head, event)
-        events.append(event)
-        head = event.hash
-    return events
