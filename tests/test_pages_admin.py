@@ -125,3 +125,39 @@ async def test_scope_from_the_tree_disable_and_revoke(admin):
     await post(admin, f"/admin/users/{zhao.id}/active", admin.csrf, active="1")
     with new_session(admin.ctx.db) as session:
         assert session.get(User, zhao.id).active is True
+
+
+async def test_rule_backtest_in_the_page_says_what_moves_where_within_a_stated_window(admin):
+    from tests.test_rules_cli import SHADOWED, closed_case
+
+    long_ago = closed_case(admin.ctx, grid_code="02010101")  # HWGS-02, before the window
+    admin.ctx.clock.advance(days=40)
+    east = closed_case(admin.ctx)  # HW-01
+    west = closed_case(admin.ctx, grid_code="02010101")  # HWGS-02
+    admin.csrf = await login(admin, "admin")  # the clock moved on: a fresh session
+    form = (await admin.client.get("/admin/rules")).text
+    assert 'formaction="/admin/rules/backtest"' in form and "回测" in form
+    candidate = DEMO_RULES.replace('department = "HWGS-02"', 'department = "HW-02"')
+    answer = await post(admin, "/admin/rules/backtest", admin.csrf, text=candidate)
+    assert answer.status_code == 200, answer.text
+    result = answer.text.split('id="backtest-result"')[1].split("</section>")[0]
+    assert "最近 30 天" in result and "共 2 件" in result  # the window, stated
+    assert "1 件去向不变，1 件会派往别处" in result
+    assert 'data-move="HWGS-02 HW-02"' in result and "<td>1</td>" in result
+    assert f'href="/cases/{west}"' in result and f'href="/cases/{east}"' not in result
+    assert f'href="/cases/{long_ago}"' not in result  # older than the window
+    shown = re.sub(r"<[^>]*>", " ", result)  # the words a person reads: names, no codes
+    assert "西岭区环境卫生管理所" in shown and "HW-02" not in shown and "sanitation-02" in shown
+    queued = DEMO_RULES.replace(
+        'area = ["01"]\ndepartment = "HW-01"', 'area = ["01"]\nauto = false\nqueue = "district"'
+    )
+    to_queue = await post(admin, "/admin/rules/backtest", admin.csrf, text=queued)
+    assert to_queue.status_code == 200, to_queue.text
+    assert 'data-move="HW-01 queue:district"' in to_queue.text
+    assert "区级指挥中心人工派遣队列" in to_queue.text
+    broken = await post(admin, "/admin/rules/backtest", admin.csrf, text=SHADOWED)
+    assert broken.status_code == 422 and 'id="backtest-result"' not in broken.text
+    words = re.sub(r"<[^>]*>", " ", broken.text.split("<main")[1].split("<textarea")[0])
+    assert "检查未通过" in words and "永远不会生效" in words and "shadowed" not in words
+    forged = await post(admin, "/admin/rules/backtest", "not-the-token", text=candidate)
+    assert forged.status_code == 403

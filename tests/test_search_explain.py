@@ -11,7 +11,7 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import event
 
-from tests.dispatch_support import activate
+from tests.dispatch_support import DEMO_RULES, activate
 
 CASES = "/api/v1/cases"
 
@@ -202,3 +202,25 @@ async def test_the_approvals_and_their_counts_read_open_cases_by_index(api, ctx,
         scans = [line for line in lines if re.fullmatch(whole, line.strip())]
         scans += [line for line in lines if re.search(r"Seq Scan on \"?case", line)]
         assert not scans, f"{statement}\n{lines}"
+
+
+async def test_the_rule_backtest_page_reads_a_bounded_window_by_index(api, ctx):
+    """The admin's backtest reads the newest cases of its window from the created_at index
+    (no other condition, so the planner cannot pick the state index and sort every closed
+    case) and then the closed ones by primary key."""
+    from page_support import login, post
+
+    activate(ctx)
+    for _ in range(2):
+        await api.file()
+    csrf = await login(api, "admin")
+    with captured(ctx.db) as statements:
+        response = await post(api, "/admin/rules/backtest", csrf, text=DEMO_RULES)
+    assert response.status_code == 200, response.text
+    window = [s for s in statements if "created_at >=" in s[0] and "LIMIT" in s[0]]
+    assert window, "the window's read was not captured"
+    for statement, parameters in statements:
+        lines = plan(ctx.db, statement, parameters)
+        assert not full_scans(lines), f"{statement}\n{lines}"
+    lines = " ".join(plan(ctx.db, *window[0]))
+    assert "created_at" in lines and "ix_case_queue" not in lines and "TEMP B-TREE" not in lines

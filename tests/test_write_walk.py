@@ -418,6 +418,9 @@ WRITES: dict[tuple[str, str], list[Write]] = {
     ("POST", "/admin/rules/check"): admin(
         lambda w, t: Call("/admin/rules/check", data={"text": DEMO_RULES}), writes=False
     ),
+    ("POST", "/admin/rules/backtest"): admin(
+        lambda w, t: Call("/admin/rules/backtest", data={"text": DEMO_RULES}), writes=False
+    ),
     ("POST", "/admin/rules/activate"): admin(
         lambda w, t: Call("/admin/rules/activate", data={"text": OTHER_RULES})
     ),

@@ -173,6 +173,7 @@ PAGES: dict[tuple[str, str], frozenset[Role] | None] = {
             ("GET", "/admin/rules"),
             ("POST", "/admin/rules/check"),
             ("POST", "/admin/rules/activate"),
+            ("POST", "/admin/rules/backtest"),  # replays closed cases; writes nothing
             ("GET", "/admin/calendar"),
             ("POST", "/admin/calendar"),
             ("POST", "/admin/calendar/{day}/delete"),

@@ -8,7 +8,7 @@ that finally handled it — another department, or a manual queue.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -84,8 +84,16 @@ def _rebuilt(case: Case, city: CityDirectory) -> DispatchInput:
 def backtest(
     session: Session, table: RuleTable, city: CityDirectory, since: datetime | None = None
 ) -> Backtest:
+    return replay(session, table, city, _closed(session, since))
+
+
+def replay(
+    session: Session, table: RuleTable, city: CityDirectory, batches: Iterable[list[Case]]
+) -> Backtest:
+    """Decide each closed case of ``batches`` again with ``table`` (the admin page picks a
+    bounded recent window; the CLI every closed case since a date)."""
     report = Backtest()
-    for chunk in _closed(session, since):
+    for chunk in batches:
         recorded = _recorded(session, [c.id for c in chunk if c.id is not None])
         for case in chunk:
             assert case.id is not None and case.lead_department is not None

@@ -16,7 +16,8 @@ from engine.errors import GridflowError
 from engine.users.models import Role
 from web.deps import Ctx
 from web.pages import sessions
-from web.pages.rule_messages import finding_words, problem_words
+from web.pages.admin_backtest import MAX_CASES, run_backtest
+from web.pages.rule_messages import finding_words, problem_words, target_words
 from web.pages.templating import PageUser
 from web.pages.views import error_text, page, require_role
 
@@ -33,7 +34,8 @@ def _rules_page(
         versions = store.history(session)
     return page(
         request, ctx, "admin/rules.html", user, status_code, active=active, versions=versions,
-        problem_words=problem_words, finding_words=finding_words, **values,
+        problem_words=problem_words, finding_words=finding_words, target_words=target_words,
+        bt_max=MAX_CASES, **values,
     )  # fmt: skip
 
 
@@ -85,3 +87,22 @@ async def activate(request: Request, ctx: Ctx, user: PageUser) -> Response:
     except GridflowError as exc:
         return _rules_page(request, ctx, user, 422, text=text, error=error_text(exc))
     return _rules_page(request, ctx, user, activated=done.table.version)
+
+
+@router.post("/admin/rules/backtest", response_class=HTMLResponse)
+async def backtest(request: Request, ctx: Ctx, user: PageUser) -> Response:
+    """Replay the recent closed cases against the posted table (nothing is written); a table
+    with problems is shown with them, in words, and not replayed."""
+    text = await _candidate(request, user)
+    table, problems, findings = store.inspect(text, ctx.city)
+    if problems or table is None:
+        return _rules_page(
+            request, ctx, user, 422, text=text, problems=problems, findings=findings,
+            ok=False, version=table.version if table is not None else None,
+        )  # fmt: skip
+    with new_session(ctx.db) as session:
+        report = run_backtest(session, table, ctx.city, ctx.clock.now())
+    return _rules_page(
+        request, ctx, user, text=text, problems=[], findings=findings, ok=True,
+        version=table.version, backtest=report,
+    )  # fmt: skip

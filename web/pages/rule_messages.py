@@ -29,8 +29,12 @@ _PROBLEMS = [
 ]
 
 
-def problem_words(detail: dict[str, str], v: View) -> tuple[str, str]:
-    """(where, what) of a parse problem: ("第 3 行规则 · department", "部门编码 ZZ 本市没有")."""
+def problem_words(
+    detail: dict[str, str], v: View, findings: list[Finding] | None = None
+) -> tuple[str, str]:
+    """(where, what) of a parse problem: ("第 3 行规则 · department", "部门编码 ZZ 本市没有").
+    A checker error made a problem (its reason is the finding's text) is said as that
+    finding (``findings``: the check's)."""
     field = detail.get("field") or ""
     match = _ROW_FIELD.match(field)
     where = field
@@ -40,7 +44,11 @@ def problem_words(detail: dict[str, str], v: View) -> tuple[str, str]:
             where += f" · {match[2]}"
     elif field == "text":
         where = v.t("rule_whole_table")
-    message = _WHERE.sub("", detail.get("reason") or "")
+    reason = detail.get("reason") or ""
+    finding = next((f for f in findings or [] if str(f) == reason), None)
+    if finding is not None:
+        return where, finding_words(finding, v)
+    message = _WHERE.sub("", reason)
     for pattern, key in _PROBLEMS:
         found = pattern.fullmatch(message)
         if found:
@@ -69,3 +77,12 @@ def finding_words(finding: Finding, v: View, rows: dict[str, int] | None = None)
     if not key:
         return finding.message
     return f"{v.t('severity_' + finding.severity)}：{v.t(key, **values)}"
+
+
+def target_words(target: str, v: View) -> str:
+    """Where a rule sends a case, in words: a department's name, or ``queue:<tier>`` as that
+    tier's manual dispatch queue (市级指挥中心人工派遣队列)."""
+    if target.startswith("queue:"):
+        tier = target.removeprefix("queue:")
+        return v.t("bt_queue", tier=v.t(f"tier_{tier}") if tier else "")
+    return v.dept(target) if target else "—"
