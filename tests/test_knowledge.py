@@ -229,3 +229,64 @@ def test_the_index_follows_edits_and_rebuilds_the_same(ctx):
         assert grams.rebuild(session) == 1
         after = sorted(session.exec(select(KnowledgeGram.gram, KnowledgeGram.weight)).all())
     assert before == after and ("社保", 3 + 2 + 1) in before
+
+
+def test_an_edit_of_a_published_article_waits_for_review_while_the_old_text_serves(ctx):
+    """A 12345 center keeps reading the approved answer until the new one is approved."""
+    now = ctx.clock.now()
+    new_answer = "自2026年4月起，社保卡补办改到各街道便民服务中心，当场制卡。"
+    with new_session(ctx.db) as session, session.begin():
+        article = published(session, ctx)
+        live = article.version
+        service.edit(session, ADMIN, article.id, fields(answer=new_answer), ctx.city, now)
+        assert (article.status, article.answer) == (Status.published, fields().answer)
+        pending = service.revision(session, article)
+        assert (pending.status, pending.answer, pending.version) == ("draft", new_answer, live + 1)
+        assert service.served_version(session, article) == live
+        seen = service.get(session, OPERATOR, article.id, TODAY)
+        assert seen.answer == fields().answer  # operators read the approved text
+        assert [h.article.id for h in search.search(session, "当场制卡", TODAY)] == []
+        service.submit(session, ADMIN, article.id, now)
+        assert service.revision(session, article).status == "in_review"
+        assert article.id in {a.id for a in service.review_list(session, ADMIN, TODAY)}
+        with pytest.raises(Forbidden):
+            service.publish(session, ADMIN, article.id, now)  # not by its submitter
+        with pytest.raises(Conflict):
+            service.submit(session, ADMIN, article.id, now)  # already in review
+        service.reject(session, REVIEWER, article.id, now, "写明办理时间")
+        assert service.revision(session, article).status == "draft"
+        assert article.status == Status.published  # still serving
+        service.edit(
+            session, ADMIN, article.id, fields(answer=new_answer + "工作日9:00-17:00。"),
+            ctx.city, now,
+        )  # fmt: skip
+        service.submit(session, ADMIN, article.id, now)
+        service.publish(session, REVIEWER, article.id, now, "已核对")
+        assert service.revision(session, article) is None
+        assert article.answer.endswith("工作日9:00-17:00。")
+        assert service.served_version(session, article) == article.version
+        hits = search.search(session, "当场制卡", TODAY)
+        assert [h.article.id for h in hits] == [article.id]
+        rows = service.versions(session, ADMIN, article.id, TODAY)
+        assert [(r.change, r.status, r.changed_by) for r in rows][live:] == [
+            ("edit", "draft", "admin1"),
+            ("submit", "in_review", "admin1"),
+            ("reject", "draft", "admin2"),
+            ("edit", "draft", "admin1"),
+            ("submit", "in_review", "admin1"),
+            ("publish", "published", "admin2"),
+        ]
+        assert rows[live - 1].answer == fields().answer  # the old text stays readable
+
+
+def test_withdrawing_an_article_with_a_pending_revision_keeps_the_revision_to_review(ctx):
+    now = ctx.clock.now()
+    with new_session(ctx.db) as session, session.begin():
+        article = published(session, ctx)
+        service.edit(session, ADMIN, article.id, fields(answer="新的答复"), ctx.city, now)
+        service.expire(session, ADMIN, article.id, now, "政策调整")
+        assert (article.status, article.answer) == (Status.expired, "新的答复")
+        assert service.revision(session, article) is None
+        service.submit(session, ADMIN, article.id, now)
+        service.publish(session, REVIEWER, article.id, now)
+        assert service.get(session, OPERATOR, article.id, TODAY).answer == "新的答复"

@@ -128,3 +128,22 @@ async def test_a_flag_from_an_answered_case_names_the_version_read_out(api):
     )
     assert flagged.status_code == 201, flagged.text
     assert flagged.json()["article_version"] == article["version"]
+
+
+async def test_while_a_revision_waits_the_answer_reads_and_cites_the_published_text(api):
+    from test_knowledge_api import ARTICLE
+
+    article = await publish(api)
+    edit = {**ARTICLE, "answer": "尚未审核的新答复", "version": article["version"]}
+    edited = await api.client.put(
+        f"/api/v1/knowledge/articles/{article['id']}", json=edit, headers=api.auth("admin", "00")
+    )
+    assert edited.status_code == 200 and edited.json()["revision"]["answer"] == "尚未审核的新答复"
+    response = await answer(api, article_id=article["id"], call_id="CALL-REV")
+    assert response.status_code == 201, response.text
+    assert response.json()["article_version"] == article["version"]
+    cited = events(api.ctx, response.json()["case"]["id"])[1].data
+    assert (cited["answer"], cited["article_version"]) == (
+        ARTICLE["answer"],
+        str(article["version"]),
+    )

@@ -68,7 +68,14 @@ async def test_write_review_publish_and_read(api):
     edited = await api.client.put(
         f"{URL}/articles/{article_id}", json={**stale, "version": 3}, headers=handler
     )
-    assert edited.json()["status"] == "draft"  # hidden again until reviewed
+    # The edit is a revision: the published answer keeps serving until it is reviewed.
+    body = edited.json()
+    assert (body["status"], body["version"], body["served_version"]) == ("published", 4, 3)
+    assert (body["revision"]["status"], body["revision"]["answer"]) == ("draft", "新规定")
+    seen = (await api.client.get(f"{URL}/articles/{article_id}", headers=operator)).json()
+    assert seen["answer"].startswith("在本市居住满半年") and seen["revision"] is None
+    found = await api.client.get(f"{URL}/search", params={"q": "外地人办居住证"}, headers=operator)
+    assert found.json()["items"][0]["version"] == 3  # the version read out, not the draft
     versions = (
         await api.client.get(f"{URL}/articles/{article_id}/versions", headers=handler)
     ).json()

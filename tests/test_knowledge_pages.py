@@ -143,3 +143,28 @@ async def test_a_district_operator_answers_with_the_grid_picked_on_the_form(web)
     assert nowhere.status_code == 403  # the city's case, outside a district operator's area
     here = await post(web, "/knowledge/answer", csrf, **call, grid_code="01010101 东坡网格")
     assert here.status_code == 303, here.text
+
+
+async def test_an_edit_shows_as_a_revision_while_operators_read_the_published_text(web):
+    article_id = await published_article(web)
+    csrf = await login(web, "admin", "00", name="kb-author")
+    new = "出生后六个月内均可在线办理参保，当年免缴个人部分。"
+    saved = await post(
+        web, f"/knowledge/{article_id}", csrf, **(ARTICLE | {"answer": new}), version="3"
+    )
+    assert saved.status_code == 303, saved.text
+    keeper = await web.client.get(f"/knowledge/{article_id}?lang=zh")
+    assert (
+        'id="kb-revision"' in keeper.text and new in keeper.text and "待审核修订稿" in keeper.text
+    )
+    assert ARTICLE["answer"] in keeper.text  # the published text, still shown first
+    assert "/submit" in keeper.text  # the revision is submitted next
+    english = await web.client.get(f"/knowledge/{article_id}?lang=en")
+    assert "Revision waiting for review" in english.text
+    await login(web, "operator", "00")
+    seen = await web.client.get(f"/knowledge/{article_id}?lang=zh")
+    assert (
+        ARTICLE["answer"] in seen.text
+        and new not in seen.text
+        and 'id="kb-revision"' not in seen.text
+    )

@@ -80,7 +80,7 @@ def answer_at_intake(
             article = service.get(session, principal, call.article_id, today)
             if not service.is_visible(article, today):
                 raise Conflict(f"article {call.article_id} is not published and valid today")
-            version = article.version
+            version = service.served_version(session, article)  # not a pending revision's
             answer = answer or article.answer
             category = category or next(iter(split_codes(article.categories)), None)
     answer = (answer or "").strip()

@@ -5,7 +5,16 @@ articles their department owns. Lifecycle::
 
     draft --submit--> in_review --publish--> published --expire--> expired
       ^                  |                        |                   |
-      +-----reject-------+        edit (back to draft, hidden until published again)
+      +-----reject-------+                      edit                  +--submit--> in_review
+                                                  v
+                          revision: draft --submit--> in_review --publish--> published
+                                     ^                   |          (the new text serves)
+                                     +------reject-------+
+
+Editing a published article makes a **revision**: the new text is a version row (draft,
+then in review) while the article row keeps the published text, which operators go on
+finding and answers go on citing (``served_version``) until a second person publishes the
+revision. Withdrawing the article (expire) makes the pending revision its text, hidden.
 
 Publishing needs a second person: whoever submitted an article may not publish it. Every
 change (including a status change) is a new version row with who and when. Operators see
@@ -20,7 +29,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy import ColumnElement, and_, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -158,12 +167,16 @@ def edit(
     now: datetime,
     expected_version: int | None = None,
 ) -> KnowledgeArticle:
-    """New text: the article becomes a draft again (a published one is hidden from operators
-    until it is reviewed and published again; its earlier versions stay as they were)."""
+    """New text. A published article gets a revision (a draft version row): the published
+    text keeps serving until the revision is reviewed and published. Any other article
+    becomes a draft with the new text. Earlier versions stay as they were."""
     article = _kept(session, principal, article_id, expected_version)
     clean = clean_fields(fields, city)
     if article.owner_department and article.owner_department not in split_codes(clean.departments):
         clean.departments = join_codes([article.owner_department, *split_codes(clean.departments)])
+    if article.status == Status.published:
+        article.submitted_by = None
+        return _changed(session, article, Change.edit, principal, now, text=clean, status="draft")
     for name in _FIELDS:
         setattr(article, name, getattr(clean, name))
     article.status = Status.draft
@@ -175,8 +188,15 @@ def edit(
 def submit(
     session: Session, principal: Principal, article_id: int, now: datetime, note: str = ""
 ) -> KnowledgeArticle:
-    """Ask for review (a draft, or an expired article to be checked again)."""
+    """Ask for review (a draft or a revision, or an expired article to be checked again)."""
     article = _kept(session, principal, article_id)
+    pending = revision(session, article)
+    if pending is not None:
+        _require_status(pending.status, (Status.draft,), "submit", "revision")
+        article.submitted_by = principal.name
+        return _changed(
+            session, article, Change.submit, principal, now, note, as_fields(pending), "in_review"
+        )
     _require(article, (Status.draft, Status.expired), "submit")
     article.status = Status.in_review
     article.submitted_by = principal.name
@@ -189,9 +209,15 @@ def publish(
     """The review passes: operators find it. A second person reviews: not its submitter.
     Open flags on the article are resolved by the publication."""
     article = _kept(session, principal, article_id)
-    _require(article, (Status.in_review,), "publish")
+    pending = revision(session, article)
+    if pending is not None:
+        _require_status(pending.status, (Status.in_review,), "publish", "revision")
+    else:
+        _require(article, (Status.in_review,), "publish")
     if article.submitted_by == principal.name:
         raise Forbidden("an article is published by a reviewer other than the one who submitted it")
+    if pending is not None:
+        _take_text(session, article, pending)  # the revision serves from now on
     article.status = Status.published
     _resolve_flags(session, article.id, now)
     article.needs_review = False
@@ -205,6 +231,14 @@ def reject(
     if not note.strip():
         raise InvalidInput("note", "say what must change")
     article = _kept(session, principal, article_id)
+    pending = revision(session, article)
+    if pending is not None:  # the revision goes back to its author; the published text stays
+        _require_status(pending.status, (Status.in_review,), "reject", "revision")
+        article.submitted_by = None
+        text = as_fields(pending)
+        return _changed(
+            session, article, Change.reject, principal, now, note.strip(), text, "draft"
+        )
     _require(article, (Status.in_review,), "reject")
     article.status = Status.draft
     article.submitted_by = None
@@ -217,7 +251,7 @@ def expire(
     """Withdraw a published article (the policy changed): operators stop finding it."""
     article = _kept(session, principal, article_id)
     _require(article, (Status.published,), "expire")
-    article.status = Status.expired
+    _withdraw(session, article)
     return _changed(session, article, Change.expire, principal, now, note)
 
 
@@ -232,9 +266,24 @@ def expire_due(session: Session, today: date, now: datetime) -> list[int]:
     ).all()
     system = Principal(name="system", role=Role.system)
     for article in due:
-        article.status = Status.expired
+        _withdraw(session, article)
         _changed(session, article, Change.expire, system, now, "review date passed")
     return [a.id for a in due if a.id is not None]
+
+
+def _withdraw(session: Session, article: KnowledgeArticle) -> None:
+    """Published → expired; a pending revision becomes the (hidden) text to review next."""
+    pending = revision(session, article)
+    if pending is not None:
+        _take_text(session, article, pending)
+    article.status = Status.expired
+    article.submitted_by = None
+
+
+def _take_text(session: Session, article: KnowledgeArticle, text: KnowledgeArticleVersion) -> None:
+    for name in _FIELDS:
+        setattr(article, name, getattr(text, name))
+    grams.reindex(session, article)
 
 
 def _kept(
@@ -258,11 +307,18 @@ def _kept(
 
 
 def _require(article: KnowledgeArticle, states: tuple[Status, ...], what: str) -> None:
-    if article.status not in states:
+    _require_status(article.status, states, what)
+
+
+def _require_status(
+    status: str, states: tuple[Status, ...], what: str, thing: str = "article"
+) -> None:
+    if status not in states:
         allowed = ", ".join(s.value for s in states)
         raise Conflict(
-            f"cannot {what} an article that is {article.status} (only when {allowed})",
-            {"status": article.status},
+            f"cannot {what} a{'n' if thing[0] in 'aeiou' else ''} {thing} that is {status} "
+            f"(only when {allowed})",
+            {"status": status},
         )
 
 
@@ -273,11 +329,14 @@ def _changed(
     principal: Principal,
     now: datetime,
     note: str = "",
+    text: ArticleFields | None = None,
+    status: str | None = None,
 ) -> KnowledgeArticle:
+    """A new version row; ``text`` and ``status``: a revision's, instead of the article's."""
     article.version += 1
     article.updated_by, article.updated_at = principal.name, now
     session.add(article)
-    _version(session, article, change, principal, now, note)
+    _version(session, article, change, principal, now, note, text, status)
     try:
         session.flush()
     except IntegrityError as exc:  # another writer took this version number first
@@ -292,14 +351,17 @@ def _version(
     principal: Principal,
     now: datetime,
     note: str = "",
+    text: ArticleFields | None = None,
+    status: str | None = None,
 ) -> None:
     assert article.id is not None
+    source = text if text is not None else article
     session.add(
         KnowledgeArticleVersion(
-            **{name: getattr(article, name) for name in _FIELDS},
+            **{name: getattr(source, name) for name in _FIELDS},
             article_id=article.id,
             version=article.version,
-            status=article.status,
+            status=status or article.status,
             change=change,
             note=note[:500],
             changed_by=principal.name,
@@ -389,6 +451,31 @@ def versions(
     )
 
 
+def revision(session: Session, article: KnowledgeArticle) -> KnowledgeArticleVersion | None:
+    """The edit of a published article waiting to be reviewed (a draft or in review), if
+    any: the newest version row, while the article row keeps the published text."""
+    if article.status != Status.published or article.id is None:
+        return None
+    newest = version(session, article.id, article.version)
+    if newest is not None and newest.status in (Status.draft, Status.in_review):
+        return newest
+    return None
+
+
+def served_version(session: Session, article: KnowledgeArticle) -> int:
+    """The version whose text operators read (and an answer cites): the article's own, or
+    while a revision waits, the version that published the text still serving."""
+    if revision(session, article) is None or article.id is None:
+        return article.version
+    published = session.exec(
+        select(func.max(KnowledgeArticleVersion.version)).where(
+            col(KnowledgeArticleVersion.article_id) == article.id,
+            col(KnowledgeArticleVersion.change) == Change.publish,
+        )
+    ).one()
+    return int(published or article.version)
+
+
 def version(session: Session, article_id: int, number: int) -> KnowledgeArticleVersion | None:
     return session.exec(
         select(KnowledgeArticleVersion).where(
@@ -429,16 +516,26 @@ def list_articles(
 
 
 def review_list(session: Session, principal: Principal, today: date) -> list[KnowledgeArticle]:
-    """What waits for a keeper: articles in review, expired (or past their review date), and
-    flagged ones."""
-    query = select(KnowledgeArticle).where(
-        or_(
-            col(KnowledgeArticle.status).in_([Status.in_review, Status.expired]),
-            and_(
-                col(KnowledgeArticle.status) == Status.published,
-                col(KnowledgeArticle.review_by) < today,
-            ),
-            col(KnowledgeArticle.needs_review).is_(True),
+    """What waits for a keeper: articles (or revisions) in review, expired (or past their
+    review date), and flagged ones. The newest version row says whether a revision of a
+    published article is in review."""
+    newest = and_(
+        col(KnowledgeArticleVersion.article_id) == col(KnowledgeArticle.id),
+        col(KnowledgeArticleVersion.version) == col(KnowledgeArticle.version),
+    )
+    query = (
+        select(KnowledgeArticle)
+        .join(KnowledgeArticleVersion, newest, isouter=True)
+        .where(
+            or_(
+                col(KnowledgeArticleVersion.status) == Status.in_review,
+                col(KnowledgeArticle.status).in_([Status.in_review, Status.expired]),
+                and_(
+                    col(KnowledgeArticle.status) == Status.published,
+                    col(KnowledgeArticle.review_by) < today,
+                ),
+                col(KnowledgeArticle.needs_review).is_(True),
+            )
         )
     )
     kept = kept_condition(principal)

@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
+from sqlmodel import Session
 
 from engine.cases import queries
 from engine.cases.models import CasePublic, CategoryCode, Phone, RecordingUrl
@@ -104,6 +105,10 @@ class ArticleOut(BaseModel):
     updated_by: str
     updated_at: datetime
     flags: list[FlagOut] = []  # open flags, on one article's own view
+    # The version whose text operators read and answers cite (older than ``version`` while a
+    # revision waits), and the revision itself (its keepers only).
+    served_version: int | None = None
+    revision: VersionOut | None = None
 
 
 class ArticleList(BaseModel):
@@ -183,8 +188,13 @@ def today(ctx: AppContext) -> date:
 
 
 def article_out(
-    article: KnowledgeArticle, on: date, flags: list[KnowledgeFlag] | None = None
+    article: KnowledgeArticle,
+    on: date,
+    flags: list[KnowledgeFlag] | None = None,
+    session: Session | None = None,
+    keeper: bool = True,
 ) -> ArticleOut:
+    """``session``: also say which version serves and (to a ``keeper``) the revision."""
     values = article.model_dump()
     values |= {
         "categories": split_codes(article.categories),
@@ -192,6 +202,10 @@ def article_out(
         "status": service.effective_status(article, on),
         "flags": [FlagOut.model_validate(f, from_attributes=True) for f in flags or []],
     }
+    if session is not None:
+        pending = service.revision(session, article)
+        values["served_version"] = service.served_version(session, article)
+        values["revision"] = _version_out(pending) if pending and keeper else None
     return ArticleOut.model_validate(values)
 
 
@@ -234,24 +248,23 @@ def get_article(
 ) -> ArticleOut:
     on = today(ctx)
     article = service.get(session, principal, article_id, on)
-    flags = (
-        service.open_flags(session, article_id)
-        if service.may_keep(principal, article.owner_department)
-        else []
-    )
-    return article_out(article, on, flags)
+    keeper = service.may_keep(principal, article.owner_department)
+    flags = service.open_flags(session, article_id) if keeper else []
+    return article_out(article, on, flags, session, keeper)
 
 
 @router.put("/articles/{article_id}", response_model=ArticleOut)
 def edit_article(
     article_id: RowId, body: ArticleEdit, ctx: Ctx, session: DbSession, principal: CurrentPrincipal
 ) -> ArticleOut:
-    """New text: the article is a draft again until it is reviewed and published."""
+    """New text. A published article keeps serving its published text while the edit waits
+    as a revision (``revision``) to be submitted, reviewed and published; any other article
+    becomes a draft."""
     with session.begin():
         article = service.edit(
             session, principal, article_id, body.fields(), ctx.city, ctx.clock.now(), body.version
         )
-        return article_out(article, today(ctx))
+        return article_out(article, today(ctx), session=session)
 
 
 @router.get("/articles/{article_id}/versions", response_model=list[VersionOut])
@@ -285,7 +298,7 @@ def _step(
     }[what]
     with session.begin():
         article = step(session, principal, article_id, ctx.clock.now(), note)
-        return article_out(article, today(ctx))
+        return article_out(article, today(ctx), session=session)
 
 
 @router.post("/articles/{article_id}/submit", response_model=ArticleOut)
@@ -345,7 +358,7 @@ def search_articles(
         items=[
             SearchHit(
                 id=h.article.id or 0,
-                version=h.article.version,
+                version=service.served_version(session, h.article),
                 title=h.article.title,
                 question=h.article.question,
                 answer=h.article.answer,

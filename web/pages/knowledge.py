@@ -89,8 +89,14 @@ KNOWLEDGE_MESSAGES: dict[str, dict[str, str]] = {
     "kb_flag_repeat_call": {"zh": "答复后重复来电", "en": "Repeat call after the answer"},
     "kb_save": {"zh": "保存", "en": "Save"},
     "kb_edit_note": {
-        "zh": "修改后知识回到草稿状态，需重新审核发布后话务员才能看到。",
-        "en": "An edited article is a draft again: operators see it once it is published again.",
+        "zh": "修改已发布的知识会生成待审核的修订稿；审核发布前，话务员仍看到现行版本。",
+        "en": "Editing a published article makes a revision to review; until it is published, "
+        "operators keep reading the current version.",
+    },
+    "kb_revision": {"zh": "待审核修订稿", "en": "Revision waiting for review"},
+    "kb_revision_note": {
+        "zh": "话务员目前看到的是版本 {served}；此修订稿审核发布后才会替换。",
+        "en": "Operators read version {served}; this revision replaces it once published.",
     },
     "kb_use": {"zh": "用此答复", "en": "Answer with this"},
     "kb_full": {"zh": "查看全文", "en": "Full text"},
@@ -297,10 +303,12 @@ def _article_page(
         keeper = service.may_keep(principal, article.owner_department)
         versions = service.versions(session, principal, article_id, on) if keeper else []
         flags = service.open_flags(session, article_id) if keeper else []
+        pending = service.revision(session, article) if keeper else None
+        served = service.served_version(session, article)
     return page(
         request, ctx, "knowledge/article.html", user, status_code, article=article,
         keeper=keeper, versions=versions, flags=flags, shown=service.effective_status(article, on),
-        codes=split_codes, **values,
+        codes=split_codes, revision=pending, served=served, **values,
     )  # fmt: skip
 
 
