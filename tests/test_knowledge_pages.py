@@ -168,3 +168,20 @@ async def test_an_edit_shows_as_a_revision_while_operators_read_the_published_te
         and new not in seen.text
         and 'id="kb-revision"' not in seen.text
     )
+
+
+async def test_a_second_call_from_the_same_phone_shows_the_first(web):
+    article_id = await published_article(web)
+    csrf = await login(web, "operator", "00")
+    answered = await post(
+        web, "/knowledge/answer", csrf, description="咨询新生儿医保", reporter_phone="13900004444",
+        call_id="PBX-1", article_id=str(article_id),
+    )  # fmt: skip
+    first = int(re.search(r"/cases/(\d+)", answered.headers["location"])[1])
+    again = await web.client.get("/intake?lang=zh", params={"phone": "139-0000-4444"})
+    history = again.text.split('id="caller-history"')[1].split("</section>")[0]
+    assert f'href="/cases/{first}"' in history and "来电人历史工单 (1)" in again.text
+    other = await web.client.get("/intake", params={"phone": "13900005555"})
+    assert "该号码暂无历史工单" in other.text
+    await login(web, "grid_worker", "01010101")  # masked contact: no look-up by phone
+    assert (await web.client.get("/intake", params={"phone": "13900004444"})).status_code == 403

@@ -21,17 +21,24 @@ from engine.city.models import Tier
 from engine.classifier.text import case_text
 from engine.db import new_session
 from engine.errors import GridflowError, InvalidInput
+from engine.search import views as search
 from engine.users.models import Role
 from web.deps import Ctx
 from web.pages import sessions
 from web.pages.form_errors import refusal_words, validation_words
-from web.pages.i18n import language
+from web.pages.i18n import MESSAGES, language
 from web.pages.intake_support import likely_duplicates
 from web.pages.knowledge import call_popup
 from web.pages.templating import PageUser
 from web.pages.views import View, error_status, page, require_role
 
 router = APIRouter(include_in_schema=False)
+
+OPERATOR_MESSAGES: dict[str, dict[str, str]] = {
+    "caller_history": {"zh": "来电人历史工单", "en": "The caller's earlier cases"},
+    "caller_history_none": {"zh": "该号码暂无历史工单", "en": "No earlier cases from this number"},
+}
+MESSAGES.update(OPERATOR_MESSAGES)  # this page's own text, next to the others
 
 INTAKE_ROLES = {Role.operator, Role.dispatcher, Role.admin}
 FIELDS = (
@@ -40,6 +47,7 @@ FIELDS = (
 )  # fmt: skip
 LEADING_CODE = re.compile(r"^\s*(\d+)")
 CALLBACKS = 20
+HISTORY = 10  # the caller's earlier cases shown
 PHONE = re.compile(r"[0-9+\- ]{3,30}")
 MAX_TEXT = 4000  # the description's maxlength; longer text is cut, not refused
 MIN_SUGGEST_TEXT = 2  # characters before suggestions are worth asking for
@@ -59,12 +67,34 @@ def _form_page(
     values.setdefault("form", {})
     with new_session(ctx.db) as session:
         callbacks = _callbacks(session, user, ctx)
+        history = caller_history(session, user, ctx, values["form"].get("reporter_phone"))
     return page(
         request, ctx, "operator/intake.html", user, status_code,
         categories=sorted(city.categories.values(), key=lambda c: c.code), grids=grids,
         request_types=list(RequestType), urgencies=list(Urgency), callbacks=callbacks,
-        live_suggest=ctx.router.present(), **values,
+        live_suggest=ctx.router.present(), history=history, **values,
     )  # fmt: skip
+
+
+def caller_history(
+    session: Session, user: sessions.PageSession, ctx: Ctx, phone: str | None
+) -> list[Case]:
+    """The caller's earlier cases (来电历史), any state, newest first: what the pop-up shows
+    beside a call, so a second call about another topic sees the first."""
+    principal = user.principal
+    if not phone or not PHONE.fullmatch(phone) or not access.sees_contact(principal):
+        return []
+    try:
+        same_caller = search.by_phone(principal, phone)
+    except GridflowError:  # not a phone number after all
+        return []
+    query = (
+        select(Case)
+        .where(same_caller, access.case_scope(principal, ctx.city))
+        .order_by(col(Case.id).desc())
+        .limit(HISTORY)
+    )
+    return list(session.exec(query))
 
 
 def _callbacks(session: Session, user: sessions.PageSession, ctx: Ctx) -> list[Case]:
