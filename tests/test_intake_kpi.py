@@ -157,3 +157,19 @@ async def test_the_kpi_page_renders_and_scopes_by_unit(api):
     assert "王接线" in city.text and "李接线" in city.text
     await login(api, "handler", "HW-01")
     assert (await api.client.get("/kpis")).status_code == 403
+
+
+def test_a_later_answer_counts_for_the_operator_who_filed_the_call(ctx, clock):
+    """A call filed and left for registration (no rule for it), answered at intake later by
+    another operator: it counts for its filer, on its filing day."""
+    li, wang = person(ctx, "op.li", "李接线"), person(ctx, "op.wang", "王接线")
+    report = CaseCreate(channel="hotline", category="12005", description="咨询", grid_code=EAST)
+    case = ctx.cases.intake(li, report).case
+    assert case.state == "registered"
+    clock.advance(hours=1)
+    ctx.cases.act(wang, case.id, "answer_at_intake", {"answer": "请携带身份证办理。"})
+    report = _report(ctx)
+    assert [(r.name, r.hotline_cases, r.answered_at_intake) for r in report.operators] == [
+        ("李接线", 1, 1)
+    ]
+    assert _check(ctx) == []
