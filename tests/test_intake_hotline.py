@@ -240,3 +240,4 @@ async def test_the_pop_up_files_a_normal_case_with_its_recording_shown_as_a_link
         **(fields | {"external_id": "PBX-43", "recording_url": "javascript:alert(1)"}),
     )
     assert refused.status_code == 422 and "Call recording" in refused.text  # the page's words
+    assert 'name="recording_url"' not in refused.text.split('class="intake"')[1].split("</form>")[0]

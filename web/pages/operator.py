@@ -146,6 +146,8 @@ async def intake(request: Request, ctx: Ctx, user: PageUser) -> Response:
         data = _case_data(form)
     except ValidationError as exc:
         text = validation_words(exc, View(ctx, language(request)))
+        if any(error["loc"][-1:] == ("recording_url",) for error in exc.errors()):
+            form.pop("recording_url")  # a hidden field: the next save goes without it
         return _form_page(request, ctx, user, 422, form=form, error=text)
     except InvalidInput as exc:
         text = refusal_words(exc, View(ctx, language(request)))
