@@ -25,6 +25,7 @@ from web.pages import (
     operator,
     sessions,
 )
+from web.pages.head_requests import HeadAsGet
 from web.pages.i18n import language, translator
 from web.pages.views import PageForbidden
 
@@ -37,6 +38,7 @@ PAGE_ROUTERS += [kpis]
 
 
 def install(app: FastAPI) -> None:
+    app.add_middleware(HeadAsGet)  # HEAD on a page answers as GET, without the body
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in PAGE_ROUTERS:
         app.include_router(module.router)
