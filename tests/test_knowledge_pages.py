@@ -185,3 +185,18 @@ async def test_a_second_call_from_the_same_phone_shows_the_first(web):
     assert "该号码暂无历史工单" in other.text
     await login(web, "grid_worker", "01010101")  # masked contact: no look-up by phone
     assert (await web.client.get("/intake", params={"phone": "13900004444"})).status_code == 403
+
+
+async def test_a_sampled_answer_is_in_the_operators_callback_list(web):
+    from test_review import set_review_settings
+
+    set_review_settings(web.ctx, answered_callback_share=1)
+    article_id = await published_article(web)
+    csrf = await login(web, "operator", "00")
+    answered = await post(
+        web, "/knowledge/answer", csrf, description="咨询新生儿医保", reporter_phone="13900007777",
+        article_id=str(article_id),
+    )  # fmt: skip
+    case_id = int(re.search(r"/cases/(\d+)", answered.headers["location"])[1])
+    callbacks = (await web.client.get("/intake")).text.split('id="h-callbacks"')[1]
+    assert f'data-case="{case_id}"' in callbacks.split("</section>")[0]
