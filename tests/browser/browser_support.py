@@ -201,3 +201,22 @@ def photo(workdir: Path, name: str = "photo.png") -> Path:
     path = workdir / name
     path.write_bytes(PNG)
     return path
+
+
+AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
+AXE_RUN = """async () => {
+  const result = await axe.run(document, { resultTypes: ["violations"] });
+  return result.violations.map(v => ({ id: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.slice(0, 5).map(n => n.target.join(" ")) })); }"""
+
+
+def check_axe(page, serious: tuple[str, ...] = ("serious", "critical")) -> list[dict]:
+    """axe-core's accessibility check of the page as it is now (vendored, tests/browser/
+    vendor): fails on a serious or critical violation; returns the lesser ones. Injected
+    through the DevTools protocol (page.evaluate), which the page's CSP does not govern."""
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(AXE.read_text(encoding="utf-8"))
+    violations = page.evaluate(AXE_RUN)
+    bad = [v for v in violations if v["impact"] in serious]
+    assert not bad, f"{page.url}: {bad}"
+    return violations

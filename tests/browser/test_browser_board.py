@@ -1,6 +1,8 @@
-"""The supervisor's big screen in a real browser at 1920x1080: the ECharts map, the trend and
-the KPI ranking are drawn on the first screen (no scrolling) from the app's own files only,
-the map shows the yellow / red case points, and a click on a grid opens its case list."""
+"""The supervisor's big screen in a real browser at 1280x720, 1920x1080 and 3840x2160: the
+ECharts map, the trend and the KPI ranking are drawn on the first screen (no scrolling) from
+the app's own files only, the map shows the yellow / red case points, and a click on a grid
+opens its case list. At every size the figures fit their tiles ("100.0%"), the grids' names
+do not overlap, an empty panel says 暂无, and axe-core finds no serious violation."""
 
 from __future__ import annotations
 
@@ -8,7 +10,15 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from browser_support import ARTIFACTS, DEMO_CITY, Person, running, shot, skip_unless_browser
+from browser_support import (
+    ARTIFACTS,
+    DEMO_CITY,
+    Person,
+    check_axe,
+    running,
+    shot,
+    skip_unless_browser,
+)
 from playwright.sync_api import expect, sync_playwright
 
 from engine.cases.models import CaseCreate
@@ -18,7 +28,11 @@ from engine.users.models import Principal, Role
 from web.context import build_context
 
 START = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # Monday 09:00 in Asia/Shanghai
-SCREENS = [{"width": 1920, "height": 1080}, {"width": 3840, "height": 2160}]
+SCREENS = [
+    {"width": 1280, "height": 720},
+    {"width": 1920, "height": 1080},
+    {"width": 3840, "height": 2160},
+]
 
 
 POINT_OF_CASE = """() => {
@@ -36,6 +50,60 @@ NAME_IN_THE_UNIT_RANKING = """() => {
   const chart = echarts.getInstanceByDom(document.getElementById('bs-rank-unit'));
   const rect = chart.getModel().getComponent('grid').coordinateSystem.getRect();
   return [rect.x - 20, chart.convertToPixel({yAxisIndex: 0}, '东湖区')]; }"""
+
+
+# The grids' names the map shows (each line of a name is a tspan of its label; a name hidden
+# because it would overlap another is not drawn at all): their boxes on the screen.
+GRID_NAMES_DRAWN = """() => {
+  const chart = echarts.getInstanceByDom(document.getElementById('bs-map'));
+  return chart.getZr().storage.getDisplayList()
+    .filter(el => el.type === 'tspan' && /社区|网格/.test(String(el.style.text || '')))
+    .map(el => { const r = el.getBoundingRect().clone();
+      if (el.transform) r.applyTransform(el.transform);
+      return { text: el.style.text, host: el.parent ? el.parent.id : el.id,
+               x: r.x, y: r.y, w: r.width, h: r.height }; }); }"""
+
+# Figures wider than their tile (a "100.0%" spilling out), by tile label.
+FIGURES_OVERFLOWING = """() => Array.from(document.querySelectorAll('.bs-counter'))
+  .filter(tile => { const v = tile.querySelector('.bs-value');
+    return v.scrollWidth > v.clientWidth + 1 || v.getBoundingClientRect().right >
+      tile.getBoundingClientRect().right; })
+  .map(tile => tile.querySelector('.bs-label').textContent)"""
+
+
+def overlapping(boxes: list[dict]) -> list[tuple[str, str]]:
+    """Pairs of names from different labels whose boxes overlap by more than a pixel."""
+    found = []
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            if a["host"] == b["host"]:
+                continue  # two lines of one name
+            dx = min(a["x"] + a["w"], b["x"] + b["w"]) - max(a["x"], b["x"])
+            dy = min(a["y"] + a["h"], b["y"] + b["h"]) - max(a["y"], b["y"])
+            if dx > 1 and dy > 1:
+                found.append((a["text"], b["text"]))
+    return found
+
+
+def close_one_on_time(db_url: str, tmp_path) -> None:
+    """One case filed, handled and closed well within its limits: the month's 按期办结率 is
+    100.0%, and nothing is late, so nothing is escalated."""
+    settings = Settings(
+        database_url=db_url, city_dir=DEMO_CITY, secret_key="browser-test-secret",
+        models_dir=tmp_path / "models", instance_dir=tmp_path / "instance-closer",
+    )  # fmt: skip
+    ctx = build_context(settings, VirtualClock(START))
+    try:
+        data = CaseCreate(description="路边垃圾堆积，请尽快清理", channel="hotline",
+                          category="06002", grid_code="01010101")  # fmt: skip
+        case = ctx.cases.intake(Principal("operator", Role.operator, "00"), data).case
+        handler = Principal("handler", Role.handler, case.lead_department)
+        ctx.cases.act(handler, case.id, "accept", {})
+        ctx.cases.act(handler, case.id, "resolve", {"result": "已清理"})
+        dispatcher = Principal("dispatcher", Role.dispatcher, "00")
+        ctx.cases.act(dispatcher, case.id, "close", {"reason": "已核实"})
+    finally:
+        ctx.db.dispose()
 
 
 def file_cases_in_grids(db_url: str, tmp_path, per_grid: int = 2) -> int:
@@ -93,6 +161,11 @@ def test_the_big_screen_fits_the_first_screen(tmp_path, db_url, screen):
                 assert box["y"] + box["height"] <= screen["height"], chart  # the first screen
             map_box = page.locator("#bs-map").bounding_box()
             assert map_box["width"] > screen["width"] * 0.4  # full width: no empty third
+            page.wait_for_timeout(800)  # ECharts' drawing animation
+            names = page.evaluate(GRID_NAMES_DRAWN)
+            assert len(names) >= 8 and overlapping(names) == [], overlapping(names)
+            assert page.evaluate(FIGURES_OVERFLOWING) == []
+            check_axe(page)
             # The server's sweep escalates the late cases; the stream's change redraws the
             # screen without a reload: the latest escalations appear on the first screen.
             expect(page.locator("#bs-latest li").first).to_be_visible(timeout=40_000)
@@ -120,5 +193,38 @@ def test_the_big_screen_fits_the_first_screen(tmp_path, db_url, screen):
             page.mouse.click(rank_box["x"] + point[0], rank_box["y"] + point[1])
             page.wait_for_url(re.compile(r"/board\?unit=01$"), timeout=10_000)
             expect(page.locator("h1")).to_contain_text("东湖区")
+        finally:
+            board.close()
+
+
+@pytest.mark.parametrize("screen", SCREENS, ids=lambda s: f"{s['width']}x{s['height']}")
+def test_figures_fit_their_tiles_and_an_empty_panel_says_so(tmp_path, db_url, screen):
+    """A quiet day: one case closed on time, nothing late. The rate tiles show 100.0% inside
+    the tile, 最新督办 says 暂无 instead of staying blank, and the first screen holds it all."""
+    skip_unless_browser()
+    with running(db_url, tmp_path, START) as server, sync_playwright() as pw:
+        close_one_on_time(db_url, tmp_path)
+        server.set_time(START + timedelta(minutes=30))
+        board = Person(pw, server, tmp_path, "supervisor", viewport=screen)
+        try:
+            page = board.page
+            board.login("supervisor")
+            board.goto("/board")
+            rate = page.locator('[data-kpi="on_time_resolve_rate"]')
+            expect(rate).to_have_text("100.0%", timeout=15_000)
+            expect(page.locator("#bs-latest-empty")).to_be_visible()
+            expect(page.locator("#bs-latest-empty")).to_have_text("暂无")
+            page.wait_for_timeout(800)  # ECharts' drawing animation
+            assert page.evaluate(FIGURES_OVERFLOWING) == []
+            tile = page.locator(".bs-counter", has=rate).bounding_box()
+            figure = rate.bounding_box()
+            assert figure["x"] + figure["width"] <= tile["x"] + tile["width"]
+            for panel in ("#bs-map", "#bs-trend", "#bs-rank-dep", "#bs-rank-unit", "#bs-latest-h"):
+                box = page.locator(panel).bounding_box()
+                assert box["y"] + box["height"] <= screen["height"], panel  # the first screen
+            names = page.evaluate(GRID_NAMES_DRAWN)
+            assert len(names) >= 8 and overlapping(names) == [], overlapping(names)
+            check_axe(page)
+            page.screenshot(path=str(ARTIFACTS / f"52-quiet-first-screen-{screen['width']}.png"))
         finally:
             board.close()

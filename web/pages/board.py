@@ -48,7 +48,7 @@ KpiChoice = Annotated[str, Query(pattern="^(" + "|".join(KPI_PERIODS) + ")$")]
 # The words board.js puts into the charts (the page's data-labels).
 BIG_SCREEN_LABELS = (
     "bs_open_cases", "bs_overdue", "bs_case", "light_green", "light_yellow", "light_red",
-    "opened", "closed", "bs_score", "no_department", "card_yellow", "card_red",
+    "opened", "closed", "bs_score", "no_department", "card_yellow", "card_red", "empty",
 )  # fmt: skip
 DEPARTMENTS_SHOWN = 10  # bars in the lights-per-department chart
 ESCALATIONS_SHOWN = 8  # the latest escalations listed on the first screen

@@ -12,10 +12,13 @@
   var POINT_COLORS = { yellow: "#ffd43b", red: "#ff4d4f" };  /* bright on the blue map */
   var TEXT = "#dbe7ff", AXIS = "#5a7bb5";
   var SCALE = window.innerWidth >= 3000 ? 2 : 1;  /* 3840x2160: the page's sizes double too */
+  var NARROW = window.innerWidth < 1600;  /* 1280 / 1366 wide: smaller map labels, two lines */
   var FONT = { fontSize: 12 * SCALE };
   var LABEL = { color: TEXT, fontSize: 12 * SCALE };  /* axis labels and legends */
+  var LEGEND = { textStyle: LABEL, top: 0, itemWidth: 25 * SCALE, itemHeight: 14 * SCALE };
   var charts = {};
   var names = {};  /* grid code -> name */
+  var centers = {};  /* grid code -> [lng, lat]: where its name is written */
   var period = "month";
 
   function chart(id) {
@@ -74,16 +77,45 @@
                    textStyle: LABEL, inRange: { color: SHADES[shade] } },
       geo: { map: "gridflow-grids", nameProperty: "code", roam: true, left: 8, right: 56,
              top: 8, bottom: 8, itemStyle: { borderColor: "#9fb8e0", borderWidth: 1 },
-             label: { show: true, color: "#fff", fontSize: 12 * SCALE,
-                      formatter: function (p) { return names[p.name] || p.name; } },
-             labelLayout: { hideOverlap: true },
-             emphasis: { label: { color: "#fff" }, itemStyle: { areaColor: "#4a78c2" } } },
+             label: { show: false },
+             emphasis: { label: { show: false }, itemStyle: { areaColor: "#4a78c2" } } },
       series: [
         { type: "map", geoIndex: 0, data: values },
         { type: "scatter", coordinateSystem: "geo", data: points, symbolSize: 12 * SCALE,
-          itemStyle: { borderColor: "#fff", borderWidth: 1.5, opacity: 1 }, zlevel: 1 }
+          itemStyle: { borderColor: "#fff", borderWidth: 1.5, opacity: 1 }, zlevel: 1 },
+        /* The grids' names: a layer of its own, so ECharts hides a name that would overlap
+           another (labelLayout works on series, not on the geo's own labels); zooming in
+           (roam) shows the hidden ones again. */
+        { type: "scatter", coordinateSystem: "geo", silent: true, symbolSize: 0,
+          data: gridNames(), labelLayout: { hideOverlap: true },
+          label: { show: true, position: "inside", color: "#fff", lineHeight: 14 * SCALE,
+                   fontSize: (NARROW ? 11 : 12) * SCALE, textBorderColor: "#0b1a33",
+                   textBorderWidth: 2, formatter: function (p) { return p.data.label; } } }
       ]
     });
+  }
+
+  /* A long name on two lines where the screen is narrow: 东坡社区 / 第一网格. */
+  function shortLabel(name) {
+    if (!NARROW || name.length <= 6) return name;
+    var cut = name.indexOf("社区") >= 0 ? name.indexOf("社区") + 2 : Math.ceil(name.length / 2);
+    return name.slice(0, cut) + "\n" + name.slice(cut);
+  }
+
+  function gridNames() {
+    return Object.keys(centers).map(function (code) {
+      return { name: code, value: centers[code], label: shortLabel(names[code] || code) };
+    });
+  }
+
+  /* The middle of a grid's outline (its largest ring's vertices averaged). */
+  function center(geometry) {
+    var rings = geometry.type === "MultiPolygon"
+      ? geometry.coordinates.map(function (p) { return p[0]; }) : [geometry.coordinates[0]];
+    var ring = rings.reduce(function (a, b) { return b.length > a.length ? b : a; });
+    var points = ring.length > 1 ? ring.slice(0, -1) : ring;
+    var sum = points.reduce(function (s, p) { return [s[0] + p[0], s[1] + p[1]]; }, [0, 0]);
+    return [sum[0] / points.length, sum[1] / points.length];
   }
 
   var shadePicker = root.querySelector("[data-map-shade]");
@@ -96,7 +128,10 @@
 
   function loadGrids() {
     return getJSON(root.getAttribute("data-grids-url")).then(function (geo) {
-      geo.features.forEach(function (f) { names[f.properties.code] = f.properties.name; });
+      geo.features.forEach(function (f) {
+        names[f.properties.code] = f.properties.name;
+        if (f.geometry) centers[f.properties.code] = center(f.geometry);
+      });
       window.echarts.registerMap("gridflow-grids", geo);
       mapReady = true;
       var map = chart("bs-map");
@@ -122,8 +157,8 @@
     trend.setOption({
       textStyle: FONT,
       tooltip: { trigger: "axis" },
-      legend: { textStyle: LABEL, top: 0 },
-      grid: { left: 40, right: 12, top: 30, bottom: 24 },
+      legend: LEGEND,
+      grid: { left: 40 * SCALE, right: 12 * SCALE, top: 30 * SCALE, bottom: 24 * SCALE },
       xAxis: Object.assign({ type: "category", data: data.days }, axisStyle()),
       yAxis: Object.assign({ type: "value", minInterval: 1 }, axisStyle()),
       series: [
@@ -145,13 +180,20 @@
     deps.setOption({
       textStyle: FONT,
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
-      legend: { textStyle: LABEL, top: 0 },
-      grid: { left: 8, right: 16, top: 30, bottom: 8, containLabel: true },
+      legend: LEGEND,
+      title: empty(rows),
+      grid: { left: 8, right: 16 * SCALE, top: 30 * SCALE, bottom: 8, containLabel: true },
       xAxis: Object.assign({ type: "value", minInterval: 1 }, axisStyle()),
       yAxis: Object.assign({ type: "category", data: rows.map(function (r) { return r.name; }) },
                            axisStyle(), { axisLabel: Object.assign({ width: 130 * SCALE, overflow: "truncate" }, LABEL) }),
       series: [bar("green"), bar("yellow"), bar("red")]
     });
+  }
+
+  /* 暂无 in the middle of a chart with nothing to show, instead of empty axes. */
+  function empty(rows) {
+    return { show: rows.length === 0, text: L("empty"), left: "center", top: "middle",
+             textStyle: { color: "#a9bedf", fontSize: 14 * SCALE, fontWeight: "normal" } };
   }
 
   /* A click on a bar or its name drills down: link(row) is where it goes. */
@@ -168,7 +210,8 @@
     rank.setOption({
       textStyle: FONT,
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
-      grid: { left: 8, right: 40, top: 8, bottom: 8, containLabel: true },
+      title: empty(shown),
+      grid: { left: 8, right: 44 * SCALE, top: 8, bottom: 8, containLabel: true },
       xAxis: Object.assign({ type: "value", min: 0, max: 100 }, axisStyle()),
       yAxis: Object.assign({ type: "category", triggerEvent: true,
                              data: shown.map(function (r) { return r.name; }) },
@@ -182,9 +225,12 @@
 
   function drawLatest(data) {
     var list = document.getElementById("bs-latest");
+    var nothing = document.getElementById("bs-latest-empty");
     if (!list) return;
     list.textContent = "";
-    (data.escalations || []).forEach(function (e) {
+    var escalations = data.escalations || [];
+    if (nothing) nothing.hidden = escalations.length > 0;  /* 暂无: not a blank panel */
+    escalations.forEach(function (e) {
       var item = document.createElement("li");
       var link = document.createElement("a");
       link.href = "/cases/" + e.id;
