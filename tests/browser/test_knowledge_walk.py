@@ -5,48 +5,19 @@ same phone on another topic shows the first case in the caller's history, and is
 a normal case for a department, its recording linked on the case page.
 
 Each page passes the suite's own checks (labelled fields, Chinese text without mojibake,
-no request leaving the server) and, where axe-core is installed, axe's WCAG A/AA rules."""
+no request leaving the server) and axe-core's (no serious or critical violation)."""
 
 from __future__ import annotations
 
-import json
-import os
 import re
-from pathlib import Path
 
-from browser_support import ROOT, Person, running, shot, skip_unless_browser
+from browser_support import Person, check_axe, running, shot, skip_unless_browser
 from playwright.sync_api import expect, sync_playwright
 from test_browser_knowledge import START, load_demo_articles
 
 PHONE = "13900006666"
 FIRST_RECORDING = "https://pbx.example/rec/PBX-71.wav"
 SECOND_RECORDING = "https://pbx.example/rec/PBX-72.wav"
-# axe-core's browser build, where a machine has it (npm's axe-core, or a path given).
-AXE_PLACES = [
-    os.environ.get("GRIDFLOW_AXE_JS", ""),
-    str(ROOT / "node_modules" / "axe-core" / "axe.min.js"),
-    "/usr/share/nodejs/axe-core/axe.min.js",
-]
-AXE_RUN = """async () => {
-  const result = await axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa']}});
-  return result.violations.map(v => ({id: v.id, impact: v.impact,
-    nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}));
-}"""
-
-
-def axe_script() -> str | None:
-    found = next((Path(p) for p in AXE_PLACES if p and Path(p).is_file()), None)
-    return found.read_text(encoding="utf-8") if found else None
-
-
-def check_axe(page, script: str | None) -> None:
-    """No serious or critical WCAG A/AA violation on the page (when axe-core is present)."""
-    if script is None:
-        return
-    page.evaluate(script)  # through the driver: the page's CSP allows no inline script
-    violations = page.evaluate(AXE_RUN)
-    bad = [v for v in violations if v["impact"] in ("serious", "critical")]
-    assert bad == [], f"{page.url}: {json.dumps(bad, ensure_ascii=False)}"
 
 
 def pop_up(desk: Person, call_id: str, recording: str) -> None:
@@ -59,7 +30,6 @@ def pop_up(desk: Person, call_id: str, recording: str) -> None:
 def test_a_consultation_answered_at_intake_then_a_second_call_sees_it(tmp_path, db_url):
     skip_unless_browser()
     load_demo_articles(db_url)
-    axe = axe_script()
     with running(db_url, tmp_path, START) as server, sync_playwright() as pw:
         desk = Person(pw, server, tmp_path, "walk")
         page = desk.page
@@ -75,14 +45,14 @@ def test_a_consultation_answered_at_intake_then_a_second_call_sees_it(tmp_path, 
             suggested.locator("summary").click()
             suggested.locator(".kb-use").click()
             expect(page.locator("#kb-answer")).to_have_value(re.compile("挂失"))
-            check_axe(page, axe)
+            check_axe(page)
             page.locator("#kb-answer-form button[type=submit]").click()
             page.wait_for_url(re.compile(r"/cases/\d+"))
             first = int(re.search(r"/cases/(\d+)", page.url)[1])
             expect(page.locator("h1 .state")).to_have_attribute("data-state", "closed")
             expect(page.locator("li[data-action=answer_at_intake]")).to_be_visible()
             expect(page.locator("#recording")).to_have_attribute("href", FIRST_RECORDING)
-            check_axe(page, axe)
+            check_axe(page)
             shot(page, "45-walk-answered-at-intake")
 
             # The second call, same phone, another topic: the first case is in view.
@@ -91,7 +61,7 @@ def test_a_consultation_answered_at_intake_then_a_second_call_sees_it(tmp_path, 
             expect(history).to_contain_text("来电人历史工单 (1)")
             expect(history.locator(f'a[href="/cases/{first}"]')).to_be_visible()
             expect(history.locator(f"li[data-case='{first}'] .state")).to_have_text("已结案")
-            check_axe(page, axe)
+            check_axe(page)
             shot(page, "46-walk-second-call-history")
             page.locator("#description").fill("小区门口垃圾桶满溢三天无人清运，气味很大")
             page.locator("#category").fill("06008")
@@ -106,7 +76,7 @@ def test_a_consultation_answered_at_intake_then_a_second_call_sees_it(tmp_path, 
             expect(page.locator("h1 .state")).not_to_have_attribute("data-state", "closed")
             expect(page.locator("#recording")).to_have_attribute("href", SECOND_RECORDING)
             expect(page.locator("body")).to_contain_text("PBX-72")
-            check_axe(page, axe)
+            check_axe(page)
             shot(page, "47-walk-normal-case-with-recording")
             assert desk.foreign_requests() == []
         finally:
