@@ -9,7 +9,7 @@ import pytest
 
 from engine.db import new_session
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
-from engine.knowledge import search, service
+from engine.knowledge import access, lifecycle, search, versions, views
 from engine.knowledge.models import ArticleFields, Status
 from engine.users.models import Principal, Role
 
@@ -36,32 +36,32 @@ def fields(**over) -> ArticleFields:
 
 def published(session, ctx, by=ADMIN, **over):
     now = ctx.clock.now()
-    article = service.create(session, by, fields(**over), ctx.city, now)
-    service.submit(session, by, article.id, now)
+    article = lifecycle.create(session, by, fields(**over), ctx.city, now)
+    lifecycle.submit(session, by, article.id, now)
     reviewer = REVIEWER if by.role is Role.admin else Principal("sj-2", Role.handler, by.scope)
-    return service.publish(session, reviewer, article.id, now)
+    return lifecycle.publish(session, reviewer, article.id, now)
 
 
 def test_lifecycle_writes_a_version_for_every_change(ctx):
     now = ctx.clock.now()
     with new_session(ctx.db) as session, session.begin():
-        article = service.create(session, ADMIN, fields(), ctx.city, now)
+        article = lifecycle.create(session, ADMIN, fields(), ctx.city, now)
         assert (article.status, article.version) == (Status.draft, 1)
         with pytest.raises(Conflict):
-            service.publish(session, REVIEWER, article.id, now)  # not submitted yet
-        service.submit(session, ADMIN, article.id, now)
+            lifecycle.publish(session, REVIEWER, article.id, now)  # not submitted yet
+        lifecycle.submit(session, ADMIN, article.id, now)
         with pytest.raises(Forbidden):
-            service.publish(session, ADMIN, article.id, now)  # its submitter does not publish
-        service.reject(session, REVIEWER, article.id, now, "写明办理地址")
+            lifecycle.publish(session, ADMIN, article.id, now)  # its submitter does not publish
+        lifecycle.reject(session, REVIEWER, article.id, now, "写明办理地址")
         assert article.status == Status.draft
-        service.edit(
+        lifecycle.edit(
             session, ADMIN, article.id, fields(answer="到政务服务中心3号窗口补办。"), ctx.city, now
         )
-        service.submit(session, ADMIN, article.id, now)
-        service.publish(session, REVIEWER, article.id, now)
+        lifecycle.submit(session, ADMIN, article.id, now)
+        lifecycle.publish(session, REVIEWER, article.id, now)
         assert (article.status, article.version) == (Status.published, 6)
-        service.expire(session, ADMIN, article.id, now, "政策调整")
-        history = service.versions(session, ADMIN, article.id, TODAY)
+        lifecycle.expire(session, ADMIN, article.id, now, "政策调整")
+        history = views.versions(session, ADMIN, article.id, TODAY)
     assert [(v.version, v.change, v.status, v.changed_by) for v in history] == [
         (1, "create", "draft", "admin1"),
         (2, "submit", "in_review", "admin1"),
@@ -80,42 +80,42 @@ def test_lifecycle_writes_a_version_for_every_change(ctx):
 def test_operators_see_only_published_valid_articles(ctx):
     now = ctx.clock.now()
     with new_session(ctx.db) as session, session.begin():
-        draft = service.create(session, ADMIN, fields(title="草稿"), ctx.city, now)
+        draft = lifecycle.create(session, ADMIN, fields(title="草稿"), ctx.city, now)
         live = published(session, ctx, review_by=TODAY + timedelta(days=30))
         later = published(session, ctx, valid_from=TODAY + timedelta(days=1))
         with pytest.raises(NotFound):
-            service.get(session, OPERATOR, draft.id, TODAY)
+            views.get(session, OPERATOR, draft.id, TODAY)
         with pytest.raises(NotFound):
-            service.get(session, OPERATOR, later.id, TODAY)
-        assert service.get(session, OPERATOR, live.id, TODAY).id == live.id
+            views.get(session, OPERATOR, later.id, TODAY)
+        assert views.get(session, OPERATOR, live.id, TODAY).id == live.id
         past_review = TODAY + timedelta(days=31)
         with pytest.raises(NotFound):  # past its review date: hidden, listed for review
-            service.get(session, OPERATOR, live.id, past_review)
-        assert service.effective_status(live, past_review) == Status.expired
-        assert live.id in {a.id for a in service.review_list(session, ADMIN, past_review)}
-        assert service.expire_due(session, past_review, now) == [live.id]
+            views.get(session, OPERATOR, live.id, past_review)
+        assert access.effective_status(live, past_review) == Status.expired
+        assert live.id in {a.id for a in views.review_list(session, ADMIN, past_review)}
+        assert lifecycle.expire_due(session, past_review, now) == [live.id]
         assert live.status == Status.expired
-        listed = {a.id for a in service.list_articles(session, OPERATOR, TODAY)}
+        listed = {a.id for a in views.list_articles(session, OPERATOR, TODAY)}
         assert listed == set()  # the live one expired; the later one not valid yet
 
 
 def test_departments_keep_their_own_articles(ctx):
     now = ctx.clock.now()
     with new_session(ctx.db) as session, session.begin():
-        mine = service.create(session, HANDLER, fields(), ctx.city, now)
+        mine = lifecycle.create(session, HANDLER, fields(), ctx.city, now)
         assert mine.owner_department == "SJ-00" and "SJ-00" in mine.departments.split()
         with pytest.raises(NotFound):  # another department's draft does not exist for them
-            service.submit(session, OTHER_HANDLER, mine.id, now)
+            lifecycle.submit(session, OTHER_HANDLER, mine.id, now)
         with pytest.raises(Forbidden):
-            service.create(session, OPERATOR, fields(), ctx.city, now)
-        service.submit(session, HANDLER, mine.id, now)
+            lifecycle.create(session, OPERATOR, fields(), ctx.city, now)
+        lifecycle.submit(session, HANDLER, mine.id, now)
         colleague = Principal("sj-2", Role.handler, "SJ-00")
-        service.publish(session, colleague, mine.id, now)  # a colleague reviews
-        assert {a.id for a in service.list_articles(session, HANDLER, TODAY)} == {mine.id}
-        assert service.list_articles(session, OTHER_HANDLER, TODAY) == []
-        admin_article = service.create(session, ADMIN, fields(), ctx.city, now)
+        lifecycle.publish(session, colleague, mine.id, now)  # a colleague reviews
+        assert {a.id for a in views.list_articles(session, HANDLER, TODAY)} == {mine.id}
+        assert views.list_articles(session, OTHER_HANDLER, TODAY) == []
+        admin_article = lifecycle.create(session, ADMIN, fields(), ctx.city, now)
         with pytest.raises(NotFound):
-            service.edit(session, HANDLER, admin_article.id, fields(), ctx.city, now)
+            lifecycle.edit(session, HANDLER, admin_article.id, fields(), ctx.city, now)
 
 
 def test_bad_fields_name_the_field(ctx):
@@ -128,7 +128,7 @@ def test_bad_fields_name_the_field(ctx):
             ({"valid_from": TODAY, "review_by": TODAY - timedelta(days=1)}, "review_by"),
         ]:
             with pytest.raises(InvalidInput) as error:
-                service.create(session, ADMIN, fields(**bad), ctx.city, now)
+                lifecycle.create(session, ADMIN, fields(**bad), ctx.city, now)
             assert error.value.details[0]["field"] == field
 
 
@@ -192,7 +192,7 @@ def test_a_question_finds_its_article_first_among_hundreds(ctx):
 def test_search_hides_drafts_and_boosts_the_suggested_category(ctx):
     now = ctx.clock.now()
     with new_session(ctx.db) as session, session.begin():
-        service.create(session, ADMIN, fields(title="停电补偿草稿"), ctx.city, now)
+        lifecycle.create(session, ADMIN, fields(title="停电补偿草稿"), ctx.city, now)
         outage = published(
             session, ctx, title="停电咨询", question="停电了怎么办", categories="12004"
         )
@@ -220,9 +220,9 @@ def test_the_index_follows_edits_and_rebuilds_the_same(ctx):
             session, ctx, title="燃气开户", question="燃气怎么开户", answer="带房产证。"
         )
         assert [h.article.id for h in search.search(session, "燃气开户", TODAY)] == [article.id]
-        service.edit(session, ADMIN, article.id, fields(), ctx.city, now)
-        service.submit(session, ADMIN, article.id, now)
-        service.publish(session, REVIEWER, article.id, now)
+        lifecycle.edit(session, ADMIN, article.id, fields(), ctx.city, now)
+        lifecycle.submit(session, ADMIN, article.id, now)
+        lifecycle.publish(session, REVIEWER, article.id, now)
         assert search.search(session, "燃气开户", TODAY) == []  # the old words are gone
         assert search.search(session, "社保卡补办", TODAY)[0].article.id == article.id
         before = sorted(session.exec(select(KnowledgeGram.gram, KnowledgeGram.weight)).all())
@@ -238,36 +238,36 @@ def test_an_edit_of_a_published_article_waits_for_review_while_the_old_text_serv
     with new_session(ctx.db) as session, session.begin():
         article = published(session, ctx)
         live = article.version
-        service.edit(session, ADMIN, article.id, fields(answer=new_answer), ctx.city, now)
+        lifecycle.edit(session, ADMIN, article.id, fields(answer=new_answer), ctx.city, now)
         assert (article.status, article.answer) == (Status.published, fields().answer)
-        pending = service.revision(session, article)
+        pending = versions.revision(session, article)
         assert (pending.status, pending.answer, pending.version) == ("draft", new_answer, live + 1)
-        assert service.served_version(session, article) == live
-        seen = service.get(session, OPERATOR, article.id, TODAY)
+        assert versions.served_version(session, article) == live
+        seen = views.get(session, OPERATOR, article.id, TODAY)
         assert seen.answer == fields().answer  # operators read the approved text
         assert [h.article.id for h in search.search(session, "当场制卡", TODAY)] == []
-        service.submit(session, ADMIN, article.id, now)
-        assert service.revision(session, article).status == "in_review"
-        assert article.id in {a.id for a in service.review_list(session, ADMIN, TODAY)}
+        lifecycle.submit(session, ADMIN, article.id, now)
+        assert versions.revision(session, article).status == "in_review"
+        assert article.id in {a.id for a in views.review_list(session, ADMIN, TODAY)}
         with pytest.raises(Forbidden):
-            service.publish(session, ADMIN, article.id, now)  # not by its submitter
+            lifecycle.publish(session, ADMIN, article.id, now)  # not by its submitter
         with pytest.raises(Conflict):
-            service.submit(session, ADMIN, article.id, now)  # already in review
-        service.reject(session, REVIEWER, article.id, now, "写明办理时间")
-        assert service.revision(session, article).status == "draft"
+            lifecycle.submit(session, ADMIN, article.id, now)  # already in review
+        lifecycle.reject(session, REVIEWER, article.id, now, "写明办理时间")
+        assert versions.revision(session, article).status == "draft"
         assert article.status == Status.published  # still serving
-        service.edit(
+        lifecycle.edit(
             session, ADMIN, article.id, fields(answer=new_answer + "工作日9:00-17:00。"),
             ctx.city, now,
         )  # fmt: skip
-        service.submit(session, ADMIN, article.id, now)
-        service.publish(session, REVIEWER, article.id, now, "已核对")
-        assert service.revision(session, article) is None
+        lifecycle.submit(session, ADMIN, article.id, now)
+        lifecycle.publish(session, REVIEWER, article.id, now, "已核对")
+        assert versions.revision(session, article) is None
         assert article.answer.endswith("工作日9:00-17:00。")
-        assert service.served_version(session, article) == article.version
+        assert versions.served_version(session, article) == article.version
         hits = search.search(session, "当场制卡", TODAY)
         assert [h.article.id for h in hits] == [article.id]
-        rows = service.versions(session, ADMIN, article.id, TODAY)
+        rows = views.versions(session, ADMIN, article.id, TODAY)
         assert [(r.change, r.status, r.changed_by) for r in rows][live:] == [
             ("edit", "draft", "admin1"),
             ("submit", "in_review", "admin1"),
@@ -283,10 +283,10 @@ def test_withdrawing_an_article_with_a_pending_revision_keeps_the_revision_to_re
     now = ctx.clock.now()
     with new_session(ctx.db) as session, session.begin():
         article = published(session, ctx)
-        service.edit(session, ADMIN, article.id, fields(answer="新的答复"), ctx.city, now)
-        service.expire(session, ADMIN, article.id, now, "政策调整")
+        lifecycle.edit(session, ADMIN, article.id, fields(answer="新的答复"), ctx.city, now)
+        lifecycle.expire(session, ADMIN, article.id, now, "政策调整")
         assert (article.status, article.answer) == (Status.expired, "新的答复")
-        assert service.revision(session, article) is None
-        service.submit(session, ADMIN, article.id, now)
-        service.publish(session, REVIEWER, article.id, now)
-        assert service.get(session, OPERATOR, article.id, TODAY).answer == "新的答复"
+        assert versions.revision(session, article) is None
+        lifecycle.submit(session, ADMIN, article.id, now)
+        lifecycle.publish(session, REVIEWER, article.id, now)
+        assert views.get(session, OPERATOR, article.id, TODAY).answer == "新的答复"

@@ -11,7 +11,7 @@ from test_knowledge import ADMIN, OPERATOR, TODAY, published
 
 from engine.cases.models import CaseCreate, Channel
 from engine.db import new_session
-from engine.knowledge import answers, service
+from engine.knowledge import access, answers, views
 from engine.knowledge.models import KnowledgeArticleVersion, KnowledgeFlag, Status
 from web.sweeps import UPKEEP_JOB
 
@@ -20,7 +20,7 @@ PHONE = "13900000077"
 
 def article_state(ctx, article_id: int) -> tuple[str, list[tuple[str, str]]]:
     with new_session(ctx.db) as session:
-        article = service.get(session, ADMIN, article_id, TODAY)
+        article = views.get(session, ADMIN, article_id, TODAY)
         rows = session.exec(
             select(KnowledgeArticleVersion)
             .where(KnowledgeArticleVersion.article_id == article_id)
@@ -31,7 +31,7 @@ def article_state(ctx, article_id: int) -> tuple[str, list[tuple[str, str]]]:
 
 def operator_sees(ctx, today) -> set[int]:
     with new_session(ctx.db) as session:
-        return {a.id for a in service.list_articles(session, OPERATOR, today)}
+        return {a.id for a in views.list_articles(session, OPERATOR, today)}
 
 
 async def test_the_server_runs_the_upkeep_job(api):
@@ -51,14 +51,14 @@ def test_a_day_later_the_past_review_article_is_expired_without_the_cli(ctx):
     assert driver.upkeep() is None  # once a day
     assert article.id in operator_sees(ctx, TODAY)
     ctx.clock.advance(timedelta(days=2))  # past its review date
-    today = service.local_today(ctx.clock.now(), ctx.city.timezone)
+    today = access.local_today(ctx.clock.now(), ctx.city.timezone)
     done = driver.upkeep()
     assert done is not None and done.expired == [article.id]
     status, changes = article_state(ctx, article.id)
     assert status == Status.expired and changes[-1] == ("expire", "system")
     assert article.id not in operator_sees(ctx, today)
     with new_session(ctx.db) as session:
-        assert article.id in {a.id for a in service.review_list(session, ADMIN, today)}
+        assert article.id in {a.id for a in views.review_list(session, ADMIN, today)}
     ctx.clock.advance(timedelta(days=1))
     again = driver.upkeep()  # the next day: nothing more to do, no new version row
     assert again is not None and again.expired == []

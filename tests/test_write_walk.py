@@ -30,7 +30,7 @@ import engine.tables  # noqa: F401  (every table: the walk counts them all)
 from engine.access import UNRESTRICTED
 from engine.cases.workflow import standard_workflow
 from engine.db import new_session
-from engine.knowledge import service as knowledge
+from engine.knowledge import lifecycle as knowledge
 from engine.knowledge.models import ArticleFields
 from engine.outbox.models import OutboxMessage
 from engine.sla.models import CalendarOverride

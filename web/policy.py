@@ -104,7 +104,7 @@ ROUTES: dict[tuple[str, str], frozenset[Role] | None] = {
     ("GET", "/api/v1/admin/outbox"): frozenset({A}),
     ("POST", "/api/v1/admin/outbox/{message_id}/redeliver"): frozenset({A}),
     # The knowledge base: administrators keep every article, handlers their department's
-    # (engine.knowledge.service decides which); the desks read published ones.
+    # (engine.knowledge.access decides which); the desks read published ones.
     ("GET", "/api/v1/knowledge/search"): KB_READERS,
     ("GET", "/api/v1/knowledge/articles"): KB_READERS,
     ("GET", "/api/v1/knowledge/articles/{article_id}"): KB_READERS,

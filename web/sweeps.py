@@ -23,7 +23,7 @@ from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from engine.clock import Clock
-from engine.knowledge.service import local_today
+from engine.knowledge.access import local_today
 from engine.knowledge.upkeep import Upkeep, daily_upkeep
 from engine.timers.sweeper import Sweeper, SweepReport
 

@@ -31,8 +31,10 @@ from engine.cases.models import (
 from engine.cases.service import CaseService, FollowUp
 from engine.db import new_session
 from engine.errors import Conflict, InvalidInput
-from engine.knowledge import service
+from engine.knowledge import flags, views
+from engine.knowledge.access import is_visible
 from engine.knowledge.models import FlagKind, split_codes
+from engine.knowledge.versions import served_version
 from engine.users.models import SYSTEM, Principal
 
 ANSWER_ACTION = "answer_at_intake"
@@ -77,10 +79,10 @@ def answer_at_intake(
     answer, category, version = call.answer, call.category, None
     if call.article_id is not None:
         with new_session(cases.db) as session:
-            article = service.get(session, principal, call.article_id, today)
-            if not service.is_visible(article, today):
+            article = views.get(session, principal, call.article_id, today)
+            if not is_visible(article, today):
                 raise Conflict(f"article {call.article_id} is not published and valid today")
-            version = service.served_version(session, article)  # not a pending revision's
+            version = served_version(session, article)  # not a pending revision's
             answer = answer or article.answer
             category = category or next(iter(split_codes(article.categories)), None)
     answer = (answer or "").strip()
@@ -162,7 +164,7 @@ def flag_repeat_of(session: Session, case: Case, now: datetime, days: int) -> li
         if cited is None:
             continue
         note = f"repeat call: case {case.id} within {days} days of the answer"
-        service.flag(session, SYSTEM, cited[0], cited[1], case.id, FlagKind.repeat_call, now, note)
+        flags.flag(session, SYSTEM, cited[0], cited[1], case.id, FlagKind.repeat_call, now, note)
         flagged.append(cited[0])
     return flagged
 

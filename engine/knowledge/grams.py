@@ -7,7 +7,7 @@ characters (的, 了, 怎么, …) are left out. Each article's pieces are store
 then reads only the index rows of the query's pieces (an indexed look-up per piece), on
 SQLite and PostgreSQL alike, instead of scanning every article's text.
 
-The index is rewritten whenever an article's text changes (engine.knowledge.service) and
+The index is rewritten whenever an article's text changes (engine.knowledge.lifecycle) and
 can be rebuilt from the articles at any time (``rebuild``).
 """
 

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from engine.city.directory import CityDirectory
 from engine.errors import GridflowError, InvalidInput
-from engine.knowledge import service
+from engine.knowledge import lifecycle
 from engine.knowledge.models import ArticleFields, KnowledgeArticle, join_codes
 from engine.users.models import Principal
 
@@ -131,7 +131,7 @@ def import_rows(
             continue
         try:  # every check comes before the first write (no savepoints: SQLite's driver
             # would commit the outermost one)
-            article = service.create(session, principal, fields, city, now, owner)
+            article = lifecycle.create(session, principal, fields, city, now, owner)
         except InvalidInput as exc:
             detail = exc.details[0]
             report.errors.append(RowError(number, detail["field"], detail["reason"]))
@@ -140,8 +140,8 @@ def import_rows(
             report.errors.append(RowError(number, "row", exc.message))
             continue
         if reviewer is not None:
-            service.submit(session, principal, article.id or 0, now, "imported")
-            service.publish(session, reviewer, article.id or 0, now, "imported")
+            lifecycle.submit(session, principal, article.id or 0, now, "imported")
+            lifecycle.publish(session, reviewer, article.id or 0, now, "imported")
         known.add((fields.title, fields.question))
         report.created.append(article.id or 0)
     return report

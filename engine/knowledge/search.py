@@ -21,9 +21,9 @@ from typing import Any
 from sqlalchemy import case, func, literal, or_
 from sqlmodel import Session, col, select
 
+from engine.knowledge.access import visible_condition
 from engine.knowledge.grams import query_pieces
 from engine.knowledge.models import KnowledgeArticle, KnowledgeGram
-from engine.knowledge.service import visible_condition
 
 MAX_QUERY = 200
 WHOLE = 4

@@ -3,7 +3,7 @@ and by hand with ``gridflow knowledge expire`` / ``knowledge repeats``.
 
 * Articles past their review date are marked expired (a version row by the system) and so
   listed for review. Reading never waits for this: an article past its review date is hidden
-  from operators from that day on (``service.visible_condition``).
+  from operators from that day on (``access.visible_condition``).
 * Calls filed since the last run are checked for a repeat of an answer at intake, which flags
   the article answered (``answers.sweep_repeat_calls``).
 
@@ -19,7 +19,8 @@ from sqlalchemy import Engine
 
 from engine.city.directory import CityDirectory
 from engine.db import new_session
-from engine.knowledge import answers, service
+from engine.knowledge import answers, lifecycle
+from engine.knowledge.access import local_today
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ class Upkeep:
 
 def expire_articles(db: Engine, city: CityDirectory, now: datetime) -> list[int]:
     with new_session(db) as session, session.begin():
-        return service.expire_due(session, service.local_today(now, city.timezone), now)
+        return lifecycle.expire_due(session, local_today(now, city.timezone), now)
 
 
 def flag_repeat_calls(

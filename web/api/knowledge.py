@@ -1,190 +1,53 @@
 """The knowledge base (知识库, docs/KNOWLEDGE.md): articles and their review, search while
 the operator types, answers at intake (直接答复) and flags that send an article back for
 review. Administrators keep every article, a department's handlers their department's;
-operators (and the other desks) read what is published and valid."""
+operators (and the other desks) read what is published and valid. The request and response
+shapes are web/api/knowledge_models.py."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Annotated, Literal
+from datetime import date
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 from sqlmodel import Session
 
 from engine.cases import queries
-from engine.cases.models import CasePublic, CategoryCode, Phone, RecordingUrl
+from engine.cases.models import CategoryCode
 from engine.errors import NotFound
-from engine.isotime import IsoDate
-from engine.knowledge import answers, search, service
+from engine.knowledge import answers, lifecycle, search, versions, views
+from engine.knowledge.access import effective_status, local_today, may_keep
+from engine.knowledge.flags import flag, open_flags
 from engine.knowledge.models import (
-    TEXT_MAX,
-    TITLE_MAX,
-    ArticleFields,
     FlagKind,
     KnowledgeArticle,
     KnowledgeArticleVersion,
     KnowledgeFlag,
-    join_codes,
     split_codes,
 )
-from engine.users.models import Principal
+from web.api.knowledge_models import (
+    AnswerIn,
+    AnswerOut,
+    ArticleCreate,
+    ArticleEdit,
+    ArticleList,
+    ArticleOut,
+    FlagIn,
+    FlagOut,
+    Note,
+    SearchHit,
+    SearchResult,
+    VersionOut,
+)
 from web.context import AppContext
 from web.deps import Ctx, CurrentPrincipal, DbSession, RowId
 
 router = APIRouter(prefix="/api/v1/knowledge", tags=["knowledge"])
 
-Code = Annotated[str, Field(min_length=1, max_length=32)]
-
-
-class ArticleIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    title: str = Field(min_length=1, max_length=TITLE_MAX)
-    question: str = Field(min_length=1, max_length=TEXT_MAX)
-    answer: str = Field(min_length=1, max_length=answers.MAX_ANSWER)
-    source: str = Field(default="", max_length=300, description="政策依据: the policy document")
-    source_date: IsoDate | None = None
-    categories: list[CategoryCode] = Field(default=[], max_length=20)
-    departments: list[Code] = Field(default=[], max_length=20)
-    valid_from: IsoDate | None = None
-    review_by: IsoDate | None = None
-
-    def fields(self) -> ArticleFields:
-        values = self.model_dump()
-        values["categories"] = join_codes(self.categories)
-        values["departments"] = join_codes(self.departments)
-        return ArticleFields.model_validate(values)
-
-
-class ArticleCreate(ArticleIn):
-    owner_department: Code | None = Field(
-        default=None, description="administrators: the department that keeps it (handlers: theirs)"
-    )
-
-
-class ArticleEdit(ArticleIn):
-    version: int | None = Field(default=None, ge=1, description="the version edited (409 if not)")
-
-
-class Note(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    note: str = Field(default="", max_length=500)
-
-
-class FlagOut(BaseModel):
-    id: int
-    article_id: int
-    article_version: int
-    case_id: int
-    kind: str
-    note: str
-    raised_by: str
-    raised_at: datetime
-    resolved_at: datetime | None
-
-
-class ArticleOut(BaseModel):
-    id: int
-    title: str
-    question: str
-    answer: str
-    source: str
-    source_date: date | None
-    categories: list[str]
-    departments: list[str]
-    valid_from: date | None
-    review_by: date | None
-    owner_department: str | None
-    status: str  # draft | in_review | published | expired (past review_by counts as expired)
-    version: int
-    needs_review: bool
-    created_by: str
-    created_at: datetime
-    updated_by: str
-    updated_at: datetime
-    flags: list[FlagOut] = []  # open flags, on one article's own view
-    # The version whose text operators read and answers cite (older than ``version`` while a
-    # revision waits), and the revision itself (its keepers only).
-    served_version: int | None = None
-    revision: VersionOut | None = None
-
-
-class ArticleList(BaseModel):
-    items: list[ArticleOut]
-
-
-class VersionOut(BaseModel):
-    version: int
-    status: str
-    change: str
-    note: str
-    changed_by: str
-    changed_at: datetime
-    title: str
-    question: str
-    answer: str
-    source: str
-    source_date: date | None
-    categories: list[str]
-    departments: list[str]
-    valid_from: date | None
-    review_by: date | None
-
-
-class SearchHit(BaseModel):
-    id: int
-    version: int
-    title: str
-    question: str
-    answer: str
-    source: str
-    categories: list[str]
-    score: int
-
-
-class SearchResult(BaseModel):
-    items: list[SearchHit]
-
-
-class FlagIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    case_id: int = Field(ge=1, le=2**31 - 1)
-    article_id: int = Field(ge=1, le=2**31 - 1)
-    kind: Literal["wrong", "outdated"]
-    note: str = Field(min_length=2, max_length=500, description="what is wrong")
-
-
-class AnswerIn(BaseModel):
-    """A consultation answered on the phone (直接答复): recorded as a case closed at intake."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    description: str = Field(min_length=1, max_length=4000, description="the caller's words")
-    answer: str | None = Field(
-        default=None, max_length=answers.MAX_ANSWER, description="omitted: the article's answer"
-    )
-    article_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
-    category: CategoryCode | None = None
-    reporter_phone: Phone | None = None
-    reporter_name: str | None = Field(default=None, max_length=50)
-    call_id: str | None = Field(
-        default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$"
-    )
-    recording_url: RecordingUrl | None = None
-    grid_code: str | None = Field(default=None, min_length=1, max_length=32)
-
-
-class AnswerOut(BaseModel):
-    case: CasePublic
-    article_id: int | None
-    article_version: int | None
-
 
 def today(ctx: AppContext) -> date:
-    return service.local_today(ctx.clock.now(), ctx.city.timezone)
+    return local_today(ctx.clock.now(), ctx.city.timezone)
 
 
 def article_out(
@@ -199,12 +62,12 @@ def article_out(
     values |= {
         "categories": split_codes(article.categories),
         "departments": split_codes(article.departments),
-        "status": service.effective_status(article, on),
+        "status": effective_status(article, on),
         "flags": [FlagOut.model_validate(f, from_attributes=True) for f in flags or []],
     }
     if session is not None:
-        pending = service.revision(session, article)
-        values["served_version"] = service.served_version(session, article)
+        pending = versions.revision(session, article)
+        values["served_version"] = versions.served_version(session, article)
         values["revision"] = _version_out(pending) if pending and keeper else None
     return ArticleOut.model_validate(values)
 
@@ -226,7 +89,7 @@ def list_articles(
 ) -> ArticleList:
     """Keepers: the articles they keep (administrators: all). Others: published, valid ones."""
     on = today(ctx)
-    rows = service.list_articles(session, principal, on, status, limit)
+    rows = views.list_articles(session, principal, on, status, limit)
     return ArticleList(items=[article_out(a, on) for a in rows])
 
 
@@ -236,7 +99,7 @@ def create_article(
 ) -> ArticleOut:
     """A new draft (a handler's belongs to their department)."""
     with session.begin():
-        article = service.create(
+        article = lifecycle.create(
             session, principal, body.fields(), ctx.city, ctx.clock.now(), body.owner_department
         )
         return article_out(article, today(ctx))
@@ -247,9 +110,9 @@ def get_article(
     article_id: RowId, ctx: Ctx, session: DbSession, principal: CurrentPrincipal
 ) -> ArticleOut:
     on = today(ctx)
-    article = service.get(session, principal, article_id, on)
-    keeper = service.may_keep(principal, article.owner_department)
-    flags = service.open_flags(session, article_id) if keeper else []
+    article = views.get(session, principal, article_id, on)
+    keeper = may_keep(principal, article.owner_department)
+    flags = open_flags(session, article_id) if keeper else []
     return article_out(article, on, flags, session, keeper)
 
 
@@ -261,7 +124,7 @@ def edit_article(
     as a revision (``revision``) to be submitted, reviewed and published; any other article
     becomes a draft."""
     with session.begin():
-        article = service.edit(
+        article = lifecycle.edit(
             session, principal, article_id, body.fields(), ctx.city, ctx.clock.now(), body.version
         )
         return article_out(article, today(ctx), session=session)
@@ -272,7 +135,7 @@ def article_versions(
     article_id: RowId, ctx: Ctx, session: DbSession, principal: CurrentPrincipal
 ) -> list[VersionOut]:
     """Every change: who, when, what the article said after it."""
-    return [_version_out(v) for v in service.versions(session, principal, article_id, today(ctx))]
+    return [_version_out(v) for v in views.versions(session, principal, article_id, today(ctx))]
 
 
 @router.get("/articles/{article_id}/versions/{version}", response_model=VersionOut)
@@ -280,57 +143,57 @@ def article_version(
     article_id: RowId, version: RowId, ctx: Ctx, session: DbSession, principal: CurrentPrincipal
 ) -> VersionOut:
     """One version as it stood (e.g. the one a case's answer cites)."""
-    service.get(session, principal, article_id, today(ctx))
-    row = service.version(session, article_id, version)
+    views.get(session, principal, article_id, today(ctx))
+    row = versions.version(session, article_id, version)
     if row is None:
         raise NotFound(f"article {article_id} has no version {version}")
     return _version_out(row)
 
 
-def _step(
-    ctx: AppContext, session: DbSession, principal: Principal, article_id: int, what: str, note: str
-) -> ArticleOut:
-    step = {
-        "submit": service.submit,
-        "publish": service.publish,
-        "reject": service.reject,
-        "expire": service.expire,
-    }[what]
-    with session.begin():
-        article = step(session, principal, article_id, ctx.clock.now(), note)
-        return article_out(article, today(ctx), session=session)
+# The review steps: POST /articles/{id}/submit, …/publish, …/reject, …/expire, with a note.
+STEP_DOCS = {
+    "submit": "Ask for review (a draft, or an expired article checked again).",
+    "publish": "The review passes (by someone other than who submitted it); open flags are "
+    "resolved.",
+    "reject": "The review fails: back to draft; ``note`` says what must change.",
+    "expire": "Withdraw a published article: operators stop finding it.",
+}
 
 
-@router.post("/articles/{article_id}/submit", response_model=ArticleOut)
-def submit_article(
-    article_id: RowId, body: Note, ctx: Ctx, session: DbSession, principal: CurrentPrincipal
-) -> ArticleOut:
-    """Ask for review (a draft, or an expired article checked again)."""
-    return _step(ctx, session, principal, article_id, "submit", body.note)
+def _add_step_route(what: str, doc: str) -> None:
+    """The route of one review step, named ``<step>_article`` (its OpenAPI operation)."""
+    take = lifecycle.STEPS[what]
+
+    def step(
+        article_id: RowId, body: Note, ctx: Ctx, session: DbSession, principal: CurrentPrincipal
+    ) -> ArticleOut:
+        with session.begin():
+            article = take(session, principal, article_id, ctx.clock.now(), body.note)
+            return article_out(article, today(ctx), session=session)
+
+    step.__name__ = step.__qualname__ = f"{what}_article"
+    step.__doc__ = doc
+    router.add_api_route(
+        f"/articles/{{article_id}}/{what}", step, methods=["POST"], response_model=ArticleOut
+    )
 
 
-@router.post("/articles/{article_id}/publish", response_model=ArticleOut)
-def publish_article(
-    article_id: RowId, body: Note, ctx: Ctx, session: DbSession, principal: CurrentPrincipal
-) -> ArticleOut:
-    """The review passes (by someone other than who submitted it); open flags are resolved."""
-    return _step(ctx, session, principal, article_id, "publish", body.note)
+for _what, _doc in STEP_DOCS.items():
+    _add_step_route(_what, _doc)
 
 
-@router.post("/articles/{article_id}/reject", response_model=ArticleOut)
-def reject_article(
-    article_id: RowId, body: Note, ctx: Ctx, session: DbSession, principal: CurrentPrincipal
-) -> ArticleOut:
-    """The review fails: back to draft; ``note`` says what must change."""
-    return _step(ctx, session, principal, article_id, "reject", body.note)
+def _created_or_found(model: type[BaseModel], found: str) -> dict[str, Any]:
+    """A POST that answers 201 when it creates, 200 (``found``) when it was done before."""
+    return {
+        "status_code": 201,
+        "response_model": model,
+        "responses": {200: {"model": model, "description": found}},
+    }
 
 
-@router.post("/articles/{article_id}/expire", response_model=ArticleOut)
-def expire_article(
-    article_id: RowId, body: Note, ctx: Ctx, session: DbSession, principal: CurrentPrincipal
-) -> ArticleOut:
-    """Withdraw a published article: operators stop finding it."""
-    return _step(ctx, session, principal, article_id, "expire", body.note)
+def _say_found(response: Response, created: bool) -> None:
+    if not created:
+        response.status_code = 200
 
 
 @router.get("/review", response_model=ArticleList)
@@ -338,7 +201,7 @@ def review_list(ctx: Ctx, session: DbSession, principal: CurrentPrincipal) -> Ar
     """What waits for the caller: in review, expired or past review date, flagged."""
     on = today(ctx)
     return ArticleList(
-        items=[article_out(a, on) for a in service.review_list(session, principal, on)]
+        items=[article_out(a, on) for a in views.review_list(session, principal, on)]
     )
 
 
@@ -358,7 +221,7 @@ def search_articles(
         items=[
             SearchHit(
                 id=h.article.id or 0,
-                version=service.served_version(session, h.article),
+                version=versions.served_version(session, h.article),
                 title=h.article.title,
                 question=h.article.question,
                 answer=h.article.answer,
@@ -371,12 +234,7 @@ def search_articles(
     )
 
 
-@router.post(
-    "/flags",
-    status_code=201,
-    response_model=FlagOut,
-    responses={200: {"model": FlagOut, "description": "the same flag was raised before"}},
-)
+@router.post("/flags", **_created_or_found(FlagOut, "the same flag was raised before"))
 def flag_article(
     body: FlagIn, ctx: Ctx, session: DbSession, principal: CurrentPrincipal, response: Response
 ) -> FlagOut:
@@ -384,7 +242,7 @@ def flag_article(
     wrong or out of date. The same article, kind and case again answers with the first flag."""
     with session.begin():
         queries.get_visible(session, principal, body.case_id, ctx.city)
-        raised, new = service.flag(
+        raised, new = flag(
             session,
             principal,
             body.article_id,
@@ -394,17 +252,11 @@ def flag_article(
             ctx.clock.now(),
             body.note,
         )
-        if not new:
-            response.status_code = 200
+        _say_found(response, new)
         return FlagOut.model_validate(raised, from_attributes=True)
 
 
-@router.post(
-    "/answers",
-    status_code=201,
-    response_model=AnswerOut,
-    responses={200: {"model": AnswerOut, "description": "this call id was recorded before"}},
-)
+@router.post("/answers", **_created_or_found(AnswerOut, "this call id was recorded before"))
 def answer_at_intake(
     body: AnswerIn, ctx: Ctx, session: DbSession, principal: CurrentPrincipal, response: Response
 ) -> AnswerOut:
@@ -413,8 +265,7 @@ def answer_at_intake(
     answered = answers.answer_at_intake(
         ctx.cases, principal, answers.DirectAnswer(**body.model_dump()), today(ctx)
     )
-    if not answered.created:
-        response.status_code = 200
+    _say_found(response, answered.created)
     case = answered.case
     view = queries.public_view(session, principal, case, ctx.cases.allowed_actions(principal, case))
     return AnswerOut(

@@ -7,11 +7,16 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
+from sqlalchemy import Engine
+
 from adapters.hotline_import import read_rows
 from engine.city.directory import CityDirectory
+from engine.clock import Clock
 from engine.db import make_engine, new_session
 from engine.knowledge import importer, upkeep
 from engine.schema import upgrade_schema
@@ -22,25 +27,36 @@ from web.cli.calendar import cli_clock
 MAX_SHOWN = 50
 
 
+@contextmanager
+def _database() -> Iterator[tuple[Engine, Clock]]:
+    """The instance's database, brought to the current schema, and its clock."""
+    settings = get_settings()
+    db = make_engine(settings.database_url)
+    upgrade_schema(db)
+    try:
+        yield db, cli_clock(settings)
+    finally:
+        db.dispose()
+
+
+def _city(db: Engine) -> CityDirectory:
+    with new_session(db) as session:
+        return CityDirectory.load(session)
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     path = Path(args.file) if args.file else importer.DEMO_ARTICLES
     if path.suffix.lower() not in (".xlsx", ".xlsm", ".csv"):
         raise ValueError(f"{path.name}: give an .xlsx or .csv file")
-    settings = get_settings()
-    db = make_engine(settings.database_url)
-    upgrade_schema(db)
     author = Principal(args.actor, Role.admin)
     reviewer = Principal(args.published_by, Role.admin) if args.published_by else None
-    try:
+    with _database() as (db, clock):
         rows = read_rows(path, importer.HEADERS, importer.REQUIRED)
         with new_session(db) as session, session.begin():
             city = CityDirectory.load(session)
-            now = cli_clock(settings).now()
-            report = importer.import_rows(session, author, rows, city, now, reviewer)
+            report = importer.import_rows(session, author, rows, city, clock.now(), reviewer)
             if args.dry_run or (report.errors and not args.skip_bad):
                 session.rollback()
-    finally:
-        db.dispose()
     for error in report.errors[:MAX_SHOWN]:
         print(f"  {error}", file=sys.stderr)
     if len(report.errors) > MAX_SHOWN:
@@ -59,31 +75,17 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_expire(_: argparse.Namespace) -> int:
-    settings = get_settings()
-    db = make_engine(settings.database_url)
-    upgrade_schema(db)
-    try:
-        with new_session(db) as session:
-            city = CityDirectory.load(session)
-        expired = upkeep.expire_articles(db, city, cli_clock(settings).now())
-    finally:
-        db.dispose()
+    with _database() as (db, clock):
+        expired = upkeep.expire_articles(db, _city(db), clock.now())
     print(f"{len(expired)} articles past their review date marked expired")
     return 0
 
 
 def cmd_repeats(args: argparse.Namespace) -> int:
-    settings = get_settings()
-    db = make_engine(settings.database_url)
-    upgrade_schema(db)
-    try:
-        with new_session(db) as session:
-            city = CityDirectory.load(session)
-        now = cli_clock(settings).now()
+    with _database() as (db, clock):
+        city, now = _city(db), clock.now()
         since = now - timedelta(days=args.since_days)
         flags = upkeep.flag_repeat_calls(db, city, since, now, args.days)
-    finally:
-        db.dispose()
     print(f"calls of the last {args.since_days} days checked: {flags} repeat-call flags")
     return 0
 

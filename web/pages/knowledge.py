@@ -6,130 +6,46 @@ while the operator types and answers the call at intake (直接答复) in one st
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from engine.cases.models import RECORDING_URL_PATTERN
 from engine.db import new_session
 from engine.errors import GridflowError, InvalidInput
-from engine.knowledge import answers, search, service
+from engine.knowledge import answers, lifecycle, search, versions, views
+from engine.knowledge.access import (
+    KEEPERS,
+    READERS,
+    effective_status,
+    kept_condition,
+    local_today,
+    may_keep,
+)
+from engine.knowledge.flags import open_flags
 from engine.knowledge.models import ArticleFields, split_codes
 from engine.users.models import Role
 from web.deps import Ctx, RowId
 from web.pages import sessions
 from web.pages.i18n import MESSAGES
+from web.pages.knowledge_messages import KNOWLEDGE_MESSAGES
 from web.pages.templating import PageUser, render
 from web.pages.views import done, error_status, error_text, page, require_role
 
 router = APIRouter(include_in_schema=False)
 
-KEEPERS = {Role.admin, Role.handler}
-READERS = set(service.READERS)
-STEPS = {
-    "submit": service.submit,
-    "publish": service.publish,
-    "reject": service.reject,
-    "expire": service.expire,
-}
 FORM_FIELDS = (
     "title", "question", "answer", "source", "source_date", "categories", "departments",
     "valid_from", "review_by",
 )  # fmt: skip
 
-KNOWLEDGE_MESSAGES: dict[str, dict[str, str]] = {
-    "kb_title": {"zh": "知识库", "en": "Knowledge base"},
-    "kb_new": {"zh": "新建知识", "en": "New article"},
-    "kb_review": {"zh": "待审核 / 待复审", "en": "To review"},
-    "kb_all": {"zh": "全部知识", "en": "All articles"},
-    "kb_search": {"zh": "搜索知识库", "en": "Search the knowledge base"},
-    "kb_search_hint": {
-        "zh": "输入来电人的问题，匹配的知识会显示在下方",
-        "en": "Type the caller's question; matching articles appear below",
-    },
-    "kb_none": {"zh": "没有匹配的知识", "en": "No matching article"},
-    "kb_f_title": {"zh": "标题", "en": "Title"},
-    "kb_f_question": {"zh": "问题", "en": "Question"},
-    "kb_f_answer": {"zh": "答复口径", "en": "Answer"},
-    "kb_f_source": {"zh": "政策依据", "en": "Policy source"},
-    "kb_f_source_date": {"zh": "政策日期", "en": "Policy date"},
-    "kb_f_categories": {
-        "zh": "事项分类（代码，空格分隔）",
-        "en": "Categories (codes, space-separated)",
-    },
-    "kb_f_departments": {
-        "zh": "相关部门（代码，空格分隔）",
-        "en": "Departments (codes, space-separated)",
-    },
-    "kb_f_valid_from": {"zh": "生效日期", "en": "Valid from"},
-    "kb_f_review_by": {"zh": "复审日期", "en": "Review by"},
-    "kb_f_note": {"zh": "审核意见", "en": "Review note"},
-    "kb_owner": {"zh": "维护部门", "en": "Kept by"},
-    "kb_owner_admin": {"zh": "管理员", "en": "Administrators"},
-    "kb_status": {"zh": "状态", "en": "Status"},
-    "kb_version": {"zh": "版本", "en": "Version"},
-    "kb_updated": {"zh": "更新", "en": "Updated"},
-    "kb_versions": {"zh": "修订记录", "en": "Versions"},
-    "kb_flags": {"zh": "待处理的反馈", "en": "Open flags"},
-    "kb_needs_review": {"zh": "需复审", "en": "Needs review"},
-    "kb_status_draft": {"zh": "草稿", "en": "Draft"},
-    "kb_status_in_review": {"zh": "待审核", "en": "In review"},
-    "kb_status_published": {"zh": "已发布", "en": "Published"},
-    "kb_status_expired": {"zh": "已失效", "en": "Expired"},
-    "kb_change_create": {"zh": "新建", "en": "Created"},
-    "kb_change_edit": {"zh": "修改", "en": "Edited"},
-    "kb_change_submit": {"zh": "提交审核", "en": "Submitted"},
-    "kb_change_publish": {"zh": "审核发布", "en": "Published"},
-    "kb_change_reject": {"zh": "退回修改", "en": "Sent back"},
-    "kb_change_expire": {"zh": "失效", "en": "Expired"},
-    "kb_flag_wrong": {"zh": "答复有误", "en": "Wrong"},
-    "kb_flag_outdated": {"zh": "已过时", "en": "Out of date"},
-    "kb_flag_repeat_call": {"zh": "答复后重复来电", "en": "Repeat call after the answer"},
-    "kb_save": {"zh": "保存", "en": "Save"},
-    "kb_edit_note": {
-        "zh": "修改已发布的知识会生成待审核的修订稿；审核发布前，话务员仍看到现行版本。",
-        "en": "Editing a published article makes a revision to review; until it is published, "
-        "operators keep reading the current version.",
-    },
-    "kb_revision": {"zh": "待审核修订稿", "en": "Revision waiting for review"},
-    "kb_revision_note": {
-        "zh": "话务员目前看到的是版本 {served}；此修订稿审核发布后才会替换。",
-        "en": "Operators read version {served}; this revision replaces it once published.",
-    },
-    "kb_use": {"zh": "用此答复", "en": "Answer with this"},
-    "kb_full": {"zh": "查看全文", "en": "Full text"},
-    "kb_answer_title": {"zh": "直接答复（即时办结）", "en": "Answer at intake"},
-    "kb_answer_hint": {
-        "zh": "来电人满意答复时，登记并当场办结；需要部门处理时请按上方表单正常登记。",
-        "en": "When the answer settles the call it is recorded and closed now; if the caller "
-        "needs a department, file the case with the form above.",
-    },
-    "kb_answer_text": {"zh": "答复内容", "en": "Answer given"},
-    "kb_answer_article": {"zh": "引用知识", "en": "From article"},
-    "kb_answer_submit": {"zh": "直接答复并办结", "en": "Answer and close"},
-    "kb_from": {"zh": "出自", "en": "Source"},
-    "act_kb_saved": {"zh": "保存", "en": "Save"},
-    "act_kb_submit": {"zh": "提交审核", "en": "Submit for review"},
-    "act_kb_publish": {"zh": "审核通过并发布", "en": "Approve and publish"},
-    "act_kb_reject": {"zh": "退回修改", "en": "Send back"},
-    "act_kb_expire": {"zh": "设为失效", "en": "Withdraw"},
-    "act_answer_at_intake": {"zh": "直接答复", "en": "Answer at intake"},
-    "f_recording_url": {"zh": "通话录音", "en": "Call recording"},
-    "recording_listen": {"zh": "收听录音", "en": "Listen to the recording"},
-    "recording_kept": {
-        "zh": "本次通话录音将随案件保存",
-        "en": "The call's recording is kept with the case",
-    },
-}
 MESSAGES.update(KNOWLEDGE_MESSAGES)  # the pages' own text, next to the others
 
 
 CALL_ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
 PHONE = re.compile(r"^[0-9+\- ]{3,30}$")
-RECORDING = re.compile(RECORDING_URL_PATTERN)  # and at most RECORDING_MAX characters
-RECORDING_MAX = 300
 
 
 def call_popup(request: Request) -> dict[str, Any]:
@@ -147,13 +63,23 @@ def call_popup(request: Request) -> dict[str, Any]:
     if CALL_ID.match(call_id):
         form["external_id"] = call_id
     values: dict[str, Any] = {"form": form} if form else {}
-    if RECORDING.match(recording) and len(recording) <= RECORDING_MAX:
+    if answers.RECORDING.match(recording) and len(recording) <= answers.MAX_RECORDING:
         values["recording_url"] = form["recording_url"] = recording  # a case keeps it either way
     return values
 
 
 def _today(ctx: Ctx) -> date:
-    return service.local_today(ctx.clock.now(), ctx.city.timezone)
+    return local_today(ctx.clock.now(), ctx.city.timezone)
+
+
+def _query(request: Request) -> str:
+    """The search box's words, cut to what a search reads."""
+    return (request.query_params.get("q") or "").strip()[: search.MAX_QUERY]
+
+
+def _given(form: dict[str, str], name: str) -> str | None:
+    """A form field's trimmed text, None when left empty."""
+    return (form.get(name) or "").strip() or None
 
 
 def _optional_date(form: dict[str, str], name: str) -> date | None:
@@ -178,7 +104,9 @@ def _fields(form: dict[str, str]) -> ArticleFields:
     return ArticleFields.model_validate(values)
 
 
-async def _form(request: Request, user: sessions.PageSession, roles: set[Role]) -> dict[str, str]:
+async def _form(
+    request: Request, user: sessions.PageSession, roles: Iterable[Role]
+) -> dict[str, str]:
     require_role(user, roles)
     posted = await request.form(max_files=0, max_fields=30)
     sessions.check_csrf(user.csrf, str(posted.get("csrf_token") or ""))
@@ -190,21 +118,21 @@ def _list_page(
 ) -> Response:
     principal, on = user.principal, _today(ctx)
     status = request.query_params.get("status") or None
-    q = (request.query_params.get("q") or "").strip()[: search.MAX_QUERY]
+    q = _query(request)
     with new_session(ctx.db) as session:
         if review:
-            rows = service.review_list(session, principal, on)
+            rows = views.review_list(session, principal, on)
         elif q:
             hidden = principal.role in KEEPERS
             rows = [h.article for h in search.search(session, q, on, None, 50, hidden)]
-            kept = service.kept_condition(principal)
+            kept = kept_condition(principal)
             if hidden and kept is not None:
-                rows = [a for a in rows if service.may_keep(principal, a.owner_department)]
+                rows = [a for a in rows if may_keep(principal, a.owner_department)]
         else:
-            rows = service.list_articles(session, principal, on, status)
+            rows = views.list_articles(session, principal, on, status)
     return page(
         request, ctx, "knowledge/list.html", user, rows=rows, review=review, q=q, status=status,
-        keeper=principal.role in KEEPERS, today=on, effective=service.effective_status,
+        keeper=principal.role in KEEPERS, today=on, effective=effective_status,
         **values,
     )  # fmt: skip
 
@@ -233,7 +161,7 @@ async def create_article(request: Request, ctx: Ctx, user: PageUser) -> Response
     try:
         owner = form.get("owner_department", "").strip() or None
         with new_session(ctx.db) as session, session.begin():
-            article = service.create(
+            article = lifecycle.create(
                 session, user.principal, _fields(form), ctx.city, ctx.clock.now(), owner
             )
             article_id = article.id
@@ -249,7 +177,7 @@ async def create_article(request: Request, ctx: Ctx, user: PageUser) -> Response
 def panel_results(request: Request, ctx: Ctx, user: PageUser) -> Response:
     """The intake panel's results (a fragment the panel's script puts in place)."""
     require_role(user, READERS)
-    q = (request.query_params.get("q") or "").strip()[: search.MAX_QUERY]
+    q = _query(request)
     category = (request.query_params.get("category") or "").strip()[:5]
     category = category if category.isdigit() and len(category) == 5 else None
     hits: list[search.Hit] = []
@@ -270,13 +198,13 @@ async def answer_call(request: Request, ctx: Ctx, user: PageUser) -> Response:
         category = (form.get("category") or "").strip()[:5] or None  # "12005 政策咨询"
         call = answers.DirectAnswer(
             description=(form.get("description") or "").strip(),
-            answer=(form.get("answer") or "").strip() or None,
+            answer=_given(form, "answer"),
             article_id=int(article) if article else None,
             category=category,
-            reporter_phone=(form.get("reporter_phone") or "").strip() or None,
-            reporter_name=(form.get("reporter_name") or "").strip() or None,
+            reporter_phone=_given(form, "reporter_phone"),
+            reporter_name=_given(form, "reporter_name"),
             call_id=(form.get("call_id") or form.get("external_id") or "").strip() or None,
-            recording_url=(form.get("recording_url") or "").strip() or None,
+            recording_url=_given(form, "recording_url"),
             grid_code=(form.get("grid_code") or "").strip().split(" ")[0] or None,  # "code name"
         )
         if not call.description:
@@ -299,17 +227,24 @@ def _article_page(
 ) -> Response:
     principal, on = user.principal, _today(ctx)
     with new_session(ctx.db) as session:
-        article = service.get(session, principal, article_id, on)
-        keeper = service.may_keep(principal, article.owner_department)
-        versions = service.versions(session, principal, article_id, on) if keeper else []
-        flags = service.open_flags(session, article_id) if keeper else []
-        pending = service.revision(session, article) if keeper else None
-        served = service.served_version(session, article)
+        article = views.get(session, principal, article_id, on)
+        keeper = may_keep(principal, article.owner_department)
+        history = views.versions(session, principal, article_id, on) if keeper else []
+        flags = open_flags(session, article_id) if keeper else []
+        pending = versions.revision(session, article) if keeper else None
+        served = versions.served_version(session, article)
     return page(
         request, ctx, "knowledge/article.html", user, status_code, article=article,
-        keeper=keeper, versions=versions, flags=flags, shown=service.effective_status(article, on),
+        keeper=keeper, versions=history, flags=flags, shown=effective_status(article, on),
         codes=split_codes, revision=pending, served=served, **values,
     )  # fmt: skip
+
+
+def _article_failed(
+    request: Request, ctx: Ctx, user: sessions.PageSession, article_id: int, exc: GridflowError
+) -> Response:
+    """The article's page again, saying why the change was refused."""
+    return _article_page(request, ctx, user, article_id, error_status(exc), error=error_text(exc))
 
 
 @router.get("/knowledge/{article_id}", response_class=HTMLResponse)
@@ -324,14 +259,12 @@ async def edit_article(article_id: RowId, request: Request, ctx: Ctx, user: Page
     try:
         version = form.get("version", "")
         with new_session(ctx.db) as session, session.begin():
-            service.edit(
+            lifecycle.edit(
                 session, user.principal, article_id, _fields(form), ctx.city, ctx.clock.now(),
                 int(version) if version.isdigit() else None,
             )  # fmt: skip
     except GridflowError as exc:
-        return _article_page(
-            request, ctx, user, article_id, error_status(exc), error=error_text(exc)
-        )
+        return _article_failed(request, ctx, user, article_id, exc)
     return done(f"/knowledge/{article_id}", "kb_saved")
 
 
@@ -341,12 +274,11 @@ async def article_step(
 ) -> Response:
     form = await _form(request, user, KEEPERS)
     try:
-        if step not in STEPS:
-            raise InvalidInput("step", f"one of {sorted(STEPS)}")
+        take = lifecycle.STEPS.get(step)
+        if take is None:
+            raise InvalidInput("step", f"one of {sorted(lifecycle.STEPS)}")
         with new_session(ctx.db) as session, session.begin():
-            STEPS[step](session, user.principal, article_id, ctx.clock.now(), form.get("note", ""))
+            take(session, user.principal, article_id, ctx.clock.now(), form.get("note", ""))
     except GridflowError as exc:
-        return _article_page(
-            request, ctx, user, article_id, error_status(exc), error=error_text(exc)
-        )
+        return _article_failed(request, ctx, user, article_id, exc)
     return done(f"/knowledge/{article_id}", f"kb_{step}")
