@@ -115,13 +115,21 @@ async def test_the_navigation_counts_the_requests_waiting_in_the_scope(pages):
     assert nav_count(html, "approvals") == "2" and nav_count(html, "returned") == "1"
     assert "待审批：延期申请 1 件，挂起申请 1 件" in html and "待处理退单 1 件" in html
     await post(pages, f"/cases/{asks_pause}/act/reject_suspension", csrf, reason="请先处置")
-    html = (await pages.client.get("/approvals")).text
+    html = (await pages.client.get("/approvals")).text  # where requests are decided: afresh
     assert nav_count(html, "approvals") == "1"
+    again = in_progress(pages.ctx, "又一个需要延期的案件")
+    pages.ctx.cases.act(HANDLER, again, "request_extension",
+                        {"duration": "1wd", "reason": "等配件"})  # fmt: skip
+    html = (await pages.client.get("/cases")).text  # other pages reuse the count a moment
+    assert nav_count(html, "approvals") == "1"
+    pages.ctx.clock.advance(seconds=31)
+    html = (await pages.client.get("/cases")).text
+    assert nav_count(html, "approvals") == "2"
     await login(pages, "dispatcher", "02")  # another district: nothing of theirs waits
     html = (await pages.client.get("/approvals")).text
     assert nav_count(html, "approvals") is None and nav_count(html, "returned") is None
     await login(pages, "supervisor", "01")  # supervisors decide requests, not returns
     html = (await pages.client.get("/approvals")).text
-    assert nav_count(html, "approvals") == "1" and nav_count(html, "returned") is None
+    assert nav_count(html, "approvals") == "2" and nav_count(html, "returned") is None
     english = (await pages.client.get("/approvals", params={"lang": "en"})).text
-    assert "waiting: 1 extension and 0 suspension requests" in english
+    assert "waiting: 2 extension and 0 suspension requests" in english

@@ -38,5 +38,12 @@ def approvals(
         items = pending_requests(session, principal, city, unit)
         names = display_names(session, {item.actor for item in items})
     return page(
-        request, ctx, "dispatcher/approvals.html", user, items=items, unit=unit, names=names
+        request,
+        ctx,
+        "dispatcher/approvals.html",
+        user,
+        items=items,
+        unit=unit,
+        names=names,
+        fresh_counts=True,  # where requests are decided, the navigation counts afresh
     )

@@ -10,9 +10,11 @@ being handled and nothing answered it since: no suspension, no rejection
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from threading import Lock
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import ColumnElement, and_, exists, func
+from sqlalchemy import ColumnElement, Engine, and_, exists, func
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -127,10 +129,27 @@ class WaitingCounts:
         return self.extension + self.suspension + self.returned
 
 
-def waiting_counts(session: Session, principal: Principal, city: CityDirectory) -> WaitingCounts:
+# The navigation shows the requests' counts on every page; the two that read each open case
+# of the scope are kept this long per database, role and scope (the approvals page itself,
+# where requests are decided, always counts afresh).
+KEEP_REQUEST_COUNTS = timedelta(seconds=30)
+_kept: WeakKeyDictionary[Engine, dict[tuple[str, str | None], tuple[datetime, int, int]]]
+_kept = WeakKeyDictionary()
+_kept_lock = Lock()
+
+
+def waiting_counts(
+    session: Session,
+    principal: Principal,
+    city: CityDirectory,
+    now: datetime | None = None,
+    fresh: bool = True,
+) -> WaitingCounts:
     """The requests waiting in ``principal``'s scope, one count each, read over the open cases
     of the scope only (ix_case_state_unit, ix_case_queue; a case's own events by case_id): the
-    closed history, however long, is never read. 作废 is an action, not a request: no count."""
+    closed history, however long, is never read. 作废 is an action, not a request: no count.
+    With ``now`` and not ``fresh``, the extension and suspension counts of the last
+    KEEP_REQUEST_COUNTS are reused; the returned cases (an index-only count) are always read."""
     if principal.role not in (Role.dispatcher, Role.supervisor):
         return WaitingCounts()
     unit = principal.scope if principal.scope in city.units else city.root
@@ -144,11 +163,18 @@ def waiting_counts(session: Session, principal: Principal, city: CityDirectory) 
     if principal.role is Role.dispatcher:
         queues = col(Case.dispatch_queue).in_(city.subtree(unit))
         returned = count(Case.state == "returned", queues, scope)
-    return WaitingCounts(
-        extension=count(*_extensions(area, scope)),
-        suspension=count(*_suspensions(area, scope)),
-        returned=returned,
-    )
+    engine, key = session.get_bind(), (str(principal.role), principal.scope)
+    with _kept_lock:
+        kept = _kept.get(engine, {}).get(key) if isinstance(engine, Engine) else None
+    if kept is not None and now is not None and not fresh and now - kept[0] < KEEP_REQUEST_COUNTS:
+        extension, suspension = kept[1], kept[2]
+    else:
+        extension = count(*_extensions(area, scope))
+        suspension = count(*_suspensions(area, scope))
+        if now is not None and isinstance(engine, Engine):
+            with _kept_lock:
+                _kept.setdefault(engine, {})[key] = (now, extension, suspension)
+    return WaitingCounts(extension=extension, suspension=suspension, returned=returned)
 
 
 def pending_requests(

@@ -153,10 +153,12 @@ class View:
 
         return reason_words(text, self)
 
-    def waiting(self, principal: Principal) -> WaitingCounts:
-        """The requests waiting for ``principal``'s decision (the navigation's counts)."""
+    def waiting(self, principal: Principal, fresh: bool = False) -> WaitingCounts:
+        """The requests waiting for ``principal``'s decision (the navigation's counts; kept
+        for a few seconds unless ``fresh``: web/pages/approvals_data.py)."""
         with new_session(self.ctx.db) as session:
-            return waiting_counts(session, principal, self.city)
+            now = self.ctx.clock.now()
+            return waiting_counts(session, principal, self.city, now, fresh=fresh)
 
     def tier(self, code: str) -> Tier | None:
         found = self.city.units.get(code)
