@@ -173,3 +173,19 @@ def test_a_later_answer_counts_for_the_operator_who_filed_the_call(ctx, clock):
         ("李接线", 1, 1)
     ]
     assert _check(ctx) == []
+
+
+def test_the_migration_fills_the_daily_rollup_and_a_rebuild_the_intake_facts(ctx):
+    """Upgrading a database that holds cases to 2b8e6f0a1c0a: ``view_kpi_day_unit`` is filled
+    from the daily facts at once; ``view_intake_day`` waits for ``views rebuild``."""
+    from engine.schema import downgrade_schema, upgrade_schema
+
+    calls(ctx)
+    downgrade_schema(ctx.db, "2b8e6f0a1c09")
+    upgrade_schema(ctx.db)
+    found = _check(ctx)
+    assert found and all(f.startswith("view_intake_day ") for f in found), found
+    with ctx.db.begin() as conn:
+        service.rebuild(conn, ctx.city, ctx.workflow, ctx.calendars.get(), ctx.clock.now())
+    assert _check(ctx) == []
+    assert _report(ctx).total.answered_at_intake == 1

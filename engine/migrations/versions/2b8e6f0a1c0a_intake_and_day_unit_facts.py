@@ -3,9 +3,10 @@
 ``view_intake_day`` (engine.views.models.ViewIntakeDay): per local day, unit, filing operator
 and category, hotline cases and those answered at intake. ``view_kpi_day_unit``
 (ViewKpiDayUnit): the daily KPI facts per day, unit and lead department, without the
-category, for the board's daily series and a KPI period's edge days. Both start empty: a
-database that already holds cases fills them with ``gridflow views rebuild``; the write path
-keeps them from then on (docs/READ_SIDE.md#read-models-views).
+category, for the board's daily series and a KPI period's edge days, filled here from
+``view_kpi_day``. ``view_intake_day`` starts empty: a database that already holds cases
+fills it with ``gridflow views rebuild``; the write path keeps both from then on
+(docs/READ_SIDE.md#read-models-views).
 
 Revision ID: 2b8e6f0a1c0a
 Revises: 2b8e6f0a1c09
@@ -56,6 +57,13 @@ def upgrade() -> None:
         *(sa.Column(name, sa.Integer(), nullable=False) for name in DAY_COUNTS),
         sa.Column("handle_us", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("day", "unit", "department"),
+    )
+    # The daily facts already kept, without their category: no rebuild needed for these.
+    counts = (*DAY_COUNTS, "handle_us")
+    op.execute(
+        f"INSERT INTO view_kpi_day_unit (day, unit, department, {', '.join(counts)}) "
+        f"SELECT day, unit, department, {', '.join(f'SUM({c})' for c in counts)} "
+        "FROM view_kpi_day GROUP BY day, unit, department"
     )
 
 
