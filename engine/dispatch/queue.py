@@ -62,7 +62,8 @@ class QueueFilter:
     """What the dispatcher narrows the queue to. Each condition is checked on the rows of the
     ordered walk of ix_case_queue (state, dispatch_queue, urgency, updated_at): ``waited_before``
     bounds that index's last column; the others are checked on the rows the walk reaches,
-    which stops at the page's limit."""
+    which stops at the page's limit. A filter few queued cases meet (and the total) reads the
+    scope's whole queue, never the closed history."""
 
     categories: tuple[str, ...] = ()  # the category codes (a class is all of its codes)
     channel: str | None = None
@@ -73,7 +74,7 @@ class QueueFilter:
         where: list[ColumnElement[bool]] = []
         # The category and the channel are compared as expressions (coalesce(column, '')): no
         # index serves them. Given statistics, a planner would otherwise answer the count from
-        # category's or the channel's own index, i.e. every such case ever filed, instead of
+        # the category's or the channel's own index, i.e. every such case ever filed, instead of
         # the queue's rows (tests/test_search_explain.py; measured at 300k cases).
         if self.categories:
             where.append(_unindexed(Case.category).in_(self.categories))
