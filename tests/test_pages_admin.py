@@ -147,7 +147,8 @@ async def test_rule_backtest_in_the_page_says_what_moves_where_within_a_stated_w
     assert f'href="/cases/{west}"' in result and f'href="/cases/{east}"' not in result
     assert f'href="/cases/{long_ago}"' not in result  # older than the window
     shown = re.sub(r"<[^>]*>", " ", result)  # the words a person reads: names, no codes
-    assert "西岭区环境卫生管理所" in shown and "HW-02" not in shown and "sanitation-02" in shown
+    assert "西岭区环境卫生管理所" in shown and "HW-02" not in shown
+    assert "西岭区环卫（作业外包）" in shown  # the deciding rule by its name
     queued = DEMO_RULES.replace(
         'area = ["01"]\ndepartment = "HW-01"', 'area = ["01"]\nauto = false\nqueue = "district"'
     )

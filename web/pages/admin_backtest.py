@@ -50,6 +50,7 @@ class Report:
     moves: list[tuple[str, str, int]] = field(default_factory=list)  # from, to, cases
     sample: list[Moved] = field(default_factory=list)
     moved: int = 0
+    rule_names: dict[str, str] = field(default_factory=dict)  # rule id -> its name, if any
 
 
 def recent_closed_ids(session: Session, now: datetime) -> tuple[list[int], Window]:
@@ -92,6 +93,7 @@ def run_backtest(session: Session, table: RuleTable, city: CityDirectory, now: d
         moves=[(a, b, n) for (a, b), n in sorted(moves.items(), key=lambda kv: (-kv[1], kv[0]))],
         sample=sorted(result.moved, key=lambda m: -m.case_id)[:SAMPLE],
         moved=len(result.moved),
+        rule_names={rule.id: rule.name for rule in table.rules if rule.name},
     )
 
 
