@@ -3,6 +3,8 @@ and the on-site checks to do (核实 / 核查) with pass or fail and a photo."""
 
 from __future__ import annotations
 
+import uuid
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
@@ -21,13 +23,47 @@ from web.pages import sessions
 from web.pages.form_errors import refusal_words, validation_words
 from web.pages.forms import save_photos
 from web.pages.grid_map import worker_map
-from web.pages.i18n import language, translator
+from web.pages.i18n import MESSAGES, language, translator
 from web.pages.templating import PageUser
 from web.pages.views import View, error_status, page, require_role
 
 router = APIRouter(include_in_schema=False)
 
 FIELDS = ("category", "description", "lat", "lng", "address", "result")
+
+GRID_OFFLINE_MESSAGES: dict[str, dict[str, str]] = {
+    "outbox_title": {"zh": "待发送", "en": "To send"},
+    "outbox_hint": {
+        "zh": "没有信号时提交的报告保存在本机，联网后自动发送。",
+        "en": "Reports submitted with no signal are kept on this phone and sent when the "
+        "network returns.",
+    },
+    "outbox_send": {"zh": "立即发送", "en": "Send now"},
+    "outbox_remove": {"zh": "删除", "en": "Delete"},
+    "outbox_waiting": {"zh": "待发送", "en": "Waiting to send"},
+    "outbox_sending": {"zh": "发送中", "en": "Sending"},
+    "outbox_sent": {"zh": "已发送，案件 #{id}", "en": "Sent: case #{id}"},
+    "outbox_failed": {"zh": "发送失败：{reason}", "en": "Not sent: {reason}"},
+    "outbox_kept": {
+        "zh": "无网络：报告已保存在本机，联网后自动发送",
+        "en": "No network: the report is kept on this phone and sent when the network returns",
+    },
+    "outbox_no_network": {"zh": "网络中断，联网后重试", "en": "no network, retried when back"},
+    "outbox_expired": {
+        "zh": "登录已过期，请重新登录后再打开本页，报告仍保存在本机",
+        "en": "your login has expired: log in again and reopen this page; the report is "
+        "still kept on this phone",
+    },
+    "outbox_server": {
+        "zh": "服务器暂时无法处理（{status}），稍后自动重试",
+        "en": "the server could not take it ({status}); retried later",
+    },
+    "outbox_no_storage": {
+        "zh": "本机无法保存报告（浏览器不支持离线存储）",
+        "en": "this phone cannot keep the report (no offline storage in the browser)",
+    },
+}
+MESSAGES.update(GRID_OFFLINE_MESSAGES)  # the offline outbox's text, next to the others
 
 
 def _grid_page(
@@ -40,6 +76,7 @@ def _grid_page(
     title = translator(language(request))("map_here")
     drawn = worker_map(row.geojson if row else {}, ctx.city, user.principal.scope, title)
     values.setdefault("form", {})
+    values.setdefault("report_id", uuid.uuid4().hex)  # a resend of this report is the same case
     return page(
         request, ctx, "grid/grid.html", user, status_code, tasks=tasks,
         category_groups=category_groups(ctx), area_map=Markup(drawn), **values,
@@ -80,12 +117,14 @@ async def report(request: Request, ctx: Ctx, user: PageUser) -> Response:
     posted = await request.form(max_files=20, max_fields=30)
     sessions.check_csrf(user.csrf, str(posted.get("csrf_token") or ""))
     form = {name: str(posted.get(name) or "").strip() for name in FIELDS}
+    report_id = str(posted.get("report_id") or "").strip()
+    kept = {"report_id": report_id} if report_id else {}  # the form posts the same id again
     store = ctx.channels.attachments
     try:
         photos = await save_photos(posted, "photos", store)
         after = await save_photos(posted, "after_photos", store)
         data = grid.GridReport(
-            report_id=str(posted.get("report_id") or "") or None,
+            report_id=report_id or None,
             category=form["category"][:5],
             description=form["description"],
             lat=form["lat"] or None,
@@ -99,8 +138,9 @@ async def report(request: Request, ctx: Ctx, user: PageUser) -> Response:
         result = await run_in_threadpool(grid.file_report, ctx.cases, store, principal, data)
     except ValidationError as exc:
         text = validation_words(exc, View(ctx, language(request)))
-        return _grid_page(request, ctx, user, 422, form=form, error=text)
+        return _grid_page(request, ctx, user, 422, form=form, error=text, **kept)
     except GridflowError as exc:  # nothing was written: outside the area is a 403
         text = refusal_words(exc, View(ctx, language(request)))
-        return _grid_page(request, ctx, user, error_status(exc), form=form, error=text)
+        status = error_status(exc)
+        return _grid_page(request, ctx, user, status, form=form, error=text, **kept)
     return RedirectResponse(f"/grid?reported={result.case.id}", status_code=303)
