@@ -133,3 +133,21 @@ async def test_the_navigation_counts_the_requests_waiting_in_the_scope(pages):
     assert nav_count(html, "approvals") == "2" and nav_count(html, "returned") is None
     english = (await pages.client.get("/approvals", params={"lang": "en"})).text
     assert "waiting: 2 extension and 0 suspension requests" in english
+
+
+async def test_returns_wait_on_the_approvals_page_and_are_decided_there(pages):
+    back = file_hotline(pages.ctx, "不归我们管的事")
+    pages.ctx.cases.act(HANDLER, back, "return", {"reason": "不属于本单位职责"})
+    queue = case_row(pages.ctx, back).dispatch_queue
+    csrf = await login(pages, "dispatcher", queue)
+    html = (await pages.client.get("/approvals")).text
+    found = item(html, back)
+    assert 'data-kind="return"' in html and "不属于本单位职责" in found
+    assert "/act/redispatch" in found and "/act/reject_return" in found
+    refused = await post(pages, f"/cases/{back}/act/reject_return", csrf,
+                         reason="属于贵单位职责，请继续办理", next="/approvals")  # fmt: skip
+    assert refused.status_code == 303 and refused.headers["location"].startswith("/approvals")
+    assert case_row(pages.ctx, back).state == "assigned"
+    assert not item((await pages.client.get("/approvals")).text, back)
+    await login(pages, "supervisor", "00")  # supervisors decide requests, not returns
+    assert 'id="h-returns"' not in (await pages.client.get("/approvals")).text

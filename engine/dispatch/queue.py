@@ -69,9 +69,12 @@ class QueueFilter:
     channel: str | None = None
     suggested: str | None = None  # the department the latest dispatch decision suggested
     waited_before: datetime | None = None  # queued (last changed) at or before this time
+    returned_only: bool = False  # the returns (退单) waiting for a decision, nothing else
 
     def conditions(self) -> list[ColumnElement[bool]]:
         where: list[ColumnElement[bool]] = []
+        if self.returned_only:
+            where.append(col(Case.state) == "returned")
         # The category and the channel are compared as expressions (coalesce(column, '')): no
         # index serves them. Given statistics, a planner would otherwise answer the count from
         # the category's or the channel's own index, i.e. every such case ever filed, instead of

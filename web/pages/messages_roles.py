@@ -54,7 +54,7 @@ _ROWS = [
     ("merge_title", "疑似重复待并单", "Duplicates to merge"),
     ("merge_into", "并入 #{id}", "Merge into #{id}"),
     ("reject_reason_default", "经核实属于贵单位职责", "Checked: this is yours"),
-    ("approvals_title", "延期与挂起审批", "Extension and suspension requests"),
+    ("approvals_title", "延期、挂起申请与退单审核", "Extension, suspension and return decisions"),
     ("nav_approvals", "审批", "Approvals"),
     (
         "nav_count_requests",
@@ -62,6 +62,7 @@ _ROWS = [
         "waiting: {e} extension and {s} suspension requests",
     ),
     ("nav_count_returned", "待处理退单 {n} 件", "{n} returned cases to decide"),
+    ("returns_title", "退单待审核", "Returned cases to decide"),
     ("request_extension", "延期申请", "Extension request"),
     ("request_suspension", "挂起申请", "Suspension request"),
     ("approve_suspension", "批准挂起", "Approve the suspension"),
