@@ -1,8 +1,8 @@
 """The pages added for the dispatcher and the admin, walked in a real browser with axe-core:
 a district dispatcher (at 1366 and 360 px) narrows the manual queue by a category and by the
 suggested department, both picked by name, sees the requests waiting for them counted in the
-navigation and opens the approvals from there; an admin pastes a candidate rule table, runs
-the backtest and follows a moved case to its page."""
+navigation, opens the approvals from there and refuses a return; an admin pastes a candidate
+rule table, runs the backtest and follows a moved case to its page."""
 
 from __future__ import annotations
 
@@ -49,6 +49,8 @@ def prepare(db_url: str, tmp_path) -> dict[str, int]:
         handler = Principal("handler", Role.handler, "HW-01")
         ctx.cases.act(handler, asks, "accept", {})
         ctx.cases.act(handler, asks, "request_extension", {"duration": "3wd", "reason": "采购"})
+        ids["returned"] = filed("06002", "不属于环卫职责的事")  # back to district 01's queue
+        ctx.cases.act(handler, ids["returned"], "return", {"reason": "不属于本单位职责"})
         dispatcher = Principal("dispatcher", Role.dispatcher, "00")
         for key, grid in (("east", "01010101"), ("west", "02010101")):  # HW-01, HWGS-02
             ids[key] = filed("06002", "垃圾堆积", grid)
@@ -96,7 +98,13 @@ def test_a_dispatcher_filters_the_queue_by_name_and_sees_what_waits(tmp_path, db
             page.locator('nav a[href="/approvals"]').click()
             page.wait_for_url("**/approvals")
             expect(page.locator('article[data-kind="extension"]')).to_have_count(1)
+            returned = page.locator(f'article[data-kind="return"][data-case="{ids["returned"]}"]')
+            expect(returned).to_contain_text("不属于本单位职责")
             check_axe(page)
+            returned.locator('input[name="reason"]').fill("属于贵单位职责，请继续办理")
+            returned.get_by_role("button", name="驳回退单").click()
+            page.wait_for_url(re.compile(r"/approvals"))
+            expect(page.locator('article[data-kind="return"]')).to_have_count(0)
         finally:
             desk.close()
 
