@@ -142,7 +142,10 @@
       form.reset();
       form.querySelector("input[name=report_id]").value = newId();
       form.querySelectorAll("input[type=file]").forEach(function (input) {
-        input.dispatchEvent(new Event("change", { bubbles: true }));
+        input.dispatchEvent(new Event("change", { bubbles: true }));  /* "未选择照片" again */
+      });
+      form.querySelectorAll("[data-filter-select]").forEach(function (input) {
+        input.dispatchEvent(new Event("input"));  /* every category offered again */
       });
       box.scrollIntoView();
     }, function () {

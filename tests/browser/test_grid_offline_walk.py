@@ -1,0 +1,71 @@
+"""A grid worker's report written with no signal, in a real browser at 360 px: the phone
+goes offline, the report is submitted and listed under 待发送 with its state, the network
+returns and the report is sent by itself, filed once (its report_id is the external id)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from browser_support import Person, check_axe, photo, running, shot, skip_unless_browser
+from playwright.sync_api import expect, sync_playwright
+from sqlalchemy import text
+
+from engine.db import make_engine
+
+START = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # Monday 09:00 in Asia/Shanghai
+PHONE = {"width": 360, "height": 740}
+IN_01010101 = {"lat": "30.30333", "lng": "120.1096"}
+
+
+def cases_with(db_url: str, external_id: str) -> int:
+    db = make_engine(db_url)
+    try:
+        with db.connect() as conn:
+            query = text('SELECT count(*) FROM "case" WHERE external_id = :id')
+            return conn.execute(query, {"id": external_id}).scalar_one()
+    finally:
+        db.dispose()
+
+
+def test_report_kept_offline_then_sent_once(tmp_path, db_url):
+    skip_unless_browser()
+    with running(db_url, tmp_path, START) as server, sync_playwright() as pw:
+        worker = Person(pw, server, tmp_path, "grid-offline", viewport=PHONE)
+        page = worker.page
+        try:
+            worker.login("grid_01010101")
+            assert page.url.endswith("/grid")
+            expect(page.locator("#outbox")).to_be_hidden()  # nothing kept yet
+            worker.context.set_offline(True)
+            page.fill("#g-category-search", "满溢")
+            page.select_option("#g-category", label="垃圾满溢")
+            page.fill("#g-description", "地下室没有信号，垃圾桶满溢")
+            page.set_input_files("#g-photos", str(photo(tmp_path)))
+            page.fill("#g-lat", IN_01010101["lat"])
+            page.fill("#g-lng", IN_01010101["lng"])
+            page.get_by_role("button", name="提交").click()
+            expect(page.locator("#outbox h2")).to_have_text("待发送 (1)")
+            kept = page.locator("#outbox-list li")
+            expect(kept).to_have_count(1)
+            expect(kept.locator(".outbox-state")).to_have_text(re.compile("^待发送"))
+            expect(page.locator("#outbox-status")).to_contain_text("已保存在本机")
+            expect(page.locator("#g-description")).to_have_value("")  # ready for the next one
+            report_id = kept.get_attribute("data-report-id")
+            assert report_id and cases_with(db_url, report_id) == 0
+            check_axe(page)
+            shot(page, "61-grid-offline-kept")
+
+            worker.context.set_offline(False)  # the `online` event sends it
+            expect(kept.locator(".outbox-state")).to_have_text(re.compile(r"^已发送，案件 #\d+"))
+            expect(page.locator("#outbox h2")).to_have_text("待发送 (0)")
+            check_axe(page)
+            shot(page, "62-grid-offline-sent")
+            assert cases_with(db_url, report_id) == 1
+
+            page.reload()  # sent reports are not kept: nothing is sent twice
+            expect(page.locator("#outbox")).to_be_hidden()
+            assert cases_with(db_url, report_id) == 1
+            assert worker.foreign_requests() == []
+        finally:
+            worker.close()
