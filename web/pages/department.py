@@ -1,8 +1,10 @@
 """The department's inbox: cases to accept, in progress, due soon (yellow), overdue (red),
 and co-handler (协办) tasks; accepting is one click, the rest happens on the case page.
-The lists page by keyset cursors: urgent first, then the longest waiting
-(engine.dispatch.inbox); filtered by category class, channel or urgency they are the
-matching cases newest first (engine.cases.queries.list_cases, which takes those filters)."""
+The lists page by keyset cursors: 待签收 and 办理中 due-soonest first by their open SLA stage
+run (engine.dispatch.due_inbox over the read model view_stage_light), 协办任务 urgent first,
+then the longest waiting (engine.dispatch.inbox); filtered by category class, channel or
+urgency they are the matching cases newest first (engine.cases.queries.list_cases, which
+takes those filters)."""
 
 from __future__ import annotations
 
@@ -13,11 +15,13 @@ from sqlmodel import Session, col
 from engine.cases import queries
 from engine.cases.models import Case
 from engine.db import new_session
-from engine.dispatch.inbox import INBOX_ORDER, Section
+from engine.dispatch.inbox import INBOX_ORDER, Section, due_inbox
 from engine.dispatch.inbox import inbox as inbox_page
 from engine.errors import InvalidInput
 from engine.users.models import Principal, Role
+from engine.views.models import ViewStageLight
 from web.deps import Ctx
+from web.pages.i18n import MESSAGES
 from web.pages.lights import lit_cases
 from web.pages.list_filters import (
     ListFilters,
@@ -40,6 +44,16 @@ SECTIONS = {
 
 CURSOR_PARAMS = {name: param for name, (param, _) in SECTIONS.items()}
 
+INBOX_MESSAGES: dict[str, dict[str, str]] = {
+    "inbox_order": {
+        "zh": "待签收、办理中按办理时限排序，最先到期的在前（挂起的在后）；协办任务紧急优先，"
+        "其次等待最久的在前",
+        "en": "To accept and in progress: the soonest due first (suspended ones last); "
+        "co-handling tasks: urgent first, then the longest waiting",
+    },
+}
+MESSAGES.update(INBOX_MESSAGES)  # the inbox's own text, next to the others
+
 
 def _section(
     session: Session,
@@ -51,10 +65,15 @@ def _section(
     cursor: str | None,
 ) -> tuple[list[Case], int, str | None]:
     """One list of the inbox: a page of it, how many there are, the next page's cursor."""
-    states = SECTIONS[name][1]
-    if not filters.active or not states:  # co-handler tasks are not filtered
-        cases, total = inbox_page(session, principal.scope or "", Section(name), size, cursor)
+    states, department = SECTIONS[name][1], principal.scope or ""
+    if not states:  # co-handler tasks: urgent first, not filtered
+        cases, total = inbox_page(session, department, Section(name), size, cursor)
         return cases, total, INBOX_ORDER.next_cursor(cases, size)
+    if not filters.active:  # due-soonest first
+        pairs, total, after = due_inbox(
+            session, ViewStageLight, department, Section(name), size, cursor
+        )
+        return [c for c, _ in pairs], total, after
     wanted = filters.case_filter(department=principal.scope or "")
     where = [col(Case.state).in_(states)]
     cases, total = queries.list_cases(
