@@ -1,6 +1,8 @@
 """A grid worker's report written with no signal, in a real browser at 360 px: the phone
 goes offline, the report is submitted and listed under 待发送 with its state, the network
-returns and the report is sent by itself, filed once (its report_id is the external id)."""
+returns and the report is sent by itself, filed once (its report_id is the external id).
+A report whose resend finds the login gone says so in words, stays kept, and is sent on
+the next page load after logging in again."""
 
 from __future__ import annotations
 
@@ -28,6 +30,15 @@ def cases_with(db_url: str, external_id: str) -> int:
         db.dispose()
 
 
+def fill_report(page, tmp_path, words: str) -> None:
+    page.fill("#g-category-search", "满溢")
+    page.select_option("#g-category", label="垃圾满溢")
+    page.fill("#g-description", words)
+    page.set_input_files("#g-photos", str(photo(tmp_path)))
+    page.fill("#g-lat", IN_01010101["lat"])
+    page.fill("#g-lng", IN_01010101["lng"])
+
+
 def test_report_kept_offline_then_sent_once(tmp_path, db_url):
     skip_unless_browser()
     with running(db_url, tmp_path, START) as server, sync_playwright() as pw:
@@ -38,12 +49,7 @@ def test_report_kept_offline_then_sent_once(tmp_path, db_url):
             assert page.url.endswith("/grid")
             expect(page.locator("#outbox")).to_be_hidden()  # nothing kept yet
             worker.context.set_offline(True)
-            page.fill("#g-category-search", "满溢")
-            page.select_option("#g-category", label="垃圾满溢")
-            page.fill("#g-description", "地下室没有信号，垃圾桶满溢")
-            page.set_input_files("#g-photos", str(photo(tmp_path)))
-            page.fill("#g-lat", IN_01010101["lat"])
-            page.fill("#g-lng", IN_01010101["lng"])
+            fill_report(page, tmp_path, "地下室没有信号，垃圾桶满溢")
             page.get_by_role("button", name="提交").click()
             expect(page.locator("#outbox h2")).to_have_text("待发送 (1)")
             kept = page.locator("#outbox-list li")
@@ -66,6 +72,21 @@ def test_report_kept_offline_then_sent_once(tmp_path, db_url):
             page.reload()  # sent reports are not kept: nothing is sent twice
             expect(page.locator("#outbox")).to_be_hidden()
             assert cases_with(db_url, report_id) == 1
+
+            # a second one kept offline, and the login gone before the network returns
+            worker.context.set_offline(True)
+            fill_report(page, tmp_path, "楼道没有信号，井盖破损")
+            page.get_by_role("button", name="提交").click()
+            expect(page.locator("#outbox h2")).to_have_text("待发送 (1)")
+            second = page.locator("#outbox-list li").get_attribute("data-report-id")
+            worker.context.clear_cookies()
+            worker.context.set_offline(False)
+            state = page.locator("#outbox-list .outbox-state")
+            expect(state).to_have_text(re.compile("^发送失败：登录已过期"))
+            assert second and cases_with(db_url, second) == 0  # kept, not lost
+            worker.login("grid_01010101")  # the next page load sends it
+            expect(state).to_have_text(re.compile(r"^已发送，案件 #\d+"))
+            assert cases_with(db_url, second) == 1
             assert worker.foreign_requests() == []
         finally:
             worker.close()
