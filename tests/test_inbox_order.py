@@ -56,6 +56,15 @@ async def test_due_soonest_first_with_keyset_pages(pages, clock):
     html = (await pages.client.get("/inbox")).text
     assert listed(html, "h-progress") == [urgent, late]
     assert listed(html, "h-accept") == [early]
+    supervisor = Principal("sup", Role.supervisor, "00")
+    pages.ctx.cases.act(supervisor, urgent, "suspend", {"reason": "等待材料"})
+    html = (await pages.client.get("/inbox")).text
+    assert listed(html, "h-progress") == [late, urgent]  # 挂起: its time stands still, last
+    one = (await pages.client.get("/inbox", params={"size": "1"})).text
+    assert listed(one, "h-progress") == [late]  # the cursor crosses into the paused group
+    assert listed((await pages.client.get(next_link(one, "in_progress"))).text, "h-progress") == [
+        urgent
+    ]
     filtered = (await pages.client.get("/inbox", params={"urgency": "urgent"})).text
     assert listed(filtered, "h-progress") == [urgent]  # the filters still answer
     assert "筛选结果按登记时间从新到旧" in filtered
