@@ -28,7 +28,11 @@ def cases_with(ctx, external_id: str) -> int:
         return session.exec(query).one()
 
 
-async def test_a_resend_with_the_same_report_id_is_one_case(pages):
+def stored(tmp_path) -> int:
+    return sum(1 for path in (tmp_path / "att").rglob("*") if path.is_file())
+
+
+async def test_a_resend_with_the_same_report_id_is_one_case(pages, tmp_path):
     csrf = await login(pages, "grid_worker", "01010101")
     page = (await pages.client.get("/grid")).text
     given = re.search(r'name="report_id" value="([0-9a-f]{32})"', page)
@@ -39,7 +43,10 @@ async def test_a_resend_with_the_same_report_id_is_one_case(pages):
               "lat": str(IN_01010101["lat"]), "lng": str(IN_01010101["lng"])}  # fmt: skip
     photo = {"photos": ("现场.png", PNG, "image/png")}
     first = await post(pages, "/grid/report", csrf, photo, **fields)
+    photos = stored(tmp_path)
+    assert photos >= 1
     again = await post(pages, "/grid/report", csrf, photo, **fields)
+    assert stored(tmp_path) == photos  # the resend's photos are not stored again
     assert first.status_code == again.status_code == 303
     assert first.headers["location"] == again.headers["location"]
     assert cases_with(pages.ctx, "kept-1") == 1

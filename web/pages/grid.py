@@ -13,11 +13,12 @@ from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 
 from adapters import grid
-from engine.cases.models import Case, CaseEvent
+from engine.cases import queries
+from engine.cases.models import Case, CaseEvent, Channel
 from engine.city.grids import CityGrid
 from engine.db import new_session
 from engine.errors import GridflowError
-from engine.users.models import Role
+from engine.users.models import Principal, Role
 from web.deps import Ctx
 from web.pages import sessions
 from web.pages.form_errors import refusal_words, validation_words
@@ -105,6 +106,15 @@ def _checked(session: Session, action: str, case: Case) -> bool:
     return latest is not None and latest[0] == "verify" and bool(latest[1].get("passed"))
 
 
+def _filed_before(ctx: Ctx, principal: Principal, report_id: str) -> int | None:
+    """The case an earlier POST of ``report_id`` made (a resend from the phone's outbox whose
+    first answer was lost): answered at once, its photos not stored a second time."""
+    wanted = queries.CaseFilter(channel=Channel.grid, external_id=report_id)
+    with new_session(ctx.db) as session:
+        found, _ = queries.list_cases(session, principal, ctx.city, wanted, 1)
+    return found[0].id if found else None
+
+
 @router.get("/grid", response_class=HTMLResponse)
 def grid_home(request: Request, ctx: Ctx, user: PageUser) -> Response:
     require_role(user, {Role.grid_worker})
@@ -119,6 +129,9 @@ async def report(request: Request, ctx: Ctx, user: PageUser) -> Response:
     form = {name: str(posted.get(name) or "").strip() for name in FIELDS}
     report_id = str(posted.get("report_id") or "").strip()
     kept = {"report_id": report_id} if report_id else {}  # the form posts the same id again
+    first = await run_in_threadpool(_filed_before, ctx, principal, report_id) if kept else None
+    if first is not None:
+        return RedirectResponse(f"/grid?reported={first}", status_code=303)
     store = ctx.channels.attachments
     try:
         photos = await save_photos(posted, "photos", store)
