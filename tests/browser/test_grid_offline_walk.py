@@ -65,6 +65,7 @@ def test_report_kept_offline_then_sent_once(tmp_path, db_url):
             worker.context.set_offline(False)  # the `online` event sends it
             expect(kept.locator(".outbox-state")).to_have_text(re.compile(r"^已发送，案件 #\d+"))
             expect(page.locator("#outbox h2")).to_have_text("待发送 (0)")
+            expect(page.locator("#outbox-status")).to_have_text("")
             check_axe(page)
             shot(page, "62-grid-offline-sent")
             assert cases_with(db_url, report_id) == 1

@@ -183,6 +183,7 @@
       if (result.sent) {
         record.state = "sent";
         record.caseId = result.sent;
+        status.textContent = "";  /* "kept with no network" is over */
       } else {
         record.state = "failed";
         record.retry = !result.refused;
