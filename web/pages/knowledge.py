@@ -30,7 +30,7 @@ from engine.users.models import Role
 from web.deps import Ctx, RowId
 from web.pages import sessions
 from web.pages.i18n import MESSAGES
-from web.pages.knowledge_messages import KNOWLEDGE_MESSAGES
+from web.pages.messages_knowledge import KNOWLEDGE_MESSAGES
 from web.pages.templating import PageUser, render
 from web.pages.views import done, error_status, error_text, page, require_role
 
