@@ -9,6 +9,7 @@ case, which the case's version check already serialises.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,7 +22,6 @@ from engine.cases.models import Case
 from engine.views import statements
 from engine.views.models import (
     DAY_KEYS,
-    INTAKE_KEYS,
     ViewEscalation,
     ViewIntakeDay,
     ViewKpiDay,
@@ -44,6 +44,7 @@ INTAKE_KEY = ("day", "unit", "operator", "category")
 DAY_KEY = ("day", "unit", "department", "category")
 DAY_UNIT_KEY = ("day", "unit", "department")
 MONTH_KEY = ("month", "unit", "department")
+OPEN_KEY = ("state", "unit", "department")
 CACHE_KEY = "views"
 
 DayKey = tuple[date, str, str, str]  # day, unit, department, category
@@ -130,25 +131,12 @@ class Pending:
 
     def write(self, connection: Connection) -> None:
         """Write what is pending (the row buffer calls this as its rows go out)."""
-        opened = [
-            {"state": s, "unit": u, "department": d, "cases": n}
-            for (s, u, d), n in self.open.items()
-            if n
-        ]
-        add_up(connection, OPEN, opened, ("state", "unit", "department"))
-        days = [
-            {"day": d, "unit": u, "department": dep, "category": c}
-            | {k: counts.get(k, 0) for k in DAY_KEYS}
-            for (d, u, dep, c), counts in self.days.items()
-        ]
-        add_up(connection, DAYS, days, DAY_KEY)
-        add_up(connection, DAY_UNITS, rollup(self.days, "day", whole_month=False), DAY_UNIT_KEY)
-        add_up(connection, MONTHS, rollup(self.days, "month", whole_month=True), MONTH_KEY)
-        intake = [
-            dict(zip(INTAKE_KEY, key, strict=True)) | {k: counts.get(k, 0) for k in INTAKE_KEYS}
-            for key, counts in self.intake.items()
-        ]
-        add_up(connection, INTAKE, intake, INTAKE_KEY)
+        opened = {key: n for key, n in self.open.items() if n}
+        add_counts(connection, OPEN, OPEN_KEY, {key: {"cases": n} for key, n in opened.items()})
+        add_counts(connection, DAYS, DAY_KEY, self.days)
+        add_counts(connection, DAY_UNITS, DAY_UNIT_KEY, rolled_up(self.days, whole_month=False))
+        add_counts(connection, MONTHS, MONTH_KEY, rolled_up(self.days, whole_month=True))
+        add_counts(connection, INTAKE, INTAKE_KEY, self.intake)
         if self.dropped_lights:
             delete_keys(connection, LIGHTS, ("case_id", "stage"), self.dropped_lights)
         for row in self.changed_lights.values():
@@ -171,27 +159,64 @@ class Pending:
         self.changed_lights, self.dropped_lights = {}, set()
 
 
-def rollup(days: dict[DayKey, Counter[str]], name: str, whole_month: bool) -> list[dict[str, Any]]:
-    """The daily facts without their category, per day or (``whole_month``) per month: the
-    rows of ``view_kpi_day_unit`` and ``view_kpi_month``."""
+def rolled_up(
+    days: Mapping[DayKey, Mapping[str, int]], whole_month: bool
+) -> dict[tuple[date, str, str], Counter[str]]:
+    """The daily facts without their category, per day or (``whole_month``) per month (the
+    facts of ``view_kpi_day_unit`` and ``view_kpi_month``), those that count something."""
     found: dict[tuple[date, str, str], Counter[str]] = {}
     for (day, unit, department, _), counts in days.items():
-        when = day.replace(day=1) if whole_month else day
-        found.setdefault((when, unit, department), Counter()).update(counts)
+        key = (day.replace(day=1) if whole_month else day, unit, department)
+        rolled = found.get(key)
+        if rolled is None:
+            rolled = found[key] = Counter()
+        rolled.update(counts)
+    return {key: counts for key, counts in found.items() if any(counts.values())}
+
+
+def rollup(days: dict[DayKey, Counter[str]], name: str, whole_month: bool) -> list[dict[str, Any]]:
+    """``rolled_up`` as rows of ``view_kpi_day_unit`` (``name`` ``day``) or ``view_kpi_month``
+    (``month``), every count named."""
     return [
         {name: when, "unit": u, "department": dep} | {k: counts.get(k, 0) for k in DAY_KEYS}
-        for (when, u, dep), counts in found.items()
-        if any(counts.values())
+        for (when, u, dep), counts in rolled_up(days, whole_month).items()
     ]
+
+
+def add_counts(
+    connection: Connection,
+    table: Table,
+    keys: tuple[str, ...],
+    facts: Mapping[tuple[Any, ...], Mapping[str, int]],
+) -> None:
+    """Add each key's counts to its stored row (inserted at 0 first), in key order (one lock
+    order for all writers). One statement for the table, binding only the counts some fact
+    names (statements.add_counts)."""
+    if not facts:
+        return
+    named: set[str] = set()
+    for counts in facts.values():
+        named.update(counts)
+    columns = tuple(c.name for c in table.columns if c.name in named)
+    rows = [
+        dict(zip(keys, key, strict=True)) | {c: counts.get(c, 0) for c in columns}
+        for key, counts in sorted(facts.items())
+    ]
+    statements.add_counts(connection, table, keys, columns).many(connection, rows)
 
 
 def add_up(
     connection: Connection, table: Table, rows: list[dict[str, Any]], keys: tuple[str, ...]
 ) -> None:
     """Add each row's counts to the stored row of its key (inserted at 0 first)."""
-    if rows:
-        rows.sort(key=lambda row: tuple(row[k] for k in keys))  # one lock order for all writers
-        statements.upsert(connection, table, keys, add=True).many(connection, rows)
+    facts: dict[tuple[Any, ...], Counter[str]] = {}
+    for row in rows:
+        key = tuple(row[k] for k in keys)
+        found = facts.get(key)
+        if found is None:
+            found = facts[key] = Counter()
+        found.update({k: v for k, v in row.items() if k not in keys})
+    add_counts(connection, table, keys, facts)
 
 
 def replace(

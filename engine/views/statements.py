@@ -3,7 +3,9 @@ run on the driver's cursor), and nothing else."""
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, Table, and_, bindparam, delete, select
+from typing import Any
+
+from sqlalchemy import Connection, Table, and_, bindparam, delete, literal_column, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from engine.cases.models import CaseEvent
@@ -19,7 +21,7 @@ FILER_OF_CASE = Prepared(
     .order_by(EVENTS.c.seq)
     .limit(1)
 )
-_STATEMENTS: dict[tuple[str, str, str], Prepared] = {}
+_STATEMENTS: dict[tuple[Any, ...], Prepared] = {}
 
 
 def upsert(connection: Connection, table: Table, keys: tuple[str, ...], add: bool) -> Prepared:
@@ -39,6 +41,35 @@ def upsert(connection: Connection, table: Table, keys: tuple[str, ...], add: boo
         statement = statement.on_conflict_do_update(index_elements=list(keys), set_=values)
         found = Prepared(statement, keys=[c.name for c in table.columns])
         _STATEMENTS[name, table.name, kind] = found
+    return found
+
+
+def add_counts(
+    connection: Connection, table: Table, keys: tuple[str, ...], counts: tuple[str, ...]
+) -> Prepared:
+    """INSERT … ON CONFLICT (keys) DO UPDATE adding ``counts`` to the stored ones: only the
+    key and ``counts`` columns are parameters, every other count is inserted as 0 and left
+    as stored. The write path's rows change a few counts of the thirty-odd a row holds, so
+    each row binds (and the database adds) those few."""
+    name = connection.dialect.name
+    cache_key = (name, table.name, "add", counts)
+    found = _STATEMENTS.get(cache_key)
+    if found is None:
+        dialect = postgresql if name == "postgresql" else sqlite
+        bound = set(keys) | set(counts)
+        values = {
+            c.name: bindparam(c.name, type_=c.type) if c.name in bound else literal_column("0")
+            for c in table.columns
+        }
+        statement = dialect.insert(table).values(values)
+        if counts:
+            added = {c: table.c[c] + statement.excluded[c] for c in counts}
+            statement = statement.on_conflict_do_update(index_elements=list(keys), set_=added)
+        else:
+            statement = statement.on_conflict_do_nothing(index_elements=list(keys))
+        if len(_STATEMENTS) > 1000:  # a few dozen sets of counts occur; never grow unbounded
+            _STATEMENTS.clear()
+        found = _STATEMENTS[cache_key] = Prepared(statement)
     return found
 
 

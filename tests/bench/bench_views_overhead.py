@@ -50,7 +50,10 @@ async def app_client(directory: Path, name: str, with_views: bool):  # type: ign
 
     url, token = city_db(directory, name)
     settings = Settings(
-        database_url=url, city_dir=CITY, intake_rate_per_second=0, outbox_poll_seconds=0,
+        database_url=url,
+        city_dir=CITY,
+        intake_rate_per_second=0,
+        outbox_poll_seconds=0,
         secret_key="bench-views-overhead-" + "k" * 32,
     )
     ctx = build_context(settings)
@@ -77,13 +80,14 @@ class HookTimer:
     set, a cProfile of them)."""
 
     def __init__(self, hook: ViewsHook) -> None:
-        self.seconds, self.depth = 0.0, 0
+        self.seconds = {"steps": 0.0, "write": 0.0}
+        self.depth = 0
         self.profile: cProfile.Profile | None = None
-        hook.after_change = self.timed(hook.after_change)  # type: ignore[method-assign]
-        write = Pending.write
-        Pending.write = lambda pending, connection: self.timed(write)(pending, connection)  # type: ignore[method-assign]
+        hook.after_change = self.timed(hook.after_change, "steps")  # type: ignore[method-assign]
+        write = self.timed(Pending.write, "write")
+        Pending.write = lambda pending, connection: write(pending, connection)  # type: ignore[method-assign]
 
-    def timed(self, fn):  # type: ignore[no-untyped-def]
+    def timed(self, fn, name: str):  # type: ignore[no-untyped-def]
         def call(*args):  # type: ignore[no-untyped-def]
             if self.depth:
                 return fn(*args)
@@ -94,7 +98,7 @@ class HookTimer:
                     return self.profile.runcall(fn, *args)
                 return fn(*args)
             finally:
-                self.seconds += time.thread_time() - start
+                self.seconds[name] += time.thread_time() - start
                 self.depth -= 1
 
         return call
@@ -133,16 +137,19 @@ async def main() -> None:
         result["hooks_b"] = [type(h).__name__ for h in b[0].cases.hooks]
         timer = HookTimer(next(h for h in a[0].cases.hooks if isinstance(h, ViewsHook)))
         for name, (_, client, headers) in (("a", a), ("b", b)):  # warm-up
-            await run(client, headers, list(tickets(args.batch_size, f"w{name}", rng, categories, grids)), args.batch_size)  # fmt: skip
-        times: dict[str, list[float]] = {"a": [], "b": [], "hook": []}
+            rows = list(tickets(args.batch_size, f"w{name}", rng, categories, grids))
+            await run(client, headers, rows, args.batch_size)
+        times: dict[str, list[float]] = {"a": [], "b": [], "hook": [], "steps": [], "write": []}
         for i in range(args.runs):
             for name, (_, client, headers) in (("a", a), ("b", b)):
                 rows = list(tickets(per_run, f"{name}{i}", rng, categories, grids))
-                timer.seconds = 0.0
+                timer.seconds = dict.fromkeys(timer.seconds, 0.0)
                 seconds = await run(client, headers, rows, args.batch_size)
                 times[name].append(round(seconds / per_run * 1e6, 1))
                 if name == "a":
-                    times["hook"].append(round(timer.seconds / per_run * 1e6, 1))
+                    for part, spent in timer.seconds.items():
+                        times[part].append(round(spent / per_run * 1e6, 1))
+                    times["hook"].append(round(times["steps"][-1] + times["write"][-1], 1))
         if args.profile:
             _, client, headers = a
             rows = list(tickets(per_run, "prof", rng, categories, grids))
@@ -162,6 +169,8 @@ async def main() -> None:
         "hook_cpu_us_per_case": times["hook"],
         "median_hook": statistics.median(times["hook"]),
         "hook_share_of_with_views": round(statistics.median(times["hook"]) / median_a, 3),
+        "median_hook_steps": statistics.median(times["steps"]),
+        "median_hook_write": statistics.median(times["write"]),
         "load_average_before": load_before,
         "load_average_after": [round(x, 2) for x in os.getloadavg()],
     }
