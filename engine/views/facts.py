@@ -61,7 +61,7 @@ class Pending:
 
     def __init__(self) -> None:
         self.open: Counter[OpenKey] = Counter()
-        self.days: dict[DayKey, Counter[str]] = {}
+        self.days: dict[DayKey, dict[str, int]] = {}
         self.lights: dict[int, dict[str, dict[str, Any]]] = {}  # case → stage → row (loaded)
         self.changed_lights: dict[tuple[int, str], dict[str, Any]] = {}
         self.dropped_lights: set[tuple[int, str]] = set()
@@ -69,35 +69,45 @@ class Pending:
         self.late: list[dict[str, Any]] = []
         self.escalations: dict[int, dict[str, Any] | None] = {}  # None: the case closed
         self.leads: dict[int, str | None] = {}  # case → lead department after its last step
-        self.intake: dict[IntakeKey, Counter[str]] = {}
+        self.intake: dict[IntakeKey, dict[str, int]] = {}
         self.filers: dict[int, str] = {}  # case → who filed it (this transaction's intakes)
+        self.zone_name: str | None = None
         self._zone: ZoneInfo | None = None
+        self._day: tuple[datetime | None, date | None] = (None, None)  # the last day_of
 
     @classmethod
     def of(cls, session: Session) -> Pending:
         """This transaction's changes, written with its other rows."""
-        cache = rowbuffer.buffer(session).cache
-        found = cache.get(CACHE_KEY)
+        buffer = rowbuffer.buffer(session)
+        found = buffer.cache.get(CACHE_KEY)
         if found is None:
-            found = cache[CACHE_KEY] = cls()
-        rowbuffer.keep(session, CACHE_KEY, DAYS, found.write)
+            found = buffer.cache[CACHE_KEY] = cls()
+        if CACHE_KEY not in buffer.writes:  # once after each time the buffer went out
+            rowbuffer.keep(session, CACHE_KEY, DAYS, found.write)
         return found
+
+    def set_zone(self, name: str) -> None:
+        self.zone_name, self._zone = name, ZoneInfo(name)
 
     def zone(self, name: str | None = None) -> ZoneInfo:
         if self._zone is None:
             assert name is not None
-            self._zone = ZoneInfo(name)
-        return self._zone
+            self.set_zone(name)
+        return self._zone  # type: ignore[return-value]
+
+    def day_of(self, at: datetime) -> date:
+        """The local day of ``at`` (a transaction's steps mostly ask for the same instant)."""
+        last, day = self._day
+        if last is None or at != last:  # the same instant: the same local day
+            day = local_day(at, self.zone())
+            self._day = (at, day)
+        return day  # type: ignore[return-value]
 
     def add_day(self, key: DayKey, counts: dict[str, int]) -> None:
-        found = self.days.get(key)
-        if found is None:
-            found = self.days[key] = Counter()
-        for name, n in counts.items():
-            found[name] += n
+        _add(self.days, key, counts)
 
     def add_intake(self, key: IntakeKey, counts: dict[str, int]) -> None:
-        self.intake.setdefault(key, Counter()).update(counts)
+        _add(self.intake, key, counts)
 
     def add_open(self, key: OpenKey, delta: int) -> None:
         self.open[key] += delta
@@ -159,22 +169,29 @@ class Pending:
         self.changed_lights, self.dropped_lights = {}, set()
 
 
+def _add(facts: dict[Any, dict[str, int]], key: Any, counts: Mapping[str, int]) -> None:
+    found = facts.get(key)
+    if found is None:
+        facts[key] = dict(counts)
+    else:
+        for name, n in counts.items():
+            found[name] = found.get(name, 0) + n
+
+
 def rolled_up(
     days: Mapping[DayKey, Mapping[str, int]], whole_month: bool
-) -> dict[tuple[date, str, str], Counter[str]]:
+) -> dict[tuple[date, str, str], dict[str, int]]:
     """The daily facts without their category, per day or (``whole_month``) per month (the
     facts of ``view_kpi_day_unit`` and ``view_kpi_month``), those that count something."""
-    found: dict[tuple[date, str, str], Counter[str]] = {}
+    found: dict[tuple[date, str, str], dict[str, int]] = {}
     for (day, unit, department, _), counts in days.items():
-        key = (day.replace(day=1) if whole_month else day, unit, department)
-        rolled = found.get(key)
-        if rolled is None:
-            rolled = found[key] = Counter()
-        rolled.update(counts)
+        _add(found, (day.replace(day=1) if whole_month else day, unit, department), counts)
     return {key: counts for key, counts in found.items() if any(counts.values())}
 
 
-def rollup(days: dict[DayKey, Counter[str]], name: str, whole_month: bool) -> list[dict[str, Any]]:
+def rollup(
+    days: Mapping[DayKey, Mapping[str, int]], name: str, whole_month: bool
+) -> list[dict[str, Any]]:
     """``rolled_up`` as rows of ``view_kpi_day_unit`` (``name`` ``day``) or ``view_kpi_month``
     (``month``), every count named."""
     return [

@@ -32,18 +32,23 @@ from engine.sla.calendars import CityCalendars
 from engine.sla.clocks import yellow_point
 from engine.sla.limits import SlaSettings
 from engine.sla.runs import ClockRun
-from engine.views.facts import Pending, local_day
+from engine.views.facts import Pending
 from engine.views.models import ViewStageLight
 from engine.views.statements import FILER_OF_CASE, LIGHTS_OF_CASE
 
 ASSIGNING = ("dispatch", "redispatch")  # the actions that set the lead department
 LIGHTS = ViewStageLight.__table__  # type: ignore[attr-defined]
+# the counts of one event (never changed: Pending.add_day copies them)
+RECEIVED, CLOSED, ASSIGNED = {"received": 1}, {"closed": 1}, {"assigned": 1}
+REDISPATCHED, RETURNS, REWORKS = {"redispatched": 1}, {"returns": 1}, {"reworks": 1}
+FILED, ANSWERED = {"hotline_cases": 1}, {"answered_at_intake": 1}
 
 
 class ViewsHook:
     def __init__(self, workflow: Workflow, calendars: CityCalendars) -> None:
         self.workflow, self.calendars = workflow, calendars
         self._yellow_at: tuple[CityDirectory, float] | None = None
+        self._rework: dict[tuple[str, str | None, str], bool] = {}
 
     def yellow_at(self, city: CityDirectory) -> float:
         """The city's yellow share of a limit, read again only when the city is reloaded."""
@@ -51,72 +56,89 @@ class ViewsHook:
             self._yellow_at = (city, SlaSettings.of(city).yellow_at)
         return self._yellow_at[1]
 
+    def is_rework(self, action: str, from_state: str | None, to_state: str) -> bool:
+        """engine.kpis.replay.is_rework, remembered per step kind (the workflow is fixed)."""
+        key = (action, from_state, to_state)
+        found = self._rework.get(key)
+        if found is None:
+            found = self._rework[key] = is_rework(self.workflow, action, from_state, to_state)
+        return found
+
     def after_change(self, change: Change) -> Iterable[FollowUp]:
         session, case, event = change.session, change.case, change.event
-        assert case.id is not None
+        case_id, unit, state = case.id, case.owning_unit, case.state
+        assert case_id is not None
         pending = Pending.of(session)
-        zone = pending.zone(change.city.timezone)
-        states = self.workflow.states
-        data, action = event.data, event.action
-        before = states[event.from_state] if event.from_state else None
-        after = states[case.state]
-        stage_change = event.from_state != event.to_state or "from_department" in data
+        if pending.zone_name is None:
+            pending.set_zone(change.city.timezone)
+        workflow = self.workflow
+        data, action, from_state, to_state = (
+            event.data,
+            event.action,
+            event.from_state,
+            event.to_state,
+        )
+        before = workflow.states[from_state] if from_state else None
+        stage_change = from_state != to_state or "from_department" in data
         lights = (
-            self._lights(session, pending, case.id)
+            self._lights(session, pending, case_id)
             if stage_change or "timer" in data or action == "approve_extension"
             else None
         )
         lead = self._lead_before(pending, change, lights, before.stage if before else None)
-        key = (case.owning_unit, case.category or "")
-        day = local_day(change.now, zone)
+        category = case.category or ""
+        day = pending.day_of(change.now)
+        add_day = pending.add_day
 
         def count(department: str | None, counts: dict[str, int], on: datetime | None = None):  # type: ignore[no-untyped-def]
-            when = day if on is None else local_day(on, zone)
-            pending.add_day((when, key[0], department or "", key[1]), counts)
+            when = day if on is None else pending.day_of(on)
+            add_day((when, unit, department or "", category), counts)
 
         # the event's own facts (engine.kpis.replay: the same rules)
         if before is None:
-            count(None, {"received": 1})
-        elif event.to_state == "closed" and event.from_state != "closed":
-            count(lead, {"closed": 1})
+            add_day((day, unit, "", category), RECEIVED)
+        elif to_state == "closed" and from_state != "closed":
+            add_day((day, unit, lead or "", category), CLOSED)
         if action in ASSIGNING and "department" in data:
             if data.get("from_department"):
-                count(data["from_department"], {"redispatched": 1})
-            count(data["department"], {"assigned": 1})
+                add_day((day, unit, data["from_department"], category), REDISPATCHED)
+            add_day((day, unit, data["department"] or "", category), ASSIGNED)
         elif action == "return":
-            count(lead, {"returns": 1})
+            add_day((day, unit, lead or "", category), RETURNS)
         elif action == "verify":
-            count(lead, {"verifies": 1, "verifies_passed": int(bool(data.get("passed")))})
+            passed = {"verifies": 1, "verifies_passed": int(bool(data.get("passed")))}
+            add_day((day, unit, lead or "", category), passed)
         elif action == "callback":
-            count(lead, callback_counts(data))
-        if is_rework(self.workflow, action, event.from_state, event.to_state):
-            count(lead, {"reworks": 1})
+            add_day((day, unit, lead or "", category), callback_counts(data))
+        if self.is_rework(action, from_state, to_state):
+            add_day((day, unit, lead or "", category), REWORKS)
         if lights is not None:
             if "timer" in data and data.get("stage") in lights:
                 light = TIMER_LIGHTS.get(action)
                 if light is not None:
                     row = lights[data["stage"]]
                     row["light"] = stronger(row["light"], light)
-                    pending.keep_light(case.id, row)
+                    pending.keep_light(case_id, row)
             if stage_change or action == "approve_extension":
-                self._runs(change, pending, lights, after.stage, count)
+                self._runs(change, pending, lights, workflow.states[state].stage, count)
         if action == "escalate":
             pending.escalated(case, data.get("stage") or "", change.now)
         if case.channel == Channel.hotline and (before is None or action == ANSWER_ACTION):
-            self._intake(change, pending, zone, filed=before is None)
+            self._intake(change, pending, filed=before is None)
         # the open-case counts: leave the old key, enter the new one
-        was_open = event.from_state is not None and not self.workflow.is_final(event.from_state)
+        was_open = before is not None and not before.final
         if was_open:
-            pending.add_open((str(event.from_state), case.owning_unit, lead or ""), -1)
-        if not self.workflow.is_final(case.state):
-            pending.add_open((case.state, case.owning_unit, case.lead_department or ""), 1)
+            pending.add_open((str(from_state), unit, lead or ""), -1)
+        lead_now = case.lead_department
+        if not workflow.states[state].final:
+            pending.add_open((state, unit, lead_now or ""), 1)
         elif was_open:
-            pending.closed_case(case.id)
-        pending.leads[case.id] = case.lead_department
+            pending.closed_case(case_id)
+        pending.leads[case_id] = lead_now
         return ()
 
     @staticmethod
-    def _intake(change: Change, pending: Pending, zone, filed: bool) -> None:  # type: ignore[no-untyped-def]
+    def _intake(change: Change, pending: Pending, filed: bool) -> None:
         """直办率's facts: a hotline case filed, or answered at intake, counted on the day it
         was filed for the operator who filed it (engine.kpis.definitions.INTAKE_METRIC)."""
         case, session = change.case, change.session
@@ -125,8 +147,8 @@ class ViewsHook:
             filer = pending.filers[case.id] = change.event.actor
         else:
             filer = pending.filers.get(case.id) or _filer(session, case.id)
-        key = (local_day(case.created_at, zone), case.owning_unit, filer, case.category or "")
-        pending.add_intake(key, {"hotline_cases" if filed else "answered_at_intake": 1})
+        key = (pending.day_of(case.created_at), case.owning_unit, filer, case.category or "")
+        pending.add_intake(key, FILED if filed else ANSWERED)
 
     @staticmethod
     def _lead_before(
@@ -235,7 +257,7 @@ class ViewsHook:
                 count(department, {due: 1, on_time: 1}, ended_at)
             return
         count(department, {due: 1}, clock.due_at)
-        pending.late_run(row, clock.generation, local_day(clock.due_at, pending.zone()))
+        pending.late_run(row, clock.generation, pending.day_of(clock.due_at))
 
 
 def _filer(session: Session, case_id: int) -> str:
