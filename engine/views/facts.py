@@ -72,6 +72,7 @@ class Pending:
         self.intake: dict[IntakeKey, dict[str, int]] = {}
         self.filers: dict[int, str] = {}  # case → who filed it (this transaction's intakes)
         self.zone_name: str | None = None
+        self.calendar: Any = None  # the working calendar (engine.views.hooks reads it once)
         self._zone: ZoneInfo | None = None
         self._day: tuple[datetime | None, date | None] = (None, None)  # the last day_of
 

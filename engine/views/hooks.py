@@ -19,6 +19,7 @@ from functools import partial
 from sqlmodel import Session
 
 from engine import rowbuffer
+from engine.calendar import WorkCalendar
 from engine.cases.models import Channel
 from engine.cases.service import Change, FollowUp
 from engine.cases.workflow import Workflow
@@ -186,51 +187,53 @@ class ViewsHook:
     ) -> None:  # type: ignore[no-untyped-def]
         """Follow the SLA clocks this step started, paused, moved or stopped."""
         case, now, action = change.case, change.now, change.event.action
-        assert case.id is not None
-        clocks = runs.case_runs(change.session, case.id)
+        case_id = case.id
+        assert case_id is not None
+        clocks = runs.case_runs(change.session, case_id)
         current = {c.stage: c for c in clocks if c.stopped_at is None}
-        calendar = None
         handle = lights.get("handle")
         if handle is not None and handle["since"] is not None and stage != "handle":
-            calendar = calendar or self.calendars.get(change.session, now)
+            calendar = self._calendar(change, pending)
             handle["working_seconds"] += calendar.working_seconds_between(handle["since"], now)
             handle["since"] = None
         for name, row in list(lights.items()):
             clock = current.get(name)
-            if clock is not None and clock.generation == row["generation"]:
+            generation = row["generation"]
+            if clock is not None and clock.generation == generation:
                 continue
-            ended = next(
-                (c for c in clocks if c.stage == name and c.generation == row["generation"]), None
-            )
             del lights[name]
-            pending.drop_light(case.id, name)
-            if ended is not None:
-                self._decide(pending, case.id, row, ended, action, now, count)
+            pending.drop_light(case_id, name)
+            for ended in clocks:
+                if ended.stage == name and ended.generation == generation:
+                    self._decide(pending, case_id, row, ended, action, now, count)
+                    break
         for name, clock in current.items():
             row = lights.get(name)
-            moved = row is None or (row["due_at"], row["paused_at"]) != (
-                clock.due_at,
-                clock.paused_at,
-            )
             if row is None:
                 row = lights[name] = {
-                    "case_id": case.id, "stage": name, "generation": clock.generation,
+                    "case_id": case_id, "stage": name, "generation": clock.generation,
                     "unit": case.owning_unit, "department": case.lead_department or "",
                     "category": case.category or "", "started_at": clock.started_at,
                     "light": "green", "working_seconds": 0.0, "since": None,
                 }  # fmt: skip
-            if moved:
-                calendar = calendar or self.calendars.get(change.session, now)
-                share = self.yellow_at(change.city)
-                row["due_at"], row["paused_at"] = clock.due_at, clock.paused_at
-                # Worked out when written: a run a transaction starts and ends (register,
-                # then dispatch) never needs it.
-                row["yellow_at"] = partial(yellow_point, clock, calendar, share)
-                pending.keep_light(case.id, row)
+            elif (row["due_at"], row["paused_at"]) == (clock.due_at, clock.paused_at):
+                continue  # not moved
+            row["due_at"], row["paused_at"] = clock.due_at, clock.paused_at
+            # Worked out when written: a run a transaction starts and ends (register, then
+            # dispatch) never needs it.
+            calendar, share = self._calendar(change, pending), self.yellow_at(change.city)
+            row["yellow_at"] = partial(yellow_point, clock, calendar, share)
+            pending.keep_light(case_id, row)
         handle = lights.get("handle")
         if stage == "handle" and handle is not None and handle["since"] is None:
             handle["since"] = now
             pending.keep_light(case.id, handle)
+
+    def _calendar(self, change: Change, pending: Pending) -> WorkCalendar:
+        """The working calendar, read once per transaction (its steps share it)."""
+        if pending.calendar is None:
+            pending.calendar = self.calendars.get(change.session, change.now)
+        return pending.calendar
 
     @staticmethod
     def _decide(
