@@ -7,7 +7,8 @@ to A and B in turn (A, B, A, B, …) after a warm-up batch each; each run is tim
 process's CPU (``time.process_time``: the machine is shared, wall clock is noise). A's
 hook is also timed from inside (the worker thread's CPU in ``ViewsHook.after_change`` and
 ``Pending.write``), which the load skews far less. Prints one JSON object: CPU µs per case
-of each run, the medians and A / B, and the hook's own µs per case.
+of each run, the medians, A / B (also per adjacent pair), and the hook's own µs per case
+and its share.
 
 Run: ``python tests/bench/bench_views_overhead.py [--runs 5] [--profile]``. ``--profile``
 adds one A run profiled inside the hook (the route runs in a worker thread, so only the
@@ -166,9 +167,19 @@ async def main() -> None:
         "median_with_views": median_a,
         "median_without_views": median_b,
         "ratio_with_over_without": round(median_a / median_b, 3),
+        # each A run against the B run right after it: drift over the runs cancels out
+        "median_paired_ratio": round(
+            statistics.median(x / y for x, y in zip(times["a"], times["b"], strict=True)), 3
+        ),
         "hook_cpu_us_per_case": times["hook"],
         "median_hook": statistics.median(times["hook"]),
         "hook_share_of_with_views": round(statistics.median(times["hook"]) / median_a, 3),
+        # the hook's own CPU over the rest of the same run's: the overhead without the noise
+        # of the B runs (a garbage collection it sets off elsewhere is not counted)
+        "median_hook_over_rest": round(
+            statistics.median(h / (x - h) for h, x in zip(times["hook"], times["a"], strict=True)),
+            3,
+        ),
         "median_hook_steps": statistics.median(times["steps"]),
         "median_hook_write": statistics.median(times["write"]),
         "load_average_before": load_before,
