@@ -7,7 +7,8 @@ the app is served by uvicorn in its own process (tests/servers.py) and each view
 ``--samples`` times one after another, after two warm-up requests: the board (page and API,
 city and one district), KPIs (a month of all units, a year of one district), lookups (phone,
 ticket, case number), full-text search, the dispatch queue, a department's inbox and a
-filtered list (first page and page 100), the case (page and API); then the HTTP closed loop
+filtered list (first page and page 100), the case (page and API), the knowledge base's search
+over 10,000 articles; then the HTTP closed loop
 (``--closed-loop`` web reports filed, dispatched, accepted, resolved and verified one
 request after another). Prints one JSON object: per size and backend, the import's rate,
 p50/p99 ms per view, the server's RSS idle and after all views, and the loop's cases/s. A
@@ -41,6 +42,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+ARTICLES, ARTICLE_SEED = 10_000, 24
 TESTS = Path(__file__).resolve().parents[1]
 ROOT = TESTS.parent
 sys.path[:0] = [str(ROOT), str(TESTS)]
@@ -284,6 +286,11 @@ def views(server: Server, url: str, samples: int, today: date) -> dict[str, Any]
              "operator", cases, "category"),
             ("case_api", f"/api/v1/cases/{found['id']}", "operator",
              parameters(spec, "/api/v1/cases/{case_id}"), "<route>"),
+            ("knowledge_search", "/api/v1/knowledge/search?q=社保卡丢了怎么补办", "operator",
+             parameters(spec, "/api/v1/knowledge/search"), "q"),
+            ("knowledge_search_category",
+             "/api/v1/knowledge/search?q=晚上楼下噪音太大&category=12001", "operator",
+             parameters(spec, "/api/v1/knowledge/search"), "category"),
         ]  # fmt: skip
         for name, path, who, offered, needs in checks:
             if needs not in offered:
@@ -380,6 +387,38 @@ def closed_loop(server: Server, url: str, cases: int) -> dict[str, Any]:
     }
 
 
+def articles(workdir: Path, env: dict[str, str]) -> dict[str, Any]:
+    """Ten thousand published knowledge articles in the store (issue 24: search at a million
+    cases and ten thousand articles), made once from the demo city's articles: each a demo
+    article with a numbered title and a sentence of another, so their pieces overlap as a
+    real center's do. Imported by ``gridflow knowledge import`` like a center's sheet."""
+    done = workdir / "articles.json"
+    if done.exists():
+        return json.loads(done.read_text()) | {"reused": True}
+    import csv
+    import random
+
+    from engine.knowledge.importer import DEMO_ARTICLES
+
+    with DEMO_ARTICLES.open(encoding="utf-8") as f:
+        demo = list(csv.DictReader(f))
+    rng, sheet = random.Random(ARTICLE_SEED), workdir / "articles.csv"
+    with sheet.open("w", encoding="utf-8", newline="") as f:
+        out = csv.DictWriter(f, fieldnames=list(demo[0]))
+        out.writeheader()
+        for n in range(ARTICLES):
+            base, other = rng.choice(demo), rng.choice(demo)
+            out.writerow(base | {"标题": f"{base['标题']}（{n:05d}）",
+                                 "问题": f"{base['问题']}{other['问题']}",
+                                 "答复": f"{base['答复']}{other['答复'][:60]}"})  # fmt: skip
+    started = time.perf_counter()
+    gridflow("knowledge", "import", str(sheet), "--as", "bench-author",
+             "--published-by", "bench-reviewer", env=env)  # fmt: skip
+    figures = {"articles": ARTICLES, "import_s": round(time.perf_counter() - started, 1)}
+    done.write_text(json.dumps(figures))
+    return figures
+
+
 def measure(workdir: Path, url: str, source: Path, args, today: date) -> dict[str, Any]:
     result: dict[str, Any] = {"import": imported(workdir, url, source, args.reuse)}
     # Migrations newer than a kept database run here, not in the server's start-up; a new
@@ -395,6 +434,7 @@ def measure(workdir: Path, url: str, source: Path, args, today: date) -> dict[st
             result["views_rebuild_after_upgrade_s"] = round(time.perf_counter() - started, 1)
         kept = {k: v for k, v in result["import"].items() if k != "reused"}
         done.write_text(json.dumps(kept | {"schema": schema}))
+    result["articles"] = articles(workdir, env)
     server = Server(url, workdir, GRIDFLOW_CITY_DIR=str(CITY), GRIDFLOW_OUTBOX_POLL_SECONDS="0")
     try:
         result["server_rss_mb_idle"] = round(rss_kb(server.process.pid) / 1024)
