@@ -10,7 +10,7 @@ hook is also timed from inside (the worker thread's CPU in ``ViewsHook.after_cha
 of each run, the medians, A / B (also per adjacent pair), and the hook's own µs per case
 and its share.
 
-Run: ``python tests/bench/bench_views_overhead.py [--runs 5] [--profile]``. ``--profile``
+Run: ``python tests/bench/bench_views_overhead.py [--runs 5] [--no-gc] [--profile]``. ``--profile``
 adds one A run profiled inside the hook (the route runs in a worker thread, so only the
 hook's calls are profiled there): the top functions by tottime.
 """
@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import gc
 import io
 import json
 import os
@@ -44,6 +45,8 @@ from engine.views.hooks import ViewsHook  # noqa: E402
 from tests.bench.bench_intake import CITY, SEED, city_db  # noqa: E402
 from tests.bench.intake_load import tickets  # noqa: E402
 
+NO_GC = False
+
 
 async def app_client(directory: Path, name: str, with_views: bool):  # type: ignore[no-untyped-def]
     from web.app import create_app
@@ -67,6 +70,16 @@ async def app_client(directory: Path, name: str, with_views: bool):  # type: ign
 
 async def run(client, headers, rows: list[dict], size: int) -> float:  # type: ignore[no-untyped-def]
     """CPU seconds of this process to post ``rows`` in batches of ``size``."""
+    if NO_GC:  # the garbage collector's passes land on whichever code allocates: noise
+        gc.collect()
+        gc.disable()
+    try:
+        return await _run(client, headers, rows, size)
+    finally:
+        gc.enable()
+
+
+async def _run(client, headers, rows: list[dict], size: int) -> float:  # type: ignore[no-untyped-def]
     cpu = time.process_time()
     for i in range(0, len(rows), size):
         answer = await client.post(
@@ -119,7 +132,10 @@ async def main() -> None:
     parser.add_argument("--batches", type=int, default=4, help="batches per run")
     parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument("--profile", action="store_true", help="one cProfile'd A run")
+    parser.add_argument("--no-gc", action="store_true", help="garbage collector off in runs")
     args = parser.parse_args()
+    global NO_GC
+    NO_GC = args.no_gc
 
     from engine.city.loader import read_city
 
@@ -129,7 +145,9 @@ async def main() -> None:
     rng = random.Random(SEED)
     per_run = args.batches * args.batch_size
     load_before = [round(x, 2) for x in os.getloadavg()]
-    result: dict[str, Any] = {"batch_size": args.batch_size, "cases_per_run": per_run}
+    result: dict[str, Any] = {
+        "batch_size": args.batch_size, "cases_per_run": per_run, "gc": not args.no_gc,
+    }  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="gridflow-views-bench-") as tmp:
         directory = Path(tmp)
         a = await app_client(directory, "a.db", with_views=True)
