@@ -76,7 +76,8 @@ def test_breach_turns_the_board_red_live(tmp_path, db_url):
             shot(desk.page, "23-dispatch-queue")
             item.get_by_label("派往").select_option("CG-0101")
             item.get_by_role("button", name="派遣").click()
-            desk.page.wait_for_url(re.compile(r"/dispatch\?unit=00&done=dispatch"))
+            # back to the queue as it was (its unit, page size and filters), with the notice
+            desk.page.wait_for_url(re.compile(r"/dispatch\?unit=00&(.+&)?done=dispatch"))
             expect(desk.page.locator(f'article[data-case="{queued}"]')).to_have_count(0)
             desk.goto(f"/cases/{queued}")
             expect(desk.page.locator(".explain")).to_contain_text("由调度员 李调度 人工派遣")
