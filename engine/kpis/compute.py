@@ -73,6 +73,32 @@ class KpiReport(BaseModel):
     units: list[KpiRow]  # the unit, then each unit directly below it
     departments: list[KpiRow]
 
+    @classmethod
+    def of(
+        cls,
+        period: Period,
+        city: CityDirectory,
+        now: datetime,
+        scope: str,
+        department: str | None,
+        weights: dict[str, float],
+        rows: tuple[KpiRow, list[KpiRow], list[KpiRow]],
+    ) -> KpiReport:
+        """The report of ``period`` for ``scope``: its ``(total, units, departments)`` rows."""
+        total, units, departments = rows
+        return cls(
+            period_start=period.first, period_end=period.last, timezone=city.timezone,
+            start=period.start, end=period.end, computed_at=now, unit=scope,
+            department=department, weights=weights, total=total, units=units,
+            departments=departments,
+        )  # fmt: skip
+
+
+def department_name(city: CityDirectory, code: str) -> str:
+    """A department's name, or its code when the city no longer has it."""
+    found = city.departments.get(code)
+    return found.name if found is not None else code
+
 
 def compute_kpis(
     conn: Connection,
@@ -113,27 +139,12 @@ def compute_kpis(
     unit_rows += [build_row("unit", c, names[c], by_child[c], weights) for c in sorted(children)]
     wanted = [department] if department else sorted(by_department)
     department_rows = [
-        build_row("department", d, _dept_name(city, d), by_department[d], weights) for d in wanted
+        build_row("department", d, department_name(city, d), by_department[d], weights)
+        for d in wanted
     ]
-    return KpiReport(
-        period_start=period.first,
-        period_end=period.last,
-        timezone=city.timezone,
-        start=period.start,
-        end=period.end,
-        computed_at=now,
-        unit=scope,
-        department=department,
-        weights=weights,
-        total=build_row("total", scope, names[scope], facts, weights),
-        units=unit_rows,
-        departments=department_rows,
-    )
-
-
-def _dept_name(city: CityDirectory, code: str) -> str:
-    found = city.departments.get(code)
-    return found.name if found is not None else code
+    total = build_row("total", scope, names[scope], facts, weights)
+    rows = (total, unit_rows, department_rows)
+    return KpiReport.of(period, city, now, scope, department, weights, rows)
 
 
 def case_units(conn: Connection, period: Period, city: CityDirectory, scope: str) -> dict[int, str]:

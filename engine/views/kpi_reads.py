@@ -15,7 +15,7 @@ from sqlalchemy import Connection, and_, func, select, union_all
 from engine.city.directory import CityDirectory
 from engine.errors import InvalidInput
 from engine.kpis.aggregate import row_of_counts
-from engine.kpis.compute import KpiReport, Period
+from engine.kpis.compute import KpiReport, Period, department_name
 from engine.kpis.definitions import COUNT_KEYS, DEPARTMENT_STAGES, STAGE_COUNTS, weights_of
 from engine.views.facts import DAY_UNITS, LATE, LIGHTS, MONTHS, local_day
 from engine.views.filters import in_units, open_late_where, subtree
@@ -76,30 +76,14 @@ def kpi_report(
     wanted = [department] if department else sorted(by_department)
     department_rows = [
         row_of_counts(
-            "department", d, _department_name(city, d), by_department.get(d, Counter()),
+            "department", d, department_name(city, d), by_department.get(d, Counter()),
             weights, late_departments[d],
         )
         for d in wanted
     ]  # fmt: skip
-    return KpiReport(
-        period_start=period.first,
-        period_end=period.last,
-        timezone=city.timezone,
-        start=period.start,
-        end=period.end,
-        computed_at=now,
-        unit=scope,
-        department=department,
-        weights=weights,
-        total=row_of_counts("total", scope, names[scope], total, weights, every_late),
-        units=unit_rows,
-        departments=department_rows,
-    )
-
-
-def _department_name(city: CityDirectory, code: str) -> str:
-    found = city.departments.get(code)
-    return found.name if found is not None else code
+    total_row = row_of_counts("total", scope, names[scope], total, weights, every_late)
+    rows = (total_row, unit_rows, department_rows)
+    return KpiReport.of(period, city, now, scope, department, weights, rows)
 
 
 def _sums(
