@@ -37,6 +37,7 @@ CATCH_UP_JOB = "timer-catch-up"
 WAKE_JOB = "timer-wake"
 PURGE_JOB = "timer-purge"
 UPKEEP_JOB = "knowledge-upkeep"
+UPKEEP_NOW_JOB = "knowledge-upkeep-now"
 UPKEEP_CHECK = timedelta(minutes=1)  # how often the day is looked at (not how often it runs)
 
 
@@ -63,10 +64,8 @@ class SweepDriver:
         scheduler.add_job(self.tick, id=CATCH_UP_JOB)  # at once: whatever came due meanwhile
         scheduler.add_job(self.purge, "interval", hours=24, id=PURGE_JOB, **common)
         check = UPKEEP_CHECK.total_seconds()
-        first = datetime.now(UTC)  # wall time, APScheduler's own: at once, then every minute
-        scheduler.add_job(
-            self.upkeep, "interval", seconds=check, id=UPKEEP_JOB, next_run_time=first, **common
-        )
+        scheduler.add_job(self.upkeep, "interval", seconds=check, id=UPKEEP_JOB, **common)
+        scheduler.add_job(self.upkeep, id=UPKEEP_NOW_JOB)  # at once, as the catch-up tick
         scheduler.start()
         self.scheduler = scheduler
 
