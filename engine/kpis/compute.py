@@ -94,6 +94,17 @@ class KpiReport(BaseModel):
         )  # fmt: skip
 
 
+def report_scope(city: CityDirectory, unit: str | None, department: str | None) -> str:
+    """The unit a report is for (the city without one); an unknown unit or department is
+    refused naming the field."""
+    scope = unit or city.root
+    if scope not in city.units:
+        raise InvalidInput("unit", f"unknown unit {scope!r}")
+    if department is not None and department not in city.departments:
+        raise InvalidInput("department", f"unknown department {department!r}")
+    return scope
+
+
 def department_name(city: CityDirectory, code: str) -> str:
     """A department's name, or its code when the city no longer has it."""
     found = city.departments.get(code)
@@ -110,11 +121,7 @@ def compute_kpis(
     unit: str | None = None,
     department: str | None = None,
 ) -> KpiReport:
-    scope = unit or city.root
-    if scope not in city.units:
-        raise InvalidInput("unit", f"unknown unit {scope!r}")
-    if department is not None and department not in city.departments:
-        raise InvalidInput("department", f"unknown department {department!r}")
+    scope = report_scope(city, unit, department)
     weights = weights_of(city.settings)
     units = case_units(conn, period, city, scope)
     facts = [

@@ -13,9 +13,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, and_, func, select, union_all
 
 from engine.city.directory import CityDirectory
-from engine.errors import InvalidInput
 from engine.kpis.aggregate import row_of_counts
-from engine.kpis.compute import KpiReport, Period, department_name
+from engine.kpis.compute import KpiReport, Period, department_name, report_scope
 from engine.kpis.definitions import COUNT_KEYS, DEPARTMENT_STAGES, STAGE_COUNTS, weights_of
 from engine.views.facts import DAY_UNITS, LATE, LIGHTS, MONTHS, local_day
 from engine.views.filters import in_units, open_late_where, subtree
@@ -34,11 +33,7 @@ def kpi_report(
 ) -> KpiReport:
     """The KPI report of ``period`` for ``unit``'s subtree, from the daily facts: the same
     figures engine.kpis.compute replays from the audit trail (definitions.py)."""
-    scope = unit or city.root
-    if scope not in city.units:
-        raise InvalidInput("unit", f"unknown unit {scope!r}")
-    if department is not None and department not in city.departments:
-        raise InvalidInput("department", f"unknown department {department!r}")
+    scope = report_scope(city, unit, department)
     weights = weights_of(city.settings)
     units = subtree(city, scope)
     today = local_day(now, ZoneInfo(city.timezone))
