@@ -26,7 +26,7 @@ DIALECTS = [sqlite.pysqlite.dialect(), postgresql.psycopg.dialect()]
 
 def replayed(ctx, cases: int = 40):
     city = ctx.city
-    plan = HistoryPlan(cases, 3, date(2026, 2, 27), seed=3, open_share=0.1)
+    plan = HistoryPlan(cases, 3, date(2026, 2, 27), seed=3, open_hours=12)
     generator = HistoryGenerator(city, build_calendar(city.settings, city.timezone, []), plan)
     out = io.StringIO()
     write_history(generator, out.write)

@@ -7,19 +7,22 @@ Each case's life follows the simulator's odds and pace (``SimulationConfig``): d
 acceptance in working time, a misrouted case returned and redispatched, extensions,
 suspensions, handling times lognormal around a share of the category's limit (so some run
 late and are escalated), failed on-site checks and unsatisfied callers that rework it, and
-the close. The last cases of the history are still open (dispatched, being handled or
-suspended). Records are written as they are made, so a million take no more memory than ten.
+the close. The cases filed in the history's last ``open_hours`` (three days by default) are
+still open in the old system, dispatched, being handled or suspended, as in a real city,
+where the open cases are the recent ones (arrivals a day × the days a case takes to close),
+however long the history: a year holds as many open cases as a month with the same cases a
+day. The same plan and seed give the same history. Records are written as they are made, so
+a million take no more memory than ten.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import random
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -53,6 +56,7 @@ RESULTS = (
     "经协调相关单位，{name}问题已妥善处理。",
 )
 REWORK_RESULTS = "返工后再次处置，{name}问题已彻底解决。"
+OPEN_HOURS = 72.0  # the default: cases filed in the history's last three days are open
 
 
 def city_of(files: CityFiles) -> CityDirectory:
@@ -72,13 +76,17 @@ class HistoryPlan:
     days: int
     end: date  # the last day of the history (local)
     seed: int = 1
-    open_share: float = 0.005  # the newest cases, still open in the old system
+    # Cases filed in the history's last hours are still open in the old system. Three days
+    # is about the mean time a generated case takes to close (2.9 days: open cases = cases
+    # a day × that) and the backlog the simulator ends with (a week at 5,000 reports a day
+    # ends with 3.2 days of arrivals open, a month at 20,000 a day with 3.8).
+    open_hours: float = OPEN_HOURS
 
     def __post_init__(self) -> None:
         if self.cases < 1 or self.days < 1:
             raise ValueError("cases and days must be at least 1")
-        if not 0 <= self.open_share < 1:
-            raise ValueError("open share must be at least 0 and below 1")
+        if not self.open_hours >= 0:  # NaN too
+            raise ValueError("open hours must be at least 0")
 
 
 @dataclass
@@ -110,19 +118,20 @@ class HistoryGenerator:
         self.callers = _Callers(random.Random(plan.seed + 1))
         self.departments = sorted(city.departments)
         self._limits: dict[tuple[str, str, str], Duration] = {}
+        # The history ends at the local midnight after its last day; cases filed from
+        # ``open_hours`` before then are still open.
+        self.end = datetime.combine(plan.end + timedelta(days=1), time(0), self.zone)
+        self.open_from = self.end - timedelta(hours=plan.open_hours)
 
     def records(self) -> Iterator[dict[str, Any]]:
         """Every record of the history, oldest first."""
         plan = self.plan
-        open_from = plan.cases - math.ceil(plan.cases * plan.open_share)
-        number = 0
         first = plan.end - timedelta(days=plan.days - 1)
         for offset, count in enumerate(self._per_day()):
             day = first + timedelta(days=offset)
             for seq, arrival in enumerate(self._arrivals(day, count, offset), 1):
                 old_id = f"{PREFIXES[arrival.channel]}{day:%Y%m%d}{seq:06d}"
-                yield self._record(old_id, arrival, still_open=number >= open_from)
-                number += 1
+                yield self._record(old_id, arrival, still_open=arrival.at >= self.open_from)
 
     def _per_day(self) -> list[int]:
         """``cases`` spread over the days by weekday weight (largest remainders)."""

@@ -28,7 +28,13 @@ from rich.progress import (
 from adapters.history_import import read_history
 from adapters.hotline_import import RowError, write_errors
 from engine.city.loader import read_city
-from engine.history.generate import HistoryGenerator, HistoryPlan, city_of, write_history
+from engine.history.generate import (
+    OPEN_HOURS,
+    HistoryGenerator,
+    HistoryPlan,
+    city_of,
+    write_history,
+)
 from engine.history.service import BadRecord, HistoryImport, ImportReport, JsonlErrors, read_jsonl
 from engine.settings import get_settings
 from engine.sla.calendars import build_calendar
@@ -43,7 +49,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     files = read_city(city_dir)
     city = city_of(files)
     end = date.fromisoformat(args.end) if args.end else date.today()
-    plan = HistoryPlan(args.cases, args.days, end, args.seed, args.open_share)
+    plan = HistoryPlan(args.cases, args.days, end, args.seed, args.open_hours)
     generator = HistoryGenerator(city, build_calendar(city.settings, city.timezone, []), plan)
     out = Path(args.out)
     columns = (
@@ -182,10 +188,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     generate.add_argument("--days", type=int, required=True, help="over how many days")
     generate.add_argument("--seed", type=int, default=1, help="the same seed, the same history")
     generate.add_argument(
-        "--open-share",
+        "--open-hours",
         type=float,
-        default=0.005,
-        help="share of the newest cases still open in the old system (default 0.005)",
+        default=OPEN_HOURS,
+        help="cases filed in the history's last hours are still open in the old system "
+        f"(default {OPEN_HOURS:g})",
     )
     generate.add_argument("--end", help="the history's last day, YYYY-MM-DD (default today)")
     generate.add_argument("--city", help="the city directory (default GRIDFLOW_CITY_DIR)")
