@@ -17,7 +17,14 @@ UNRESTRICTED = {Role.admin, Role.system}
 # Roles that call citizens back or route their calls see the contact in full.
 CONTACT_ROLES = {Role.operator, Role.dispatcher, Role.admin, Role.system}
 # Actions only the lead department (主办) may take; co-handlers act through their task.
-LEAD_ONLY = {"accept", "return", "resolve", "request_extension", "request_suspension"}
+LEAD_ONLY = {
+    "accept",
+    "return",
+    "resolve",
+    "request_extension",
+    "request_suspension",
+    "request_void",
+}
 
 
 def can_see(principal: Principal, case: Case, departments: set[str], city: CityDirectory) -> bool:

@@ -55,6 +55,8 @@ DATA = {
     "summon": {"departments": ["CG-0101"]},
     "request_extension": {"duration": "2wd", "reason": "需采购配件"},
     "request_suspension": {"reason": "等待施工许可"},
+    "request_void": {"reason": "重复工单"},
+    "reject_void": {"reason": "非重复工单，请继续办理"},
     "note": {"note": "已电话联系市民"},
     "reveal_contact": {"reason": "需电话联系市民确认地址"},
     "escalate": {"reason": "超期"},
@@ -114,7 +116,12 @@ def test_transition(ctx, spec, source):
         request = {"duration": "1wd", "reason": "配件"}
         ctx.cases.act(handler, case_id, "request_extension", request)
         data = {"reason": "同意"} if spec.action == "reject_extension" else {}
+    if spec.action in ("void", "reject_void") and source not in ("reported", "verifying"):
+        asks = {"reason": "重复工单"}  # once registered, a void decides a 作废申请
+        ctx.cases.act(principal_for(Role.operator), case_id, "request_void", asks)
     role = role_for(spec.roles)
+    if spec.action == "request_void" and source in ("registered", "dispatching"):
+        role = Role.operator  # no department holds the case yet
     who = principal_for(role)
     if spec.action == "co_report":  # only a co-handler department reports its part
         with new_session(ctx.db) as session, session.begin():

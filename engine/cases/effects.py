@@ -2,9 +2,9 @@
 
 Each effect mutates the (detached) case and its tasks inside the case service's transaction
 and returns extra facts for the audit event (e.g. the department a redispatch moved from).
-The core's effects are here; plugins (dispatch, review, SLA supervision) register theirs on
-the same ``ActionEffects`` table through their hook's ``register_effects``, so this module
-imports none of them.
+The core's effects are here (the requests' in ``engine.cases.requests``); plugins (dispatch,
+review, SLA supervision) register theirs on the same ``ActionEffects`` table through their
+hook's ``register_effects``, so this module imports none of them.
 """
 
 from __future__ import annotations
@@ -18,10 +18,11 @@ from sqlalchemy import bindparam, delete
 from sqlmodel import Session, select
 
 from engine import rowbuffer
+from engine.cases import requests
 from engine.cases.models import Case, CaseTask
 from engine.city.directory import CityDirectory
 from engine.city.models import Unit
-from engine.errors import Conflict, InvalidInput
+from engine.errors import InvalidInput
 from engine.users.models import Principal
 
 
@@ -97,21 +98,6 @@ def _merge(ctx: EffectContext) -> dict[str, Any]:
     return {}
 
 
-def _request_extension(ctx: EffectContext) -> dict[str, Any]:
-    if ctx.case.pending_extension:
-        raise Conflict(f"an extension of {ctx.case.pending_extension} is already pending")
-    ctx.case.pending_extension = ctx.data["duration"]
-    return {}
-
-
-def _decide_extension(ctx: EffectContext) -> dict[str, Any]:
-    pending = ctx.case.pending_extension
-    if not pending:
-        raise Conflict("no extension request is pending")
-    ctx.case.pending_extension = None
-    return {"duration": pending}
-
-
 def _alert(ctx: EffectContext) -> dict[str, Any]:
     ctx.case.alert_count += 1
     if "snapshot" in ctx.data:
@@ -144,9 +130,7 @@ CORE: dict[str, Effect] = {
     "resolve": resolve,
     "self_handle": resolve,
     "merge": _merge,
-    "request_extension": _request_extension,
-    "approve_extension": _decide_extension,
-    "reject_extension": _decide_extension,
+    **requests.EFFECTS,  # 延期, 挂起 and 作废 requests and their decisions
     "summon": _summon,
 }
 

@@ -86,6 +86,8 @@ class Case(CaseBase, table=True):
         Index("ix_case_queue", "state", "dispatch_queue", "urgency", "updated_at"),
         Index("ix_case_inbox", "lead_department", "state", "urgency", "updated_at"),
         Index("ix_case_channel_id", "channel", "id"),
+        # Requests waiting for a decision per kind and unit (engine/cases/requests.py).
+        Index("ix_case_pending_request", "pending_request", "owning_unit"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -97,6 +99,8 @@ class Case(CaseBase, table=True):
     rework_count: int = 0
     merged_into: int | None = Field(default=None, foreign_key="case.id")
     pending_extension: str | None = Field(default=None, max_length=16)
+    # The kind of request awaiting a decision: extension | suspension | void (None: none).
+    pending_request: str | None = Field(default=None, max_length=16)
     # Stage limit overrides from the dispatch rule, e.g. {"handle": "4h"}.
     sla_limits: dict[str, str] = Field(default_factory=dict, sa_type=JSON)
     supervision_unit: str | None = Field(default=None, max_length=32, index=True)  # 督办 by
@@ -152,6 +156,7 @@ class CasePublic(CaseBase):
     rework_count: int
     merged_into: int | None
     pending_extension: str | None
+    pending_request: str | None = None
     sla_limits: dict[str, str] = {}
     supervision_unit: str | None = None
     card: str | None = None

@@ -30,6 +30,7 @@ MUTABLE = (
     "rework_count",
     "merged_into",
     "pending_extension",
+    "pending_request",
     "closed_at",
     "category",
     "sla_limits",

@@ -24,7 +24,7 @@ from transitions import MachineError
 
 from engine import access, rowbuffer
 from engine.audit import AuditKeys, NewEvent, new_event
-from engine.cases import rows
+from engine.cases import requests, rows
 from engine.cases.effects import ActionEffects, EffectContext, apply_effects, task_departments
 from engine.cases.fields import clean_fields
 from engine.cases.group import StepGroup
@@ -365,8 +365,12 @@ class CaseService:
             raise InvalidInput(field, str(exc)) from exc
         now = self.clock.now()
         context = EffectContext(session, case, clean, now, principal, city)
+        lead = case.lead_department
         facts = apply_effects(context, action, self.effects)
         case.state = spec.dest or state
+        if case.pending_request is not None:
+            decidable = self.workflow.actions_in(case.state).__contains__
+            facts |= requests.lapse(case, decidable, lead)
         if spec.rework:
             case.rework_count += 1
         if spec.dest and self.workflow.is_final(spec.dest):
