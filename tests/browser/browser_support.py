@@ -14,20 +14,24 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import backends
 import httpx
 import pytest
 
 from engine.city.directory import CityDirectory
 from engine.city.loader import read_city
-from engine.clock import FileClock
+from engine.clock import FileClock, VirtualClock
 from engine.db import make_engine, new_session
 from engine.dispatch.rule_versions import LiveRules
+from engine.settings import Settings
 from engine.users.models import Role, UserCreate
 from engine.users.service import create_user
+from tests.test_pages_wording import raw_words
+from web.context import AppContext, build_context
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_CITY = ROOT / "examples" / "demo_city"
@@ -38,6 +42,14 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]  # fmt: skip
 DEMO_PASSWORD = "gridflow-demo"
+SERVER_KEY = "browser-test-secret"
+START = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # Monday 09:00 in Asia/Shanghai
+# The widths every desk's walk is made at (issue 21): a phone, a laptop, a desktop screen.
+WALK_SCREENS = [
+    {"width": 360, "height": 740},
+    {"width": 1366, "height": 900},
+    {"width": 1920, "height": 1080},
+]
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
     "1f15c4890000000d49444154789c6360000002000100e221bc330000000049454e44ae426082"
@@ -84,6 +96,7 @@ class Server:
 
     def __init__(self, db_url: str, workdir: Path, now: datetime) -> None:
         self.clock_file = workdir / "clock.txt"
+        self.db_url, self.workdir, self.now = db_url, workdir, now
         FileClock.write(self.clock_file, now)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -91,7 +104,7 @@ class Server:
             "GRIDFLOW_DATABASE_URL": db_url,
             "GRIDFLOW_CITY_DIR": str(DEMO_CITY),
             "GRIDFLOW_CLOCK_FILE": str(self.clock_file),
-            "GRIDFLOW_SECRET_KEY": "browser-test-secret",
+            "GRIDFLOW_SECRET_KEY": SERVER_KEY,
             "GRIDFLOW_ATTACHMENTS_DIR": str(workdir / "attachments"),
             "GRIDFLOW_MODELS_DIR": str(workdir / "models"),
             "GRIDFLOW_INTAKE_RATE_PER_SECOND": "0",
@@ -112,6 +125,7 @@ class Server:
 
     def set_time(self, when: datetime) -> None:
         FileClock.write(self.clock_file, when)
+        self.now = when
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -133,6 +147,39 @@ def running(db_url: str, workdir: Path, now: datetime) -> Iterator[Server]:
         server.stop()
 
 
+def screen_name(screen: dict[str, int]) -> str:
+    return str(screen["width"])
+
+
+@contextmanager
+def shared_server(tmp_path_factory, name: str, now: datetime = START) -> Iterator[Server]:
+    """One server on a fresh demo-city database for a whole module of walks (a module-scoped
+    fixture): each walk makes its own cases and asserts on them, by id, so the walks at the
+    three widths share the server's start-up instead of paying it three times."""
+    skip_unless_browser()
+    url = backends.fresh_database(backends.demo_city_fill(DEMO_CITY))
+    try:
+        with running(url, tmp_path_factory.mktemp(name), now) as server:
+            yield server
+    finally:
+        backends.drop_database(url)
+
+
+@contextmanager
+def city_context(server: Server, name: str = "prepare") -> Iterator[AppContext]:
+    """The server's city in this process at the server's time, to make a walk's cases
+    through the case service, as the server would."""
+    settings = Settings(
+        database_url=server.db_url, city_dir=DEMO_CITY, secret_key=SERVER_KEY,
+        models_dir=server.workdir / "models", instance_dir=server.workdir / f"instance-{name}",
+    )  # fmt: skip
+    ctx = build_context(settings, VirtualClock(server.now))
+    try:
+        yield ctx
+    finally:
+        ctx.db.dispose()
+
+
 class Person:
     """One person's browser: a Chromium profile of their own (fresh user-data dir)."""
 
@@ -150,6 +197,11 @@ class Person:
     def goto(self, path: str) -> None:
         self.page.goto(self.server.url + path)
         check_page(self.page)
+
+    def visit(self, path: str, **scan) -> None:
+        """Open a page of the walk and check it as every walked page is checked."""
+        self.page.goto(self.server.url + path)
+        check_desk(self.page, **scan)
 
     def login(self, username: str) -> None:
         self.page.goto(self.server.url + "/login")
@@ -188,6 +240,25 @@ def check_page(page) -> None:
     text = page.inner_text("body")
     assert "\ufffd" not in text and "Ã" not in text and "æ" not in text, page.url
     assert page.evaluate("document.documentElement.lang") in ("zh-CN", "en")
+
+
+def zh_raw_words(page, allow: tuple[str, ...] = ()) -> list[str]:
+    """What a zh-CN page shows that it must not (1wd-style limits, snake_case identifiers,
+    ASCII words outside the allow-list of tests/test_pages_wording.py), in the page as the
+    browser has it now (what its script added included); ``allow``: the page's data that
+    looks like a code but is one (a username on the admin's user list)."""
+    if page.evaluate("document.documentElement.lang") != "zh-CN":
+        return []
+    return [word for word in raw_words(page.content()) if word not in allow]
+
+
+def check_desk(page, allow: tuple[str, ...] = ()) -> None:
+    """A page a walk visits: labelled fields and clean text (check_page), no raw code or
+    English word on the zh-CN page, and axe-core finds no serious or critical violation."""
+    check_page(page)
+    words = zh_raw_words(page, allow)
+    assert not words, f"{page.url}: {words}"
+    check_axe(page)
 
 
 def shot(page, name: str) -> Path:

@@ -27,7 +27,7 @@ from web.deps import Ctx
 from web.pages import sessions
 from web.pages.form_errors import refusal_words, validation_words
 from web.pages.i18n import MESSAGES, language
-from web.pages.intake_support import likely_duplicates
+from web.pages.intake_support import FINAL, likely_duplicates
 from web.pages.knowledge import call_popup
 from web.pages.templating import PageUser
 from web.pages.views import View, error_status, page, require_role
@@ -37,6 +37,8 @@ router = APIRouter(include_in_schema=False)
 OPERATOR_MESSAGES: dict[str, dict[str, str]] = {
     "caller_history": {"zh": "来电人历史工单", "en": "The caller's earlier cases"},
     "caller_history_none": {"zh": "该号码暂无历史工单", "en": "No earlier cases from this number"},
+    "urge": {"zh": "记为催办", "en": "Record as an urge"},
+    "urge_note": {"zh": "催办（再次来电）：{text}", "en": "Urged (called again): {text}"},
 }
 MESSAGES.update(OPERATOR_MESSAGES)  # this page's own text, next to the others
 
@@ -72,15 +74,16 @@ def _form_page(
         request, ctx, "operator/intake.html", user, status_code,
         categories=sorted(city.categories.values(), key=lambda c: c.code), grids=grids,
         request_types=list(RequestType), urgencies=list(Urgency), callbacks=callbacks,
-        live_suggest=ctx.router.present(), history=history, **values,
+        live_suggest=ctx.router.present(), history=history, final_states=FINAL, **values,
     )  # fmt: skip
 
 
 def caller_history(
     session: Session, user: sessions.PageSession, ctx: Ctx, phone: str | None
 ) -> list[Case]:
-    """The caller's earlier cases (来电历史), any state, newest first: what the pop-up shows
-    beside a call, so a second call about another topic sees the first."""
+    """The caller's earlier cases (来电历史), any state, the open ones first, each part newest
+    first: what the pop-up shows beside a call, so a repeat call finds the case it is about
+    at the top, and a second call about another topic sees the first."""
     principal = user.principal
     if not phone or not PHONE.fullmatch(phone) or not access.sees_contact(principal):
         return []
@@ -91,7 +94,7 @@ def caller_history(
     query = (
         select(Case)
         .where(same_caller, access.case_scope(principal, ctx.city))
-        .order_by(col(Case.id).desc())
+        .order_by(col(Case.state).in_(FINAL), col(Case.id).desc())  # False (open) first
         .limit(HISTORY)
     )
     return list(session.exec(query))
