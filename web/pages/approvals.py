@@ -1,6 +1,7 @@
-"""The dispatcher's approvals queue: extension (延期) and suspension (挂起) requests pending
-in their area, each approved or rejected inline with a reason; a decided request leaves
-the queue (web/pages/approvals_data.py says what is pending)."""
+"""The dispatcher's approvals queue: extension (延期), suspension (挂起) and void (作废)
+requests pending in their area, each approved or rejected inline with a reason, and (for
+dispatchers) the returned cases; a decided request leaves the queue
+(web/pages/approvals_data.py says what is pending)."""
 
 from __future__ import annotations
 
@@ -54,5 +55,4 @@ def approvals(
     return page(
         request, ctx, "dispatcher/approvals.html", user, items=items, unit=unit, names=names,
         returns=returns, return_forms=forms,
-        fresh_counts=True,  # where requests are decided, the navigation counts afresh
     )  # fmt: skip

@@ -17,10 +17,7 @@ from engine.sla.models import SlaClock
 from engine.sla.views import CaseSla, case_sla
 from engine.users.models import Principal, Role
 from web.context import AppContext
-from web.pages.approvals_data import (
-    EXTENSION_DECISIONS,
-    pending_suspension,
-)
+from web.pages.approvals_data import PendingRequest, hidden_decision, request_of
 from web.pages.forms import ActionForm, action_forms
 from web.pages.people import display_names
 from web.pages.views import View
@@ -46,7 +43,7 @@ class CasePage:
     events: list[CaseEvent]
     photos: list[str]
     names: dict[str, str] = field(default_factory=dict)  # username -> display name
-    suspension: CaseEvent | None = None  # a suspension request waiting for a decision
+    request: PendingRequest | None = None  # a 延期, 挂起 or 作废申请 waiting for a decision
     provisional: set[str] = field(default_factory=set)  # stages with a provisional deadline
     flagged: list[Case] = field(default_factory=list)
     merged_here: list[Case] = field(default_factory=list)
@@ -65,9 +62,9 @@ def load_case_page(
     sla = case_sla(session, case, ctx.city, calendar, ctx.workflow, ctx.clock.now())
     dispatch = explain_case(session, ctx.rules, case)
     events = queries.events(session, case_id)
-    suspension = pending_suspension(events, case.state)
+    request = request_of(case, events)
     names = display_names(session, {e.actor for e in events} | _history_actors(dispatch))
-    shown_actions = useful_actions(allowed, case, co, suspension, principal)
+    shown_actions = useful_actions(allowed, case, co, principal)
     if case.state in FINAL:  # no limit will ever start on a closed case
         sla.stages = [s for s in sla.stages if s.status != "not_started"]
     return CasePage(
@@ -80,7 +77,7 @@ def load_case_page(
         photos=photos_of(events),
         recording_url=recording_of(events),
         names=names,
-        suspension=suspension,
+        request=request,
         provisional=provisional_stages(session, case_id),
         flagged=_related(session, principal, ctx, col(Case.duplicate_of) == case_id),
         merged_here=_related(session, principal, ctx, col(Case.merged_into) == case_id),
@@ -91,16 +88,13 @@ def useful_actions(
     allowed: list[str],
     case: Case,
     co: list[str],
-    suspension: CaseEvent | None,
     principal: Principal,
 ) -> list[str]:
     """The allowed actions worth a button: deciding a request only while one is pending,
     a co-handler's report only for a co-handler department."""
     out = []
     for action in allowed:
-        if action in EXTENSION_DECISIONS and not case.pending_extension:
-            continue
-        if action == "reject_suspension" and suspension is None:
+        if hidden_decision(action, case):
             continue
         if action == "co_report" and not _is_co_handler(principal, case, co):
             continue

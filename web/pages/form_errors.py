@@ -29,6 +29,8 @@ _REASONS = [
     (re.compile(r"'\w+' is for the lead department of case \d+"), "err_lead_only"),
     (re.compile(r"an extension of .* is already pending"), "err_extension_pending"),
     (re.compile(r"no extension request is pending"), "err_no_extension"),
+    (re.compile(r"an? \w+ request is already pending"), "err_request_pending"),
+    (re.compile(r"no void request is pending"), "err_no_void"),
 ]
 
 

@@ -54,12 +54,16 @@ _ROWS = [
     ("merge_title", "疑似重复待并单", "Duplicates to merge"),
     ("merge_into", "并入 #{id}", "Merge into #{id}"),
     ("reject_reason_default", "经核实属于贵单位职责", "Checked: this is yours"),
-    ("approvals_title", "延期、挂起申请与退单审核", "Extension, suspension and return decisions"),
+    (
+        "approvals_title",
+        "延期、挂起、作废申请与退单审核",
+        "Extension, suspension, void and return decisions",
+    ),
     ("nav_approvals", "审批", "Approvals"),
     (
         "nav_count_requests",
-        "待审批：延期申请 {e} 件，挂起申请 {s} 件",
-        "waiting: {e} extension and {s} suspension requests",
+        "待审批：延期申请 {e} 件，挂起申请 {s} 件，作废申请 {v} 件",
+        "waiting: {e} extension, {s} suspension and {v} void requests",
     ),
     ("nav_count_returned", "待处理退单 {n} 件", "{n} returned cases to decide"),
     ("returns_title", "退单待审核", "Returned cases to decide"),
@@ -282,6 +286,26 @@ _ROWS = [
     ("timer_yellow", "黄灯提醒", "Yellow reminder"),
     ("timer_red", "红灯督办", "Red: supervision"),
     ("timer_escalate", "提级督办", "Escalation"),
+]
+
+# 作废申请 (void requests) and the one-request-at-a-time rule (engine/cases/requests.py)
+_ROWS += [
+    ("request_void", "作废申请", "Void request"),
+    ("pending_void", "作废申请待审批", "Void requested"),
+    ("approve_void", "批准作废", "Approve: void the case"),
+    ("act_request_void", "申请作废", "Ask to void"),
+    ("act_reject_void", "驳回作废申请", "Reject the void request"),
+    (
+        "err_request_pending",
+        "已有申请待审批，请等待审批结果",
+        "A request already waits for a decision",
+    ),
+    ("err_no_void", "没有待审批的作废申请", "No void request is pending"),
+    ("void_reasons", "常用原因", "Common reasons"),
+    ("void_duplicate", "重复工单", "Duplicate ticket"),
+    ("void_invalid_call", "无效来电", "Invalid call"),
+    ("void_not_a_case", "不属于受理范围", "Not a case for the hotline"),
+    ("f_lapsed", "申请失效", "Request lapsed"),
 ]
 
 ROLE_MESSAGES: dict[str, dict[str, str]] = {k: {"zh": zh, "en": en} for k, zh, en in _ROWS}

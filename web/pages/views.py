@@ -153,12 +153,11 @@ class View:
 
         return reason_words(text, self)
 
-    def waiting(self, principal: Principal, fresh: bool = False) -> WaitingCounts:
-        """The requests waiting for ``principal``'s decision (the navigation's counts; kept
-        for a few seconds unless ``fresh``: web/pages/approvals_data.py)."""
+    def waiting(self, principal: Principal) -> WaitingCounts:
+        """The requests waiting for ``principal``'s decision (the navigation's counts: index
+        reads, web/pages/approvals_data.py)."""
         with new_session(self.ctx.db) as session:
-            now = self.ctx.clock.now()
-            return waiting_counts(session, principal, self.city, now, fresh=fresh)
+            return waiting_counts(session, principal, self.city)
 
     def tier(self, code: str) -> Tier | None:
         found = self.city.units.get(code)
