@@ -143,6 +143,7 @@ PAGES: dict[tuple[str, str], frozenset[Role] | None] = {
     ("GET", "/favicon.ico"): PUBLIC,
     ("GET", "/inbox"): frozenset({H}),
     ("GET", "/grid"): frozenset({G}),
+    ("GET", "/grid/sw.js"): PUBLIC,  # the grid page's service worker: code, no data
     # The knowledge base's pages (web/pages/knowledge.py): the desks read, keepers keep.
     ("GET", "/knowledge"): KB_READERS,
     ("GET", "/knowledge/panel"): KB_READERS,  # the intake panel's matches

@@ -4,9 +4,10 @@ and the on-site checks to do (核实 / 核查) with pass or fail and a photo."""
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from pydantic import ValidationError
 from sqlmodel import Session, col, select
@@ -30,6 +31,7 @@ from web.pages.views import View, error_status, page, require_role
 
 router = APIRouter(include_in_schema=False)
 
+SERVICE_WORKER = Path(__file__).resolve().parent.parent / "static" / "grid_sw.js"
 FIELDS = ("category", "description", "lat", "lng", "address", "result")
 
 GRID_OFFLINE_MESSAGES: dict[str, dict[str, str]] = {
@@ -119,6 +121,16 @@ def _filed_before(ctx: Ctx, principal: Principal, report_id: str) -> int | None:
 def grid_home(request: Request, ctx: Ctx, user: PageUser) -> Response:
     require_role(user, {Role.grid_worker})
     return _grid_page(request, ctx, user)
+
+
+@router.get("/grid/sw.js")
+def service_worker() -> FileResponse:
+    """The script that opens /grid with no signal (web/static/grid_sw.js, docs/PAGES.md).
+    Served here, not from /static, with the scopes it is registered for allowed: /grid (the
+    page and its files) and /login (where a login ends and the kept page is forgotten). Code
+    only, no one's data: public, so the /login copy can update while nobody is signed in."""
+    headers = {"Service-Worker-Allowed": "/", "Cache-Control": "no-cache"}
+    return FileResponse(SERVICE_WORKER, media_type="text/javascript", headers=headers)
 
 
 @router.post("/grid/report", response_class=HTMLResponse)

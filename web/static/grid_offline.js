@@ -4,9 +4,17 @@
    已发送 / 发送失败: reason). Kept reports are sent when the `online` event fires and on the
    next page load, through the form's own endpoint with this page's CSRF token. Each report
    carries its report_id (the case's external id), so a resend never makes a second case.
-   Only the owner's reports are sent: another worker on the same phone never sends them. */
+   Only the owner's reports are sent: another worker on the same phone never sends them.
+   The page itself opens with no signal through the service worker registered here
+   (grid_sw.js); such a copy carries an old report_id, so each load starts a new one. */
 "use strict";
 (function () {
+  if ("serviceWorker" in navigator) {
+    /* /grid keeps the page; /login forgets it when a login ends (see grid_sw.js) */
+    ["/grid", "/login"].forEach(function (scope) {
+      navigator.serviceWorker.register("/grid/sw.js", { scope: scope }).catch(function () {});
+    });
+  }
   var form = document.querySelector("form[data-offline-report]");
   var box = document.getElementById("outbox");
   if (!form || !box || !window.fetch || !window.FormData || !window.Promise) return;
@@ -223,6 +231,9 @@
       }
     }, function () { keep(data); });
   });
+  /* A report id is one report: a page opened from the phone's copy (or a form shown again)
+     must not give a new report the id of one already kept or filed. */
+  form.querySelector("input[name=report_id]").value = newId();
   sendButton.addEventListener("click", sendAll);
   window.addEventListener("online", sendAll);
 
