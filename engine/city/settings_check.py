@@ -31,6 +31,7 @@ KNOWN_KEYS = frozenset(
         "open311",
         "review",
         "kpi",
+        "board",
     }
 )
 
@@ -102,6 +103,12 @@ def _hotline(settings: dict[str, Any]) -> None:
         raise ValueError(f'must be an http(s) URL or "", got {webhook!r}')
 
 
+def _board(settings: dict[str, Any]) -> None:
+    from engine.city.tiles import tile_layer
+
+    tile_layer(settings)
+
+
 def _table(settings: dict[str, Any], name: str) -> dict[str, Any]:
     value = settings.get(name, {})
     if not isinstance(value, dict):
@@ -119,6 +126,7 @@ CHECKS: list[tuple[tuple[str, ...], Callable[[dict[str, Any]], None]]] = [
     (("kpi", "weights"), _kpi),
     (("duplicates", "radius_m"), _duplicates),
     (("hotline", "webhook"), _hotline),
+    (("board",), _board),
 ]
 
 

@@ -2,7 +2,12 @@
 per department and the KPI ranking drawn by ECharts (vendored, web/static/board.js) from the
 JSON below; light counts per department and per child unit and the supervision queue with
 overdue time, updated live by server-sent events; the server-made SVG chart and map for
-pages without script; and an Excel export."""
+pages without script; and an Excel export.
+
+The map is Leaflet with Leaflet.markercluster (vendored): the grids as GeoJSON polygons on a
+plain background, or on the city's own tiles when city.toml names a tile server
+(engine/city/tiles.py); only then does this page's Content-Security-Policy allow images from
+that one origin."""
 
 from __future__ import annotations
 
@@ -14,7 +19,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from engine.city.directory import CityDirectory
 from engine.city.grids import CityGrid
+from engine.city.tiles import tile_layer
 from engine.db import new_session
 from web.context import AppContext
 from web.deps import Ctx
@@ -35,6 +42,7 @@ from web.pages.i18n import language, translator
 from web.pages.svg import daily_chart, grid_map
 from web.pages.templating import TEMPLATES, PageUser
 from web.pages.views import BOARD_ROLES, View, page, require_role, scope_unit
+from web.security_headers import CSP
 
 router = APIRouter(include_in_schema=False)
 
@@ -49,6 +57,7 @@ KpiChoice = Annotated[str, Query(pattern="^(" + "|".join(KPI_PERIODS) + ")$")]
 BIG_SCREEN_LABELS = (
     "bs_open_cases", "bs_overdue", "bs_case", "light_green", "light_yellow", "light_red",
     "opened", "closed", "bs_score", "no_department", "card_yellow", "card_red", "empty",
+    "bs_zoom_in", "bs_zoom_out", "bs_cluster",
 )  # fmt: skip
 DEPARTMENTS_SHOWN = 10  # bars in the lights-per-department chart
 ESCALATIONS_SHOWN = 8  # the latest escalations listed on the first screen
@@ -59,6 +68,26 @@ def _unit(ctx: AppContext, user: sessions.PageSession, unit: str | None) -> str:
     city = ctx.city
     scope = scope_unit(principal, city)
     return unit if unit in city.units and city.is_within(unit, scope) else scope
+
+
+def category_name(city: CityDirectory, code: str | None, lang: str) -> str:
+    """A category by its name alone (垃圾清运), for the big screen's short lines."""
+    found = city.categories.get(code or "")
+    if found is None:
+        return code or "—"
+    return found.name_en if lang == "en" and found.name_en else found.name
+
+
+def board_policy(city: CityDirectory) -> str:
+    """The page's Content-Security-Policy: the app's own (web/security_headers.py), with the
+    city's tile server, when city.toml names one, added to ``img-src``."""
+    tiles = tile_layer(city.settings)
+    if tiles is None:
+        return CSP
+    directives = [d.strip() for d in CSP.split(";")]
+    return "; ".join(
+        f"{d} {tiles.origin}" if d.split(" ", 1)[0] == "img-src" else d for d in directives
+    )
 
 
 def _board(ctx: AppContext, user: sessions.PageSession, unit: str) -> Board:
@@ -98,12 +127,15 @@ def board_page(request: Request, ctx: Ctx, user: PageUser, unit: Unit = None) ->
     unit = _unit(ctx, user, unit)
     lang = language(request)
     children = sorted(c for c, u in ctx.city.units.items() if u.parent == unit)
-    return page(
+    answer = page(
         request, ctx, "supervisor/board.html", user, unit=unit, children=children,
         live=live_html(ctx, user, unit, lang), chart=_chart(ctx, user, unit, lang),
         grid_svg=_map(ctx, user, unit, lang), kpi_periods=list(KPI_PERIODS),
         labels={key: translator(lang)(key) for key in BIG_SCREEN_LABELS},
+        tiles=tile_layer(ctx.city.settings),
     )  # fmt: skip
+    answer.headers["Content-Security-Policy"] = board_policy(ctx.city)  # kept by the middleware
+    return answer
 
 
 @router.get("/board/grids.json")
@@ -134,8 +166,9 @@ def data_json(request: Request, ctx: Ctx, user: PageUser, unit: Unit = None) -> 
         for code, n in data.by_department[:DEPARTMENTS_SHOWN]
     ]
     escalations = [
-        {"id": i.case_id, "card": i.card or "", "category": view.category(i.category),
-         "unit": view.unit(i.owning_unit), "overdue": view.overdue(i.overdue_seconds)}
+        {"id": i.case_id, "card": i.card or "", "unit": view.unit(i.owning_unit),
+         "category": category_name(ctx.city, i.category, view.lang),
+         "overdue": view.overdue(i.overdue_seconds)}
         for i in data.queue.items[:ESCALATIONS_SHOWN]
     ]  # fmt: skip
     return JSONResponse(

@@ -315,10 +315,13 @@ _ROWS = [
     ("bs_case", "案件", "Case"),
     ("bs_shade", "着色", "Shade by"),
     ("bs_shade_lit", "红黄灯", "Yellow and red"),
+    ("bs_zoom_in", "放大", "Zoom in"),
+    ("bs_zoom_out", "缩小", "Zoom out"),
+    ("bs_cluster", "个案件", " cases"),
     (
         "bs_map_hint",
-        "点击网格查看该网格案件，点击红黄点打开案件",
-        "Click a grid for its cases, a dot for the case",
+        "点击网格查看该网格案件，点击数字放大，点击红黄点打开案件",
+        "Click a grid for its cases, a number to zoom in, a dot for the case",
     ),
     (
         "bs_no_script",
