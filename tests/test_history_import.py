@@ -237,9 +237,9 @@ def test_an_import_killed_mid_batch_resumes_where_it_stopped(ctx, cli, tmp_path,
     write_lines(source, lines)
     land, calls = landing.Lander.land, []
 
-    def crash_in_third_batch(self, session, batch, now):
+    def crash_in_third_batch(self, session, batch, *rest):
         calls.append(len(batch))
-        opened = land(self, session, batch, now)  # its rows are written, not committed
+        opened = land(self, session, batch, *rest)  # its rows are written, not committed
         if len(calls) == 3:
             raise KeyboardInterrupt  # the operator's ^C, or the process killed
         return opened

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Connection, Table, insert
+from sqlalchemy import JSON, Connection, Insert, Table, insert
 from sqlalchemy.engine import Dialect
 
 from engine.db import UTCDateTime
@@ -46,7 +46,8 @@ def _json(dumps: Callable[[Any], str]) -> Callable[[Any], str]:
 class TableRows:
     """One table's INSERT for ``keys`` (its columns, in any order) on one dialect: ``row``
     turns a dict of column values into the driver's parameters, ``row_of`` an object whose
-    attributes ``attrs_of`` name them (the other keys are None); ``insert`` writes many."""
+    attributes ``attrs_of`` name them (the other keys are None); ``insert`` writes many.
+    ``statement``: another INSERT of the table than the plain one (an upsert)."""
 
     def __init__(
         self,
@@ -54,8 +55,10 @@ class TableRows:
         keys: Sequence[str],
         dialect: Dialect,
         attrs_of: frozenset[str] = frozenset(),
+        statement: Insert | None = None,
     ) -> None:
-        compiled = insert(table).inline().compile(dialect=dialect, column_keys=list(keys))
+        written = insert(table).inline() if statement is None else statement
+        compiled = written.compile(dialect=dialect, column_keys=list(keys))
         self.sql = compiled.string
         order = compiled.positiontup if compiled.positional else list(compiled.binds)
         assert order is not None and sorted(order) == sorted(keys), (order, keys)

@@ -36,11 +36,15 @@ from engine.durations import parse_duration
 from engine.history.bulk import TableRows, insert_keys
 from engine.history.replay import IMPORTED, ReplayedCase
 from engine.history.trail import chained_events
+from engine.history.view_rows import Made, ViewRows
+from engine.kpis.replay import EventRow
 from engine.search.bulk import indexed_together
 from engine.sla import clocks, runs
 from engine.sla.calendars import CityCalendars
 from engine.sla.limits import SlaSettings, stage_limit
+from engine.sla.runs import ClockRun
 from engine.timers.plan import plan_clock
+from engine.views.tally import Tally, trail_of
 
 _case_row = rowbuffer.columns_of(CASES)
 # A NewEvent's attributes are its row's columns but ``gseq``, numbered as the batch lands.
@@ -90,6 +94,22 @@ class BatchSink(Protocol):
         ...
 
 
+class TallySink(BatchSink, Protocol):
+    """A sink whose rows are the read models' (engine.views.tally), made from each case's
+    replay where it is replayed (the worker processes): the writing process only adds them
+    up. ``land`` stays the way for a batch whose rows were not made so."""
+
+    def tally(self, now: datetime | None = None) -> Tally:
+        """An empty tally for cases replayed at ``now``."""
+        ...
+
+
+def tallies(sinks: Sequence[BatchSink]) -> list[TallySink | None]:
+    """Each sink that keeps its rows in a tally, in the sinks' order (None: one that does
+    not)."""
+    return [sink if callable(getattr(sink, "tally", None)) else None for sink in sinks]  # type: ignore[misc]
+
+
 def landed_ids(connection: Connection, old_ids: Sequence[str]) -> set[str]:
     """Which of these old-system ids are imported cases already."""
     if not old_ids:
@@ -119,8 +139,14 @@ class Shaper:
         self.tasks = TableRows(TASKS, _TASK_KEYS, dialect)
         self.gseq = self.events.order.index("gseq")
 
-    def rows(self, case_id: int, case: ReplayedCase) -> CaseRows:
+    def rows(
+        self, case_id: int, case: ReplayedCase, tallies: Sequence[Tally | None] = ()
+    ) -> CaseRows:
+        """The case's rows; a closed case's read-model facts are added to ``tallies`` (an
+        open one's wait for its clock, as it lands)."""
         row = _case_row(case.row) | {"id": case_id, "version": len(case.entries)}
+        if not case.is_open:
+            add_facts(tallies, row, case, {})
         events = chained_events(self.key, row, case)
         row["audit_head"] = events[-1].hash
         lead = case.row["lead_department"]
@@ -152,11 +178,22 @@ class Lander:
         self.keys = keys
         self.settings = SlaSettings.of(city)
         self.shape = Shaper(dialect, keys.current())
+        self.tallies = tallies(self.sinks)
+        self.views = ViewRows(dialect)
 
-    def land(self, session: Session, batch: Sequence[CaseRows], now: datetime) -> int:
+    def land(
+        self,
+        session: Session,
+        batch: Sequence[CaseRows],
+        now: datetime,
+        made: Sequence[Made | None] | None = None,
+    ) -> int:
         """Write ``batch`` in ``session``'s transaction (the caller commits); the number of
-        open cases among it. ``now``: when the open cases' timers are set. ``IdsTaken``
-        when another writer took one of the batch's ids since they were reserved."""
+        open cases among it. ``now``: when the open cases' timers are set. ``made``: each
+        sink's rows of the batch's closed cases, made with it (``shape_chunk``), when
+        ``batch`` is all of their chunk; else the sinks replay the batch from the database.
+        ``IdsTaken`` when another writer took one of the batch's ids since they were
+        reserved."""
         connection = session.connection()
         ids = [item.id for item in batch]
         if connection.dialect.name == "sqlite":
@@ -180,22 +217,49 @@ class Lander:
         )
         shape.tasks.insert(connection, [item.task for item in batch if item.task is not None])
         buffer = rowbuffer.buffer(session)
-        opened = 0
+        started: list[tuple[CaseRows, ClockRun]] = []
         for item in batch:
             if item.open is not None:
                 buffer.unwritten.add(item.id)  # none of its clocks is stored: no read
-                self._start_clock(session, item.id, item.open, now)
-                opened += 1
+                started.append((item, self._start_clock(session, item.id, item.open, now)))
         rowbuffer.flush(session)  # the open cases' clocks and timers: a sink may read them
         if self.sinks:
-            landed = [LandedCase(case_id) for case_id in ids]
-            for sink in self.sinks:
+            self._feed(session, batch, made, started, now)
+        return len(started)
+
+    def _feed(
+        self,
+        session: Session,
+        batch: Sequence[CaseRows],
+        made: Sequence[Made | None] | None,
+        started: list[tuple[CaseRows, ClockRun]],
+        now: datetime,
+    ) -> None:
+        """Each sink's rows of the landed batch: those made with it, and the open cases'
+        now that their clocks run; or the sink's own ``land``."""
+        connection = session.connection()
+        landed: list[LandedCase] | None = None
+        for index, sink in enumerate(self.sinks):
+            rows = made[index] if made is not None else None
+            tallying = self.tallies[index]
+            if rows is None or tallying is None:
+                if landed is None:
+                    landed = [LandedCase(item.id) for item in batch]
                 sink.land(session, landed)
-        return opened
+                continue
+            self.views.write(connection, rows)
+            if started:
+                tally = tallying.tally(now)
+                for item, clock in started:
+                    case = item.open
+                    assert case is not None
+                    row = _case_row(case.row) | {"id": item.id}
+                    add_facts([tally], row, case, {(clock.stage, clock.generation): clock})
+                self.views.write(connection, self.views.made(tally))
 
     def _start_clock(
         self, session: Session, case_id: int, case: ReplayedCase, now: datetime
-    ) -> None:
+    ) -> ClockRun:
         """The open case's current stage run and its timers, as the SLA hook makes them."""
         run = case.run
         assert run is not None
@@ -213,3 +277,19 @@ class Lander:
             elif duration is not None:
                 clocks.extend_clock(clock, parse_duration(duration), calendar)
         plan_clock(session, clock, now, calendar, self.settings, at_top=False, reason="started")
+        return clock
+
+
+def add_facts(
+    tallies: Sequence[Tally | None],
+    row: dict[str, Any],
+    case: ReplayedCase,
+    clocks: dict[tuple[str, int], ClockRun],
+) -> None:
+    """The replayed case's read-model facts (its case row ``row``) added to each tally."""
+    trail: list[EventRow] | None = None
+    for tally in tallies:
+        if tally is not None:
+            if trail is None:
+                trail = trail_of(row["id"], case.entries)
+            tally.add_case(row, trail, clocks, case.entries[0].actor)

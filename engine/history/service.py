@@ -35,17 +35,19 @@ from engine.history.landing import (
     CaseRows,
     IdsTaken,
     Lander,
-    Shaper,
     landed_ids,
     reserve_ids,
 )
 from engine.history.records import HistoryRecord, RecordError, validation_errors
 from engine.history.replay import Replayer
+from engine.history.view_rows import Made
 from engine.sla.calendars import CityCalendars
 
 BATCH = 2000
 _SQLITE_WRITER = threading.Lock()  # this process's imports take turns on SQLite's one writer
 Outcome = CaseRows | list["BadRecord"]  # a record's rows, or what is wrong with it
+# A chunk's outcomes, and each sink's rows of its closed cases (None: made as it lands).
+Shaped = tuple[list[Outcome], list[Made | None]]
 
 
 @dataclass(frozen=True)
@@ -117,7 +119,7 @@ class HistoryImport:
     ) -> ImportReport:
         report = ImportReport()
         with _few_collections():
-            for chunk, outcomes in self._shaped(_chunks(items, self.batch)):
+            for chunk, (outcomes, made) in self._shaped(_chunks(items, self.batch)):
                 fresh: list[CaseRows] = []
                 for outcome in outcomes:
                     if isinstance(outcome, CaseRows):
@@ -128,19 +130,19 @@ class HistoryImport:
                             errors(bad)
                 report.records += len(chunk)
                 if fresh:
-                    self._land(chunk, fresh, report)
+                    self._land(chunk, fresh, made, report)
                 if progress:
                     progress(report.records, chunk[-1].position)
         return report
 
-    def _shaped(self, chunks: Iterator[list[Item]]) -> Iterator[tuple[list[Item], list[Outcome]]]:
+    def _shaped(self, chunks: Iterator[list[Item]]) -> Iterator[tuple[list[Item], Shaped]]:
         """Each chunk with its records' outcomes, in order; made ahead by the workers."""
         if self.workers == 0 or "fork" not in multiprocessing.get_all_start_methods():
             for chunk in chunks:
                 yield chunk, self._shape(chunk)
             return
         global _WORK
-        _WORK = (self.replayer, self.lander.shape)  # the workers inherit it
+        _WORK = (self.replayer, self.lander)  # the workers inherit it
         ahead: deque[tuple[list[Item], Any]] = deque()
         with multiprocessing.get_context("fork").Pool(self.workers) as pool:
             for chunk in chunks:
@@ -153,8 +155,8 @@ class HistoryImport:
                 yield done, result.get()
         _WORK = None
 
-    def _shape(self, chunk: list[Item]) -> list[Outcome]:
-        return shape_chunk(self.replayer, self.lander.shape, chunk, self._reserve(len(chunk)))
+    def _shape(self, chunk: list[Item]) -> Shaped:
+        return shape_chunk(self.replayer, self.lander, chunk, self._reserve(len(chunk)))
 
     def _reserve(self, count: int) -> int:
         """The first of ``count`` case ids reserved for a chunk's records."""
@@ -164,7 +166,13 @@ class HistoryImport:
         self._top = ids[-1]
         return ids[0]
 
-    def _land(self, chunk: list[Item], fresh: list[CaseRows], report: ImportReport) -> None:
+    def _land(
+        self,
+        chunk: list[Item],
+        fresh: list[CaseRows],
+        made: list[Made | None],
+        report: ImportReport,
+    ) -> None:
         writer = _SQLITE_WRITER if self.db.dialect.name == "sqlite" else nullcontext()
         while True:
             try:
@@ -176,14 +184,17 @@ class HistoryImport:
                             if case.old_id not in seen:
                                 seen.add(case.old_id)
                                 batch.append(case)
-                        opened = self.lander.land(session, batch, self.clock.now()) if batch else 0
+                        whole = made if len(batch) == len(fresh) else None  # rows of them all
+                        now = self.clock.now()
+                        opened = self.lander.land(session, batch, now, whole) if batch else 0
                         session.commit()
                     except BaseException:
                         session.rollback()
                         raise
                 break
             except IdsTaken:  # another writer took some of the ids: made again with new ones
-                fresh = [case for case in self._shape(chunk) if isinstance(case, CaseRows)]
+                outcomes, made = self._shape(chunk)
+                fresh = [case for case in outcomes if isinstance(case, CaseRows)]
         report.skipped += len(fresh) - len(batch)
         report.landed += len(batch)
         report.open += opened
@@ -192,11 +203,12 @@ class HistoryImport:
             self.after_batch(report)
 
 
-def shape_chunk(
-    replayer: Replayer, shaper: Shaper, chunk: list[Item], first_id: int
-) -> list[Outcome]:
+def shape_chunk(replayer: Replayer, lander: Lander, chunk: list[Item], first_id: int) -> Shaped:
     """Each record of ``chunk`` validated, replayed and shaped, the valid ones numbered from
-    ``first_id`` on; or its bad records."""
+    ``first_id`` on, or its bad records; and each sink's rows of the chunk's closed cases
+    (``Lander.land`` adds the open ones')."""
+    shaper = lander.shape
+    tallies = [sink.tally() if sink is not None else None for sink in lander.tallies]
     outcomes: list[Outcome] = []
     case_id = first_id
     for item in chunk:
@@ -210,15 +222,16 @@ def shape_chunk(
         except _Invalid as exc:
             outcomes.append([_bad(item, error) for error in exc.errors])
             continue
-        outcomes.append(shaper.rows(case_id, case))
+        outcomes.append(shaper.rows(case_id, case, tallies))
         case_id += 1
-    return outcomes
+    made = [None if tally is None else lander.views.made(tally) for tally in tallies]
+    return outcomes, made
 
 
-_WORK: tuple[Replayer, Shaper] | None = None
+_WORK: tuple[Replayer, Lander] | None = None
 
 
-def _work(chunk: list[Item], first_id: int) -> list[Outcome]:
+def _work(chunk: list[Item], first_id: int) -> Shaped:
     assert _WORK is not None
     return shape_chunk(*_WORK, chunk, first_id)
 

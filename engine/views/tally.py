@@ -43,6 +43,14 @@ from engine.views.facts import (
 )
 from engine.views.models import DAY_KEYS, INTAKE_KEYS
 
+# (table, its key columns) of the counts, added up per key: what ``Tally.counted`` gives.
+COUNTED = (
+    (DAYS, DAY_KEY),
+    (DAY_UNITS, DAY_UNIT_KEY),
+    (MONTHS, MONTH_KEY),
+    (INTAKE, INTAKE_KEY),
+    (OPEN, OPEN_KEY),
+)
 # (table, its key columns) of the facts kept per case.
 PER_CASE = (
     (LIGHTS, ("case_id", "stage")),
@@ -196,15 +204,16 @@ class Tally:
         ]
 
     def counted(self) -> list[tuple[Table, tuple[str, ...], list[dict[str, Any]]]]:
-        """The count tables' rows (table, key columns, rows), each to be added to the
-        stored row of its key."""
-        return [
-            (DAYS, DAY_KEY, self.day_rows()),
-            (DAY_UNITS, DAY_UNIT_KEY, self.day_unit_rows()),
-            (MONTHS, MONTH_KEY, self.month_rows()),
-            (INTAKE, INTAKE_KEY, self.intake_rows()),
-            (OPEN, OPEN_KEY, self.open_rows()),
-        ]
+        """The count tables' rows (table, key columns, rows: ``COUNTED``'s order), each to be
+        added to the stored row of its key."""
+        rows = (
+            self.day_rows(),
+            self.day_unit_rows(),
+            self.month_rows(),
+            self.intake_rows(),
+            self.open_rows(),
+        )
+        return [(table, keys, found) for (table, keys), found in zip(COUNTED, rows, strict=True)]
 
     def per_case(self) -> list[tuple[Table, list[dict[str, Any]]]]:
         """The per-case tables' rows, each new (its case had no row there)."""

@@ -1,0 +1,66 @@
+"""The read models' rows of an imported batch, made where its cases are replayed.
+
+A worker process adds each replayed case's facts to a ``Tally`` (engine.views.tally: the
+rebuild's own rules) and turns the chunk's sums into the driver's tuples here
+(``engine.history.bulk``), sorted by key; the writing process then runs one executemany per
+read-model table: the counts added to the stored rows of their keys (an upsert), the
+per-case rows inserted (the cases are new).
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy.engine import Dialect
+
+from engine.history.bulk import TableRows, insert_keys
+from engine.views import statements
+from engine.views.tally import COUNTED, PER_CASE, Tally
+
+# One table's rows as the driver takes them: (table name, tuples).
+Made = list[tuple[str, list[tuple[Any, ...]]]]
+
+
+class ViewRows:
+    """The read-model tables' statements on one dialect, compiled once (before the worker
+    processes start: they inherit them)."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        self.tables: dict[str, TableRows] = {}
+        self.keys: dict[str, tuple[str, ...]] = {}
+        # statements.upsert reads the dialect of what it is given, as of a connection
+        on = SimpleNamespace(dialect=dialect)
+        for table, keys in COUNTED:
+            columns = insert_keys(table)
+            adding = statements.upsert(on, table, keys, add=True).statement  # type: ignore[arg-type]
+            self.tables[table.name] = TableRows(table, columns, dialect, statement=adding)
+            self.keys[table.name] = keys
+        for table, keys in PER_CASE:
+            self.tables[table.name] = TableRows(table, insert_keys(table), dialect)
+            self.keys[table.name] = keys
+
+    def made(self, tally: Tally) -> Made:
+        """The tally's rows as the driver takes them, each table's in key order (one lock
+        order for every writer)."""
+        found: Made = []
+        for table, keys, rows in tally.counted():
+            if rows:
+                found.append((table.name, self._tuples(table.name, keys, rows)))
+        for table, rows in tally.per_case():
+            if rows:
+                found.append((table.name, self._tuples(table.name, self.keys[table.name], rows)))
+        return found
+
+    def write(self, connection: Connection, made: Made) -> None:
+        """One executemany per table, in the batch's transaction."""
+        for name, rows in made:
+            self.tables[name].insert(connection, rows)
+
+    def _tuples(
+        self, name: str, keys: tuple[str, ...], rows: list[dict[str, Any]]
+    ) -> list[tuple[Any, ...]]:
+        rows.sort(key=lambda row: tuple(row[k] for k in keys))
+        make = self.tables[name].row
+        return [make(row) for row in rows]
