@@ -142,3 +142,55 @@ async def test_no_token_is_401_except_public_routes(api, cases):
             assert response.status_code != 401, f"{method} {template}"
         else:
             assert response.status_code == 401, f"{method} {template}: {response.status_code}"
+
+
+# Requests (延期, 挂起, 作废申请) and their decisions, each tried by every role on an in-progress
+# case in and out of its scope: the workflow's roles for the action decide 200 or 403, and
+# out of scope is 404 (existence does not leak). A decision is tried with its request waiting.
+REQUEST_ACTIONS = [
+    ("request_extension", None, {"duration": "1wd", "reason": "需采购配件"}),
+    ("request_suspension", None, {"reason": "等待产权单位答复"}),
+    ("request_void", None, {"reason": "重复工单"}),
+    ("approve_extension", "request_extension", {}),
+    ("reject_extension", "request_extension", {"reason": "不同意"}),
+    ("suspend", "request_suspension", {"reason": "同意挂起"}),
+    ("reject_suspension", "request_suspension", {"reason": "请先处置"}),
+    ("void", "request_void", {"reason": "核实为重复工单"}),
+    ("reject_void", "request_void", {"reason": "非重复工单"}),
+]
+ASKS = {
+    "request_extension": {"duration": "1wd", "reason": "需采购配件"},
+    "request_suspension": {"reason": "等待产权单位答复"},
+    "request_void": {"reason": "重复工单"},
+}
+
+
+async def _in_progress(api, grid: str, department: str, asks: str | None) -> int:
+    case = await api.file(grid_code=grid, description="矩阵测试的案件")
+    if case["state"] != "assigned":
+        answer = await api.act(case["id"], "dispatch", "dispatcher", department=department)
+        assert answer.status_code == 200, answer.text
+    answer = await api.act(case["id"], "accept", "handler", department)
+    assert answer.status_code == 200, answer.text
+    if asks is not None:
+        answer = await api.act(case["id"], asks, "handler", department, **ASKS[asks])
+        assert answer.status_code == 200, answer.text
+    return case["id"]
+
+
+@pytest.mark.parametrize("role", PERSON_ROLES, ids=str)
+async def test_request_actions_by_role_and_scope(api, role):
+    workflow = standard_workflow()
+    wrong = []
+    for action, asks, body in REQUEST_ACTIONS:
+        may = any(role in spec.roles for spec in workflow.specs(action, "in_progress"))
+        inside = await _in_progress(api, "01010101", "HW-01", asks)
+        outside = await _in_progress(api, "02020101", "HW-02", asks)
+        seen = await api.act(inside, action, str(role), SCOPES[role], **body)
+        hidden = await api.act(outside, action, str(role), SCOPES[role], **body)
+        expected_hidden = (200 if may else 403) if role is Role.admin else 404
+        if seen.status_code != (200 if may else 403):
+            wrong.append(f"{action} in scope: {seen.status_code} {seen.text[:120]}")
+        if hidden.status_code != expected_hidden:
+            wrong.append(f"{action} out of scope: {hidden.status_code}")
+    assert wrong == [], f"{role} got unexpected answers"

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from engine.errors import Conflict
 
@@ -45,13 +45,18 @@ BY_DECISION = {action: kind for kind in KINDS.values() for action in kind.decisi
 VOID_AT_ONCE = ("reported", "verifying")
 
 
+def _refuse(reason: str) -> NoReturn:
+    """409, naming the field a client can read the case's waiting request from."""
+    raise Conflict(reason, [{"field": "pending_request", "reason": reason}])
+
+
 def _ask(kind: RequestKind) -> Callable[[EffectContext], dict[str, Any]]:
     def ask(ctx: EffectContext) -> dict[str, Any]:
         case = ctx.case
         if case.pending_extension:  # also an extension request the history import left
-            raise Conflict(f"an extension of {case.pending_extension} is already pending")
+            _refuse(f"an extension of {case.pending_extension} is already pending")
         if case.pending_request:
-            raise Conflict(f"a {case.pending_request} request is already pending")
+            _refuse(f"a {case.pending_request} request is already pending")
         case.pending_request = kind.kind
         if kind is EXTENSION:
             case.pending_extension = ctx.data["duration"]
@@ -71,7 +76,7 @@ def _decide(kind: RequestKind) -> Callable[[EffectContext], dict[str, Any]]:
         if kind is EXTENSION:
             pending = case.pending_extension
             if not pending:
-                raise Conflict("no extension request is pending")
+                _refuse("no extension request is pending")
             case.pending_extension = None
             if case.pending_request == EXTENSION.kind:
                 case.pending_request = None
@@ -79,7 +84,7 @@ def _decide(kind: RequestKind) -> Callable[[EffectContext], dict[str, Any]]:
         if case.pending_request == kind.kind:
             case.pending_request = None
         elif kind is VOID:
-            raise Conflict("no void request is pending")
+            _refuse("no void request is pending")
         return {}
 
     return decide

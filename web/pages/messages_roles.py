@@ -306,6 +306,7 @@ _ROWS += [
     ("void_invalid_call", "无效来电", "Invalid call"),
     ("void_not_a_case", "不属于受理范围", "Not a case for the hotline"),
     ("f_lapsed", "申请失效", "Request lapsed"),
+    ("f_pending_request", "待审批申请", "Waiting request"),
 ]
 
 ROLE_MESSAGES: dict[str, dict[str, str]] = {k: {"zh": zh, "en": en} for k, zh, en in _ROWS}
