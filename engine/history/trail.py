@@ -10,13 +10,16 @@ generated history against ``engine.audit.chain.canonical`` and ``event_mac``.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import hmac
 import json
 from json.encoder import encode_basestring  # what json writes a str as, ensure_ascii=False
 from typing import Any
 
 from engine.audit import AuditKey, NewEvent
-from engine.audit.chain import row_digest
+from engine.audit.chain import ROW_FIELDS, TAG_BYTES
+from engine.audit.chain import _text as field_text  # the typed text a field's tag covers
 from engine.history.replay import ReplayedCase
 
 # engine.audit.chain's own encoder settings: the data of an event, keys sorted.
@@ -42,6 +45,60 @@ def canonical(event: NewEvent) -> str:
     )
 
 
+# The fields an imported case row holds its own value of: every other field's values repeat
+# from case to case (channel, category, state, units, …), so their tags are made once.
+_OWN_VALUES = frozenset(
+    {
+        "external_id", "description", "lat", "lng", "address", "reporter_name",
+        "reporter_phone", "created_at", "closed_at", "resolution",
+    }
+)  # fmt: skip
+_KNOWN_TAGS = 50_000  # at most this many remembered (a few hundred occur)
+
+
+class RowTags:
+    """``engine.audit.chain.row_digest`` of case rows under one audit key, the tag of a field
+    value seen before taken from memory (``tests/test_history_bulk.py`` checks every row of a
+    generated history against ``row_digest``)."""
+
+    def __init__(self, key: AuditKey) -> None:
+        self.key = key
+        self.base = hashlib.blake2b(key=key.tag_key, digest_size=TAG_BYTES)
+        self.known: dict[tuple[str, type, Any], bytes] = {}
+
+    def digest(self, row: dict[str, Any]) -> str:
+        base, known = self.base, self.known
+        tags = []
+        for name in ROW_FIELDS:
+            value = row.get(name)
+            if name in _OWN_VALUES or value.__class__ in (dict, list):
+                tags.append(self._tag(base, name, value))
+                continue
+            found = known.get((name, value.__class__, value))
+            if found is None:
+                if len(known) >= _KNOWN_TAGS:
+                    known.clear()
+                found = known[name, value.__class__, value] = self._tag(base, name, value)
+            tags.append(found)
+        return base64.urlsafe_b64encode(b"".join(tags)).decode("ascii")
+
+    @staticmethod
+    def _tag(base: Any, name: str, value: Any) -> bytes:
+        tag = base.copy()
+        tag.update(f"{name}\x1f{field_text(value)}".encode())
+        return tag.digest()
+
+
+_TAGS: dict[str, RowTags] = {}  # per audit key id
+
+
+def row_tags(key: AuditKey) -> RowTags:
+    found = _TAGS.get(key.key_id)
+    if found is None or found.key != key:
+        found = _TAGS[key.key_id] = RowTags(key)
+    return found
+
+
 def chained_events(key: AuditKey, row: dict[str, Any], case: ReplayedCase) -> list[NewEvent]:
     """The case's audit trail, chained with the audit key. Its last event carries the tags of
     the case row as it lands (``verify`` checks the row against them); the steps before it
@@ -49,6 +106,7 @@ def chained_events(key: AuditKey, row: dict[str, Any], case: ReplayedCase) -> li
     secret, key_id, case_id = key.secret, key.key_id, row["id"]
     events: list[NewEvent] = []
     head, last = "", len(case.entries)
+    digest = row_tags(key).digest(row)
     for seq, entry in enumerate(case.entries, 1):
         event = NewEvent(
             case_id=case_id,
@@ -62,7 +120,7 @@ def chained_events(key: AuditKey, row: dict[str, Any], case: ReplayedCase) -> li
             data=entry.data,
             prev_hash=head,
             key_id=key_id,
-            row_digest=row_digest(key, row) if seq == last else None,
+            row_digest=digest if seq == last else None,
         )
         message = (head + canonical(event)).encode("utf-8")
         event.hash = head = hmac.digest(secret, message, "sha256").hex()
