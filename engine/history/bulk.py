@@ -22,6 +22,7 @@ from sqlalchemy.engine import Dialect
 from engine.db import UTCDateTime
 
 Convert = Callable[[Any], Any] | None
+KeyedRow = Callable[[tuple[Any, ...], dict[str, Any]], tuple[Any, ...]]
 
 
 def _sqlite_time(value: datetime | None) -> str | None:
@@ -96,6 +97,21 @@ class TableRows:
                 parts.append(f"c{number}({value})")
         source = f"def make({argument}):\n    return ({', '.join(parts)},)\n"
         exec(compile(source, f"<rows of {self.sql[:40]}>", "exec"), scope)
+        return scope["make"]
+
+    def keyed(self, keys: Sequence[str]) -> KeyedRow:
+        """A function making the driver's tuple from a key (the values of ``keys``, in order)
+        and a dict of the other columns (one it does not name is 0: counts)."""
+        scope: dict[str, Any] = {}
+        parts = []
+        for number, (name, convert) in enumerate(self.plan):
+            value = f"key[{list(keys).index(name)}]" if name in keys else f"other.get({name!r}, 0)"
+            if convert is not None:
+                scope[f"c{number}"] = convert
+                value = f"c{number}({value})"
+            parts.append(value)
+        source = f"def make(key, other):\n    return ({', '.join(parts)},)\n"
+        exec(compile(source, f"<keyed rows of {self.sql[:40]}>", "exec"), scope)
         return scope["make"]
 
     def insert(self, connection: Connection, rows: Sequence[tuple[Any, ...]]) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy.engine import Dialect
 
-from engine.history.bulk import TableRows, insert_keys
+from engine.history.bulk import KeyedRow, TableRows, insert_keys
 from engine.views import statements
 from engine.views.tally import COUNTED, PER_CASE, Tally
 
@@ -29,14 +29,15 @@ class ViewRows:
 
     def __init__(self, dialect: Dialect) -> None:
         self.tables: dict[str, TableRows] = {}
+        self.keyed: dict[str, KeyedRow] = {}
         self.keys: dict[str, tuple[str, ...]] = {}
         # statements.upsert reads the dialect of what it is given, as of a connection
         on = SimpleNamespace(dialect=dialect)
         for table, keys in COUNTED:
-            columns = insert_keys(table)
             adding = statements.upsert(on, table, keys, add=True).statement  # type: ignore[arg-type]
-            self.tables[table.name] = TableRows(table, columns, dialect, statement=adding)
-            self.keys[table.name] = keys
+            rows = TableRows(table, insert_keys(table), dialect, statement=adding)
+            self.tables[table.name] = rows
+            self.keyed[table.name] = rows.keyed(keys)
         for table, keys in PER_CASE:
             self.tables[table.name] = TableRows(table, insert_keys(table), dialect)
             self.keys[table.name] = keys
@@ -45,22 +46,19 @@ class ViewRows:
         """The tally's rows as the driver takes them, each table's in key order (one lock
         order for every writer)."""
         found: Made = []
-        for table, keys, rows in tally.counted():
-            if rows:
-                found.append((table.name, self._tuples(table.name, keys, rows)))
+        for table, _, facts in tally.counted():
+            if facts:
+                make = self.keyed[table.name]
+                found.append((table.name, [make(key, facts[key]) for key in sorted(facts)]))
         for table, rows in tally.per_case():
             if rows:
-                found.append((table.name, self._tuples(table.name, self.keys[table.name], rows)))
+                keys = self.keys[table.name]
+                rows.sort(key=lambda row: tuple(row[k] for k in keys))
+                make = self.tables[table.name].row
+                found.append((table.name, [make(row) for row in rows]))
         return found
 
     def write(self, connection: Connection, made: Made) -> None:
         """One executemany per table, in the batch's transaction."""
         for name, rows in made:
             self.tables[name].insert(connection, rows)
-
-    def _tuples(
-        self, name: str, keys: tuple[str, ...], rows: list[dict[str, Any]]
-    ) -> list[tuple[Any, ...]]:
-        rows.sort(key=lambda row: tuple(row[k] for k in keys))
-        make = self.tables[name].row
-        return [make(row) for row in rows]

@@ -39,6 +39,7 @@ from engine.views.facts import (
     OPEN,
     OPEN_KEY,
     local_day,
+    rolled_up,
     rollup,
 )
 from engine.views.models import DAY_KEYS, INTAKE_KEYS
@@ -203,17 +204,17 @@ class Tally:
             if n
         ]
 
-    def counted(self) -> list[tuple[Table, tuple[str, ...], list[dict[str, Any]]]]:
-        """The count tables' rows (table, key columns, rows: ``COUNTED``'s order), each to be
-        added to the stored row of its key."""
-        rows = (
-            self.day_rows(),
-            self.day_unit_rows(),
-            self.month_rows(),
-            self.intake_rows(),
-            self.open_rows(),
+    def counted(self) -> list[tuple[Table, tuple[str, ...], dict[tuple[Any, ...], dict[str, int]]]]:
+        """The count tables' facts (table, key columns, key → counts: ``COUNTED``'s order),
+        each to be added to the stored row of its key; keys that count nothing left out."""
+        facts = (
+            {key: counts for key, counts in self.days.items() if any(counts.values())},
+            rolled_up(self.days, whole_month=False),
+            rolled_up(self.days, whole_month=True),
+            {key: counts for key, counts in self.intake.items() if any(counts.values())},
+            {key: {"cases": n} for key, n in self.open.items() if n},
         )
-        return [(table, keys, found) for (table, keys), found in zip(COUNTED, rows, strict=True)]
+        return [(table, keys, found) for (table, keys), found in zip(COUNTED, facts, strict=True)]
 
     def per_case(self) -> list[tuple[Table, list[dict[str, Any]]]]:
         """The per-case tables' rows, each new (its case had no row there)."""
