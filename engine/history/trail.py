@@ -71,7 +71,7 @@ class RowTags:
         tags = []
         for name in ROW_FIELDS:
             value = row.get(name)
-            if name in _OWN_VALUES or value.__class__ in (dict, list):
+            if value is not None and (name in _OWN_VALUES or value.__class__ in (dict, list)):
                 tags.append(self._tag(base, name, value))
                 continue
             found = known.get((name, value.__class__, value))
