@@ -67,7 +67,7 @@ async def test_due_soonest_first_with_keyset_pages(pages, clock):
     ]
     filtered = (await pages.client.get("/inbox", params={"urgency": "urgent"})).text
     assert listed(filtered, "h-progress") == [urgent]  # the filters still answer
-    assert "筛选结果按登记时间从新到旧" in filtered
+    assert "最先到期的在前" in filtered  # … in the same order
 
 
 async def test_inbox_reads_through_indexes(pages, clock):

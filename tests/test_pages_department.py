@@ -71,8 +71,9 @@ async def test_inbox_filters_and_pages(pages):
     assert f'data-case="{lamps[2]}"' in section(nxt, "h-accept") and "回到第一页" in nxt
     assert f'data-case="{lamps[0]}"' not in section(nxt, "h-accept")
     lamp = (await pages.client.get("/inbox", params={"category": "01", "size": "2"})).text
-    assert "筛选结果按登记时间从新到旧" in lamp  # filtered: list_cases, newest first
-    assert f'data-case="{lamps[2]}"' in section(lamp, "h-accept")
+    assert "最先到期的在前" in lamp  # filtered: still due-soonest first
+    assert f'data-case="{lamps[0]}"' in section(lamp, "h-accept")
+    assert f'data-case="{lamps[2]}"' not in section(lamp, "h-accept")  # on the next page
     urgent = (await pages.client.get("/inbox", params={"urgency": "urgent"})).text
     assert "#" not in section(urgent, "h-accept").split("</h2>")[1]
     other = (await pages.client.get("/inbox", params={"category": "06"})).text

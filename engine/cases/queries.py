@@ -93,7 +93,7 @@ def list_cases(
     """A page of the cases ``principal`` may see that match ``filters`` and ``where`` (the
     search's conditions), newest first, after ``cursor`` or ``offset`` rows; and how many
     match, counted up to ``COUNT_LIMIT + 1``."""
-    conditions = [*_filter_conditions(filters, city), *where]
+    conditions = [*filter_conditions(filters, city), *where]
     department = access.handler_department(principal)
     if department is None:
         base, order = select(Case).where(access.case_scope(principal, city)), NEWEST_FIRST
@@ -118,7 +118,8 @@ def count_capped(session: Session, ids: Any) -> int:
     return session.exec(select(func.count()).select_from(matching)).one()
 
 
-def _filter_conditions(filters: CaseFilter, city: CityDirectory) -> list[Any]:
+def filter_conditions(filters: CaseFilter, city: CityDirectory) -> list[Any]:
+    """The WHERE conditions of ``filters`` (the lists' filters, also the inbox's)."""
     where: list[Any] = []
     for name in ("state", "channel", "urgency", "external_id"):
         value = getattr(filters, name)

@@ -6,10 +6,12 @@ due. Urgent first, then the longest waiting; keyset-paginated (docs/SEARCH.md).
 stage run (the read model ``view_stage_light``, which the caller hands in: the read models
 sit above dispatch in the layers). Running clocks first, then paused ones (挂起: their time
 does not run), then cases without a clock, longest waiting first; keyset pages on
-(that group, due time, case id)."""
+(that group, due time, case id). Filtered (category, channel, urgency) it keeps that order;
+``urgent_first`` puts the urgent cases before the others, each due-soonest first (the API)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any
 
@@ -77,14 +79,17 @@ def inbox(
     return list(session.exec(page)), total
 
 
-def due_order(runs: Any) -> Keyset:
-    """The due-soonest order over ``case`` LEFT JOIN ``runs``: running, paused, no clock."""
+def due_order(runs: Any, urgent_first: bool = False) -> Keyset:
+    """The due-soonest order over ``case`` LEFT JOIN ``runs``: running, paused, no clock
+    (``urgent_first``: the urgent cases in that order, then the others)."""
     due_at, paused_at = col(runs.due_at), col(runs.paused_at)
     group = case((due_at.is_(None), 2), (paused_at.is_not(None), 1), else_=0)
     due = func.coalesce(due_at, col(Case.updated_at))
-    return Keyset(
-        "inbox-due", (SortKey("group", group), SortKey("due_at", due), SortKey("id", col(Case.id)))
-    )
+    keys = (SortKey("group", group), SortKey("due_at", due), SortKey("id", col(Case.id)))
+    if urgent_first:
+        urgent = SortKey("urgency", col(Case.urgency), descending=True)  # "urgent" > "normal"
+        return Keyset("inbox-urgent-due", (urgent, *keys))
+    return Keyset("inbox-due", keys)
 
 
 def due_inbox(
@@ -94,18 +99,22 @@ def due_inbox(
     section: Section,
     limit: int,
     cursor: str | None = None,
+    where: Sequence[Any] = (),
+    urgent_first: bool = False,
 ) -> tuple[list[tuple[Case, Any]], int, str | None]:
     """A page of 待签收 or 办理中 of ``department``, due-soonest first: (case, its open run
     or None) pairs, the list's size and the next page's cursor. ``runs`` is the open stage
-    runs' table (``engine.views.models.ViewStageLight``: case_id, due_at, paused_at).
+    runs' table (``engine.views.models.ViewStageLight``: case_id, due_at, paused_at);
+    ``where``: more conditions on the case (a list's filters, engine.cases.queries).
 
     The department's cases of the section come from ``ix_case_inbox`` (lead department,
     state), each joined to its run by the run's primary key; only that section is sorted,
     never the city's open runs."""
     if section is Section.co_tasks:
         raise ValueError("co-handler tasks have no stage run of their own")
-    order = due_order(runs)
-    where = [col(Case.lead_department) == department, col(Case.state).in_(_LEAD_STATES[section])]
+    order = due_order(runs, urgent_first)
+    states = col(Case.state).in_(_LEAD_STATES[section])
+    where = [col(Case.lead_department) == department, states, *where]
     total = session.exec(select(func.count()).select_from(Case).where(*where)).one()
     after = order.after(cursor)
     if after is not None:

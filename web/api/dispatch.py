@@ -19,10 +19,11 @@ from pydantic import BaseModel
 from engine.cases import queries
 from engine.cases.models import CasePublic
 from engine.dispatch.explain import explain_case
-from engine.dispatch.inbox import INBOX_ORDER, Section, inbox
+from engine.dispatch.inbox import INBOX_ORDER, Section, due_inbox, inbox
 from engine.dispatch.queue import QUEUE_ORDER, QueueFilter, RouterAdvice, manual_queue
 from engine.errors import Forbidden, InvalidInput
 from engine.users.models import Principal, Role
+from engine.views.models import ViewStageLight
 from web.context import AppContext
 from web.deps import Ctx, CurrentPrincipal, DbSession, RowId
 
@@ -235,10 +236,18 @@ def department_inbox(
     ] = None,
 ) -> InboxPage:
     """The caller's department inbox (待办箱): cases to accept, in progress (and suspended),
-    or co-handled with the department's report due; urgent first, then the longest waiting."""
+    or co-handled with the department's report due. Urgent first, then due soonest (by the
+    open SLA stage run; co-handled ones, with no run of their own: the longest waiting)."""
     if principal.role is not Role.handler or not principal.scope:
         raise Forbidden("only a department's handlers have an inbox")
-    cases, total = inbox(session, principal.scope, section, limit, cursor)
+    if section is Section.co_tasks:
+        cases, total = inbox(session, principal.scope, section, limit, cursor)
+        after = INBOX_ORDER.next_cursor(cases, limit)
+    else:
+        pairs, total, after = due_inbox(
+            session, ViewStageLight, principal.scope, section, limit, cursor, urgent_first=True
+        )
+        cases = [c for c, _ in pairs]
     co = queries.co_handlers(session, [c.id for c in cases if c.id is not None])
     items = [
         queries.present(
@@ -252,7 +261,7 @@ def department_inbox(
         items=items,
         total=total,
         limit=limit,
-        next_cursor=INBOX_ORDER.next_cursor(cases, limit),
+        next_cursor=after,
     )
 
 

@@ -1,16 +1,15 @@
 """The department's inbox: cases to accept, in progress, due soon (yellow), overdue (red),
 and co-handler (协办) tasks; accepting is one click, the rest happens on the case page.
 The lists page by keyset cursors: 待签收 and 办理中 due-soonest first by their open SLA stage
-run (engine.dispatch.due_inbox over the read model view_stage_light), 协办任务 urgent first,
-then the longest waiting (engine.dispatch.inbox); filtered by category class, channel or
-urgency they are the matching cases newest first (engine.cases.queries.list_cases, which
-takes those filters)."""
+run (engine.dispatch.due_inbox over the read model view_stage_light), also when filtered by
+category class, channel or urgency; 协办任务 urgent first, then the longest waiting
+(engine.dispatch.inbox)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from engine.cases import queries
 from engine.cases.models import Case
@@ -35,7 +34,7 @@ from web.pages.views import error_text, page, require_role
 
 router = APIRouter(include_in_schema=False)
 
-# section -> (its cursor parameter, the states it lists when filtered)
+# section -> (its cursor parameter, the states it lists; none: the co-handler tasks)
 SECTIONS = {
     "to_accept": ("accept_after", ("assigned",)),
     "in_progress": ("progress_after", ("in_progress", "suspended")),
@@ -69,17 +68,11 @@ def _section(
     if not states:  # co-handler tasks: urgent first, not filtered
         cases, total = inbox_page(session, department, Section(name), size, cursor)
         return cases, total, INBOX_ORDER.next_cursor(cases, size)
-    if not filters.active:  # due-soonest first
-        pairs, total, after = due_inbox(
-            session, ViewStageLight, department, Section(name), size, cursor
-        )
-        return [c for c, _ in pairs], total, after
-    wanted = filters.case_filter(department=principal.scope or "")
-    where = [col(Case.state).in_(states)]
-    cases, total = queries.list_cases(
-        session, principal, ctx.city, wanted, size, cursor=cursor, where=where
+    where = queries.filter_conditions(filters.case_filter(), ctx.city)  # due-soonest first
+    pairs, total, after = due_inbox(
+        session, ViewStageLight, department, Section(name), size, cursor, where=where
     )
-    return cases, total, queries.NEWEST_FIRST.next_cursor(cases, size)
+    return [c for c, _ in pairs], total, after
 
 
 @router.get("/inbox", response_class=HTMLResponse)

@@ -33,7 +33,6 @@ _ROWS = [
     ("queue_title", "人工派遣队列", "Manual dispatch queue"),
     ("queue_unit", "指挥中心", "Command center"),
     ("queue_order", "紧急优先，其次等待最久的在前", "Urgent first, then the longest waiting"),
-    ("order_filtered", "筛选结果按登记时间从新到旧", "Filtered: newest first"),
     ("suggested", "规则建议", "Rule suggests"),
     ("queue_reason", "入队原因", "Why queued"),
     ("queue_whole_class", "{name}（整个大类）", "{name} (the whole class)"),
