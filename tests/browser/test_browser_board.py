@@ -9,12 +9,16 @@ axe-core finds no serious violation."""
 from __future__ import annotations
 
 import re
+import shutil
+import threading
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from browser_support import (
     ARTIFACTS,
     DEMO_CITY,
+    PNG,
     Person,
     check_axe,
     running,
@@ -24,7 +28,9 @@ from browser_support import (
 from playwright.sync_api import expect, sync_playwright
 
 from engine.cases.models import CaseCreate
+from engine.city.loader import read_city, store_city
 from engine.clock import VirtualClock
+from engine.db import make_engine, new_session
 from engine.settings import Settings
 from engine.users.models import Principal, Role
 from web.context import build_context
@@ -220,8 +226,13 @@ def test_the_big_screen_fits_the_first_screen(tmp_path, db_url, screen):
             shot(page, f"50-big-screen-{wide}")  # the whole page
             page.screenshot(path=str(ARTIFACTS / f"51-first-screen-{wide}.png"))  # no scrolling
             assert board.foreign_requests() == [] and errors == []
-            # A click on a cluster zooms in until it splits; a click on a point opens its
-            # case; on a grid, the grid's cases.
+            # Enter on a cluster (a button, reached by Tab) zooms in too; a click on a cluster
+            # zooms in until it splits; a click on a point opens its case; on a grid, the
+            # grid's cases.
+            zoom = page.get_attribute("#bs-map", "data-zoom")
+            page.locator("#bs-map .bs-cluster").first.focus()
+            page.keyboard.press("Enter")
+            page.wait_for_function(SETTLED_AT_A_NEW_ZOOM, arg=zoom, timeout=10_000)
             open_a_case_from_the_map(page)
             page.wait_for_url(re.compile(r"/cases/\d+$"), timeout=10_000)
             page.go_back()
@@ -274,3 +285,76 @@ def test_figures_fit_their_tiles_and_an_empty_panel_says_so(tmp_path, db_url, sc
             page.screenshot(path=str(ARTIFACTS / f"52-quiet-first-screen-{screen['width']}.png"))
         finally:
             board.close()
+
+
+class TileServer:
+    """A city's own tile server on another loopback port (another origin): answers every
+    tile with a small PNG and records the paths asked for."""
+
+    def __init__(self) -> None:
+        asked = self.asked = []
+
+        class Tiles(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # http.server's name
+                asked.append(self.path)
+                self.send_response(200)
+                self.send_header("Content-Type", "image/png")
+                self.send_header("Content-Length", str(len(PNG)))
+                self.end_headers()
+                self.wfile.write(PNG)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Tiles)
+        self.origin = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def use_tiles(db_url: str, tmp_path, url: str) -> None:
+    """The demo city with ``[board] tile_url`` set, stored as `gridflow init` stores it."""
+    city = shutil.copytree(DEMO_CITY, tmp_path / "tiled-city")
+    with (city / "city.toml").open("a", encoding="utf-8") as toml:
+        toml.write(f'\n[board]\ntile_url = "{url}"\ntile_attribution = "© 示范市规划局"\n')
+    db = make_engine(db_url)
+    with new_session(db) as session, session.begin():
+        store_city(session, read_city(city))
+    db.dispose()
+
+
+def test_the_city_tile_server_draws_under_the_grids(tmp_path, db_url):
+    """With a tile server in city.toml, the map asks it for tiles, the page's CSP lets the
+    images in (a refusal would be a console error), the attribution shows, and nothing
+    else leaves the app's origin."""
+    skip_unless_browser()
+    tiles = TileServer()
+    try:
+        use_tiles(db_url, tmp_path, tiles.origin + "/tiles/{z}/{x}/{y}.png")
+        with running(db_url, tmp_path, START) as server, sync_playwright() as pw:
+            board = Person(pw, server, tmp_path, "supervisor", viewport=SCREENS[1])
+            try:
+                page = board.page
+                errors: list[str] = []
+                page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+                page.on("pageerror", lambda e: errors.append(str(e)))
+                board.login("supervisor")
+                board.goto("/board")
+                map_drawn(page)
+                loaded = page.locator("#bs-map img.leaflet-tile-loaded")
+                expect(loaded.first).to_be_attached(timeout=15_000)
+                expect(page.locator("#bs-map .leaflet-control-attribution")).to_have_text(
+                    "© 示范市规划局"
+                )
+                assert any(re.fullmatch(r"/tiles/\d+/\d+/\d+\.png", p) for p in tiles.asked)
+                foreign = board.foreign_requests()
+                assert foreign and all(url.startswith(tiles.origin + "/") for url in foreign)
+                assert errors == []
+                check_axe(page)
+            finally:
+                board.close()
+    finally:
+        tiles.close()
