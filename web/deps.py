@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from engine.db import MAX_ID, new_session
 from engine.errors import Forbidden, Unauthorized
 from engine.users.models import Principal, Role
-from engine.users.service import principal_for_token
+from engine.users.service import kept_principal, principal_for_token
 from engine.users.token_cache import TokenCache
 from web.context import AppContext
 
@@ -41,23 +41,31 @@ DbSession = Annotated[Session, Depends(get_session)]
 
 async def get_principal(request: Request, ctx: Ctx) -> Principal:
     """The caller of this request, looked up once per request (the app-wide authorization
-    and the route both ask) in a worker thread, as it reads the database."""
+    and the route both ask): on the event loop while this process keeps the token's answer
+    (a digest and a ``stat``), else in a worker thread, as that reads the database."""
     known = getattr(request.state, "principal", None)
     if known is None:
-        known = await run_in_threadpool(principal_of, request, ctx)
+        known = kept_principal(bearer_token(request), ctx.clock.now(), token_cache(ctx))
+        if known is None:
+            known = await run_in_threadpool(principal_of, request, ctx)
         request.state.principal = known
     return known
+
+
+def bearer_token(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("send 'Authorization: Bearer <token>'")
+    return token.strip()
 
 
 def principal_of(request: Request, ctx: AppContext) -> Principal:
     """The bearer token's principal, kept briefly by this process and dropped at once by any
     revocation (engine/users/token_cache.py); the database is asked only when not kept."""
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("send 'Authorization: Bearer <token>'")
+    token = bearer_token(request)
     with new_session(ctx.db) as session:  # a session costs nothing until it is used
-        return principal_for_token(session, token.strip(), ctx.clock.now(), token_cache(ctx))
+        return principal_for_token(session, token, ctx.clock.now(), token_cache(ctx))
 
 
 _CACHES: WeakKeyDictionary[Engine, TokenCache] = WeakKeyDictionary()

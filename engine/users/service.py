@@ -155,6 +155,12 @@ def principal_for_token(
     return cache.principal(digest, now, lambda found: _token_principal(session, found, now))
 
 
+def kept_principal(token: str, now: datetime, cache: TokenCache) -> Principal | None:
+    """The caller ``token`` stands for when ``cache`` still holds it, else None: no
+    database, so the web layer asks it on the event loop before it needs a thread."""
+    return cache.kept(_digest(token), now)
+
+
 def _token_principal(
     session: Session, digest: str, now: datetime
 ) -> tuple[Principal, datetime | None]:

@@ -85,19 +85,27 @@ class TokenCache:
     def generation(self) -> tuple[int, int]:
         return _local, _shared(self.path)
 
-    def principal(self, digest: str, now: datetime, read: Read) -> Principal:
-        """The principal of the token with ``digest``: kept, or ``read`` (which raises when
-        the token is no good; a refusal is never kept)."""
-        generation = self.generation()
+    def kept(self, digest: str, now: datetime) -> Principal | None:
+        """The principal kept for ``digest`` while still good, else None; no database (a
+        caller on the event loop asks this first and goes to a thread only on None)."""
         kept = self._kept.get(digest)
         if (
             kept is not None
-            and kept.generation == generation
+            and kept.generation == self.generation()
             and kept.until > time.monotonic()
             and (kept.expires_at is None or kept.expires_at > now)
         ):
             self.hits += 1
             return kept.principal
+        return None
+
+    def principal(self, digest: str, now: datetime, read: Read) -> Principal:
+        """The principal of the token with ``digest``: kept, or ``read`` (which raises when
+        the token is no good; a refusal is never kept)."""
+        generation = self.generation()  # before the read: a revocation meanwhile makes it stale
+        found = self.kept(digest, now)
+        if found is not None:
+            return found
         self.misses += 1
         principal, expires_at = read(digest)
         if len(self._kept) >= self.size:

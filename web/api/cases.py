@@ -6,9 +6,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 
 from engine.cases import queries
-from engine.cases.models import CaseCreate, CaseEventPublic, CasePublic
+from engine.cases.models import Case, CaseCreate, CaseEventPublic, CasePublic
+from engine.db import new_session
 from engine.errors import InvalidInput, NotFound, TooLarge
 from engine.isotime import IsoDateTime
 from engine.search import views as search
@@ -72,6 +74,19 @@ class ActionRequest(BaseModel):
     version: int | None = Field(default=None, ge=1)
 
 
+def _case_answer(
+    ctx: AppContext, principal: Principal, case: Case, status_code: int = 200
+) -> Response:
+    """The case as the caller may see it, serialized once, here in the worker thread: the
+    write routes return it as is, so FastAPI neither validates the view again nor takes a
+    second thread to do so (the routes still declare ``CasePublic`` for the OpenAPI)."""
+    with new_session(ctx.db) as session:  # the co-handlers: one read
+        allowed = ctx.cases.allowed_actions(principal, case)
+        view = queries.public_view(session, principal, case, allowed)
+    body = CasePublic.__pydantic_serializer__.to_json(view, by_alias=True)  # as FastAPI does
+    return Response(body, status_code, media_type="application/json")
+
+
 def _one(ctx: AppContext, session: DbSession, principal: Principal, case_id: int) -> CasePublic:
     case = queries.get_visible(session, principal, case_id, ctx.city)
     return queries.public_view(session, principal, case, ctx.cases.allowed_actions(principal, case))
@@ -83,15 +98,15 @@ def _one(ctx: AppContext, session: DbSession, principal: Principal, case_id: int
     response_model=CasePublic,
     responses={200: {"model": CasePublic, "description": "already filed: the existing case"}},
 )
-def file_case(
-    data: CaseCreate, ctx: Ctx, session: DbSession, principal: CurrentPrincipal, response: Response
-) -> CasePublic:
+async def file_case(data: CaseCreate, ctx: Ctx, principal: CurrentPrincipal) -> Response:
     """File a case. A repeat of the same ``(channel, external_id)`` returns the first (200)."""
+    return await run_in_threadpool(_file, ctx, principal, data)
+
+
+def _file(ctx: AppContext, principal: Principal, data: CaseCreate) -> Response:
     result = ctx.cases.intake(principal, data)  # refused (403) outside the caller's area
-    if not result.created:
-        response.status_code = 200
-    case = result.case  # as written: the answer never denies a write that happened
-    return queries.public_view(session, principal, case, ctx.cases.allowed_actions(principal, case))
+    # As written: the answer never denies a write that happened.
+    return _case_answer(ctx, principal, result.case, 201 if result.created else 200)
 
 
 @router.post("/batch", response_model=BatchResult)
@@ -176,23 +191,34 @@ def get_case(
 
 
 @router.post("/{case_id}/actions/{action}", response_model=CasePublic)
-def act(
+async def act(
     case_id: RowId,
     action: str,
     ctx: Ctx,
-    session: DbSession,
     principal: CurrentPrincipal,
     body: Annotated[ActionRequest | None, Body()] = None,
-) -> CasePublic:
+) -> Response:
     """Take an action on a case. An action not possible now is a 409 listing those that are;
     a name the workflow does not know is a 404."""
     if not any(t.action == action for t in ctx.cases.workflow.transitions):
         raise NotFound(f"unknown action {action!r}")
     payload: dict[str, Any] = dict(body.model_extra or {}) if body else {}
-    case = ctx.cases.act(principal, case_id, action, payload, body.version if body else None)
+    version = body.version if body else None
+    return await run_in_threadpool(_act, ctx, principal, case_id, action, payload, version)
+
+
+def _act(
+    ctx: AppContext,
+    principal: Principal,
+    case_id: int,
+    action: str,
+    payload: dict[str, Any],
+    version: int | None,
+) -> Response:
+    case = ctx.cases.act(principal, case_id, action, payload, version)
     # The case as the action's own transaction left it, not read again: the caller could
     # see it when acting, and the answer never denies a write that happened.
-    return queries.public_view(session, principal, case, ctx.cases.allowed_actions(principal, case))
+    return _case_answer(ctx, principal, case)
 
 
 @router.post("/{case_id}/contact", response_model=Contact)
