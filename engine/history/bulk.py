@@ -48,7 +48,8 @@ class TableRows:
     """One table's INSERT for ``keys`` (its columns, in any order) on one dialect: ``row``
     turns a dict of column values into the driver's parameters, ``row_of`` an object whose
     attributes ``attrs_of`` name them (the other keys are None); ``insert`` writes many.
-    ``statement``: another INSERT of the table than the plain one (an upsert)."""
+    ``statement``: another INSERT of the table than the plain one (an upsert); ``lists``:
+    ``row_of`` makes lists (a value can be set after, in place) instead of tuples."""
 
     def __init__(
         self,
@@ -57,6 +58,7 @@ class TableRows:
         dialect: Dialect,
         attrs_of: frozenset[str] = frozenset(),
         statement: Insert | None = None,
+        lists: bool = False,
     ) -> None:
         written = insert(table).inline() if statement is None else statement
         compiled = written.compile(dialect=dialect, column_keys=list(keys))
@@ -78,11 +80,12 @@ class TableRows:
                 converters.append(theirs)
         self.plan = tuple(zip(self.order, converters, strict=True))
         self.row = self._compiled("values[{name!r}]", "values")
-        self.row_of = self._compiled("item.{name}", "item", absent=frozenset(keys) - attrs_of)
+        absent = frozenset(keys) - attrs_of
+        self.row_of = self._compiled("item.{name}", "item", absent=absent, lists=lists)
 
     def _compiled(
-        self, read: str, argument: str, absent: frozenset[str] = frozenset()
-    ) -> Callable[[Any], tuple[Any, ...]]:
+        self, read: str, argument: str, absent: frozenset[str] = frozenset(), lists: bool = False
+    ) -> Callable[[Any], Any]:
         """A function making the driver's tuple from a dict (``row``: every key present) or
         from an object's attributes (``row_of``: those in ``absent`` are None), written out
         once per table so that a row costs one call, not a loop over its columns."""
@@ -95,7 +98,8 @@ class TableRows:
             else:
                 scope[f"c{number}"] = convert
                 parts.append(f"c{number}({value})")
-        source = f"def make({argument}):\n    return ({', '.join(parts)},)\n"
+        made = f"[{', '.join(parts)}]" if lists else f"({', '.join(parts)},)"
+        source = f"def make({argument}):\n    return {made}\n"
         exec(compile(source, f"<rows of {self.sql[:40]}>", "exec"), scope)
         return scope["make"]
 
@@ -114,11 +118,11 @@ class TableRows:
         exec(compile(source, f"<keyed rows of {self.sql[:40]}>", "exec"), scope)
         return scope["make"]
 
-    def insert(self, connection: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+    def insert(self, connection: Connection, rows: Sequence[Sequence[Any]]) -> None:
         if not rows:
             return
-        if self.positional:
-            connection.exec_driver_sql(self.sql, list(rows))
+        if self.positional:  # SQLAlchemy takes a list of tuples (or of dicts) only
+            connection.exec_driver_sql(self.sql, [tuple(row) for row in rows])
         else:
             order = self.order
             named = [dict(zip(order, row, strict=True)) for row in rows]

@@ -79,7 +79,7 @@ class CaseRows:
     old_id: str
     id: int
     case: tuple[Any, ...]
-    events: list[tuple[Any, ...]]  # without their global sequence numbers
+    events: list[list[Any]]  # without their global sequence numbers (given as they land)
     task: tuple[Any, ...] | None
     open: ReplayedCase | None = None
 
@@ -135,7 +135,7 @@ class Shaper:
     def __init__(self, dialect: Dialect, key: AuditKey) -> None:
         self.key = key
         self.cases = TableRows(CASES, insert_keys(CASES), dialect)
-        self.events = TableRows(EVENTS, _EVENT_KEYS, dialect, _EVENT_ATTRS)
+        self.events = TableRows(EVENTS, _EVENT_KEYS, dialect, _EVENT_ATTRS, lists=True)
         self.tasks = TableRows(TASKS, _TASK_KEYS, dialect)
         self.gseq = self.events.order.index("gseq")
 
@@ -205,16 +205,14 @@ class Lander:
         with indexed_together(connection, min(ids), max(ids)):  # no other case among them
             shape.cases.insert(connection, [item.case for item in batch])
         events = [event for item in batch for event in item.events]
-        numbers = [{} for _ in events]
-        number_events(connection, numbers)  # the global audit sequence, in this transaction
+        # The global audit sequence, in this transaction: one dict told each number in turn
+        # keeps the last, and the batch's events take the numbers up to it, in order.
+        told: dict[str, int] = {}
+        number_events(connection, [told] * len(events))
         at = shape.gseq
-        shape.events.insert(
-            connection,
-            [
-                (*event[:at], number["gseq"], *event[at + 1 :])
-                for event, number in zip(events, numbers, strict=True)
-            ],
-        )
+        for number, event in enumerate(events, told["gseq"] - len(events) + 1):
+            event[at] = number
+        shape.events.insert(connection, events)
         shape.tasks.insert(connection, [item.task for item in batch if item.task is not None])
         buffer = rowbuffer.buffer(session)
         started: list[tuple[CaseRows, ClockRun]] = []
