@@ -5,12 +5,15 @@ big screen names the category, not its code."""
 
 from __future__ import annotations
 
+import json
 import shutil
+from html import unescape
 from pathlib import Path
 
 import pytest
 from dispatch_support import activate
 from page_support import file_hotline, login
+from test_pages_wording import raw_words
 
 from engine.city.loader import read_city, store_city
 from engine.city.tiles import tile_layer
@@ -130,3 +133,22 @@ async def test_latest_escalations_name_the_category(plain, clock):
     assert [e["category"] for e in data["escalations"]] == ["暴露垃圾"]
     data = (await plain.client.get("/board/data.json", params={"lang": "en"})).json()
     assert [e["category"] for e in data["escalations"]] == ["Exposed garbage"]
+
+
+async def test_the_big_screen_in_chinese_shows_no_raw_code_or_english(plain, clock):
+    """The page as rendered, and the words its script writes into the map and the lists
+    (the labels it is given and data.json's names), pass the zh-CN scan."""
+    file_hotline(plain.ctx)
+    clock.advance(minutes=90)
+    plain.ctx.sweeper.sweep(clock.now())
+    await login(plain, "supervisor")
+    html = (await plain.client.get("/board")).text
+    assert raw_words(html) == []
+    labels = json.loads(unescape(html.split('data-labels="')[1].split('"')[0]))
+    assert labels["bs_zoom_in"] == "放大" and labels["bs_cluster"] == "个案件"
+    assert raw_words(" ".join(labels.values())) == []
+    data = (await plain.client.get("/board/data.json")).json()
+    shown = [e[key] for e in data["escalations"] for key in ("category", "unit", "overdue")]
+    assert shown and raw_words(" ".join(shown)) == []
+    grids = (await plain.client.get("/board/grids.json")).json()["features"]
+    assert raw_words(" ".join(f["properties"]["name"] for f in grids)) == []
