@@ -306,6 +306,10 @@ _ROWS += [
     ("void_not_a_case", "不属于受理范围", "Not a case for the hotline"),
     ("f_lapsed", "申请失效", "Request lapsed"),
     ("f_pending_request", "待审批申请", "Waiting request"),
+    # the rule file of the admin's rule check and backtest (admin/rules.html)
+    ("rules_file_choose", "选择规则文件", "Choose a rule file"),
+    ("rules_file_none", "未选择文件", "No file chosen"),
+    ("rules_file_chosen", "已选择 {n} 个文件", "{n} file chosen"),
 ]
 
 ROLE_MESSAGES: dict[str, dict[str, str]] = {k: {"zh": zh, "en": en} for k, zh, en in _ROWS}
