@@ -155,13 +155,15 @@
     return [sum[1] / points.length, sum[0] / points.length];
   }
 
-  /* Hide a name that would overlap one already shown (in the grids' order). */
+  /* Hide a name that would overlap one already shown (in the grids' order), and those
+     outside the view (a city of thousands of grids compares only the ones in sight). */
   function placeLabels() {
-    var shown = [];
+    var shown = [], view = map.getBounds();
     gridLabels.forEach(function (marker) {
       var el = marker.getElement();
       if (!el) return;
-      el.classList.remove("bs-hidden");
+      el.classList.toggle("bs-hidden", !view.contains(marker.getLatLng()));
+      if (el.classList.contains("bs-hidden")) return;
       var r = el.firstChild.getBoundingClientRect();
       var hit = shown.some(function (s) {
         return r.left < s.right && s.left < r.right && r.top < s.bottom && s.top < r.bottom;
