@@ -8,10 +8,11 @@ engine.kpis.definitions, in the page's language."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from engine.kpis import KpiReport, Period
@@ -62,8 +63,32 @@ KPIS_MESSAGES: dict[str, dict[str, str]] = {
 }
 MESSAGES.update(KPIS_MESSAGES)  # the page's own text, next to the others
 
-PeriodDay = Annotated[date | None, Query()]
-Unit = Annotated[str | None, Query(max_length=32)]
+
+@dataclass(frozen=True)
+class KpiQuery:
+    """The query both routes take: a period (first and last day, inclusive) and an area."""
+
+    period_start: Annotated[date | None, Query()] = None
+    period_end: Annotated[date | None, Query()] = None
+    unit: Annotated[str | None, Query(max_length=32)] = None
+
+
+@dataclass(frozen=True)
+class KpiView:
+    """What the query asks for, settled: a unit the person may see, a whole period."""
+
+    unit: str
+    period: Period
+
+
+def kpi_view(ctx: Ctx, user: PageUser, query: Annotated[KpiQuery, Depends()]) -> KpiView:
+    """The unit asked for when the person may see it (else their scope); the period asked
+    for, from the first of this month to today by default."""
+    unit = _unit(ctx, user, query.unit)
+    return KpiView(unit, _period(ctx, query.period_start, query.period_end))
+
+
+Asked = Annotated[KpiView, Depends(kpi_view)]
 
 
 def _unit(ctx: AppContext, user: sessions.PageSession, unit: str | None) -> str:
@@ -113,16 +138,8 @@ def label(metric: Metric, lang: str) -> str:
 
 
 @router.get("/kpis", response_class=HTMLResponse)
-def kpis_page(
-    request: Request,
-    ctx: Ctx,
-    user: PageUser,
-    period_start: PeriodDay = None,
-    period_end: PeriodDay = None,
-    unit: Unit = None,
-) -> Response:
-    unit = _unit(ctx, user, unit)
-    period = _period(ctx, period_start, period_end)
+def kpis_page(request: Request, ctx: Ctx, user: PageUser, asked: Asked) -> Response:
+    unit, period = asked.unit, asked.period
     found, answered = _reports(ctx, period, unit)
     lang = language(request)
     scope = scope_unit(user.principal, ctx.city)
@@ -138,16 +155,9 @@ def kpis_page(
 
 
 @router.get("/kpis/export.xlsx")
-def kpis_export(
-    ctx: Ctx,
-    user: PageUser,
-    period_start: PeriodDay = None,
-    period_end: PeriodDay = None,
-    unit: Unit = None,
-) -> Response:
+def kpis_export(ctx: Ctx, asked: Asked) -> Response:
     """The page's figures as the KPI workbook (engine.kpis.excel, with its 直办率 sheet)."""
-    unit = _unit(ctx, user, unit)
-    period = _period(ctx, period_start, period_end)
+    unit, period = asked.unit, asked.period
     found, answered = _reports(ctx, period, unit)
     name = f"kpis-{unit}-{period.first}-{period.last}.xlsx"
     return Response(
