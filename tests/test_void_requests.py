@@ -156,6 +156,17 @@ async def test_a_co_handler_cannot_ask_to_void(api):
     assert co.status_code == 403
 
 
+async def test_the_case_page_offers_the_usual_void_reasons(api):
+    case_id = await in_progress(api)
+    await login(api, "handler", "HW-01", "handler-hw-01")
+    html = (await api.client.get(f"/cases/{case_id}")).text
+    form = html.split('/act/request_void"')[1].split("</form>")[0]
+    assert f'list="c{case_id}-request_void-reason-usual"' in form
+    assert '<option value="重复工单">' in form and '<option value="无效来电">' in form
+    english = (await api.client.get(f"/cases/{case_id}", params={"lang": "en"})).text
+    assert "Ask to void" in english and '<option value="Invalid call">' in english
+
+
 async def test_the_navigation_counts_void_requests(api):
     case_id = await in_progress(api)
     await api.act(case_id, "request_void", *HANDLER, reason="重复工单")
@@ -164,3 +175,21 @@ async def test_the_navigation_counts_void_requests(api):
     assert "作废申请 1 件" in html
     await login(api, "dispatcher", "0102")  # another street: nothing of theirs waits
     assert "作废申请 1 件" not in (await api.client.get("/cases")).text
+
+
+async def test_voided_cases_keep_the_read_models_true(api):
+    """Voiding a case in progress (a decided 作废申请) and the requests' steps leave the
+    kept read models equal to a rebuild from the audit trail (views check)."""
+    from engine.views import service
+
+    voided = await in_progress(api)
+    await api.act(voided, "request_void", *HANDLER, reason="重复工单")
+    answer = await api.act(voided, "void", "dispatcher", "0101", reason="核实为重复工单")
+    assert answer.status_code == 200, answer.text
+    goes_on = await in_progress(api, "另一处垃圾")
+    await api.act(goes_on, "request_void", *HANDLER, reason="无效来电")
+    await api.act(goes_on, "reject_void", "dispatcher", "0101", reason="有效来电")
+    ctx = api.ctx
+    with ctx.db.connect() as conn:
+        found = service.check(conn, ctx.city, ctx.workflow, ctx.calendars.get(), ctx.clock.now())
+    assert found == []

@@ -300,7 +300,11 @@ _ROWS += [
         "A request already waits for a decision",
     ),
     ("err_no_void", "没有待审批的作废申请", "No void request is pending"),
-    ("void_reasons", "常用原因", "Common reasons"),
+    (
+        "void_reasons",
+        "常用原因：重复工单、无效来电、不属于受理范围",
+        "Usual reasons: a duplicate ticket, an invalid call, not a case for the hotline",
+    ),
     ("void_duplicate", "重复工单", "Duplicate ticket"),
     ("void_invalid_call", "无效来电", "Invalid call"),
     ("void_not_a_case", "不属于受理范围", "Not a case for the hotline"),
