@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from engine.cases.models import Urgency
 from engine.cases.workflow import TransitionSpec, Workflow
 from engine.city.directory import CityDirectory
-from engine.history.records import HistoryRecord, RecordError, Step
+from engine.history.records import HistoryRecord, RecordError
 
 IMPORTED = "imported"  # the channel of every imported case
 ACTOR = "history-import"  # who took a step the old system does not name
@@ -26,8 +26,7 @@ OPEN_STATES = ("assigned", "in_progress", "suspended")
 # An imported step is attributed to the first of these roles its transition allows.
 ROLES = ("handler", "operator", "grid_worker", "dispatcher", "supervisor", "system", "admin")
 UNRECORDED = "原系统未记录"  # a required text the old system did not keep
-_STEP_KEYS = ("at", "by", "action")
-_DATA = tuple(name for name in Step.model_fields if name not in _STEP_KEYS)  # the event's data
+_STEP_KEYS = frozenset(("at", "by", "action"))  # a step's fields that are not its event's data
 
 
 @dataclass(slots=True)
@@ -102,7 +101,11 @@ class Replayer:
             if at < previous:
                 raise RecordError(f"{where}.at", "earlier than the step before it")
             previous = at
-            data = {name: value for name in _DATA if (value := getattr(step, name)) is not None}
+            data = {  # the step's fields in their declared order (a model's __dict__'s)
+                name: value
+                for name, value in step.__dict__.items()
+                if value is not None and name not in _STEP_KEYS
+            }
             spec = self._transition(where, step.action, state, data, record)
             role = next(role for role in ROLES if role in spec.roles)
             dest = spec.dest or state
