@@ -5,6 +5,7 @@ leaves the server's origin."""
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import signal
@@ -30,7 +31,7 @@ from engine.dispatch.rule_versions import LiveRules
 from engine.settings import Settings
 from engine.users.models import Role, UserCreate
 from engine.users.service import create_user
-from tests.test_pages_wording import raw_words
+from tests.test_pages_wording import raw_words, visible_text
 from web.context import AppContext, build_context
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -151,18 +152,23 @@ def screen_name(screen: dict[str, int]) -> str:
     return str(screen["width"])
 
 
-@contextmanager
-def shared_server(tmp_path_factory, name: str, now: datetime = START) -> Iterator[Server]:
-    """One server on a fresh demo-city database for a whole module of walks (a module-scoped
-    fixture): each walk makes its own cases and asserts on them, by id, so the walks at the
-    three widths share the server's start-up instead of paying it three times."""
+_WALK_SERVER: list[Server] = []
+
+
+def walk_server(tmp_path_factory) -> Server:
+    """One server on a fresh demo-city database for every walk of the session (the walks'
+    module fixtures ask for it): each walk makes its own cases and asserts on them by id,
+    so the walks share the start-up (users' password hashes, the server) instead of paying
+    it once per walk. Stopped, and its database dropped, when the test process ends."""
     skip_unless_browser()
-    url = backends.fresh_database(backends.demo_city_fill(DEMO_CITY))
-    try:
-        with running(url, tmp_path_factory.mktemp(name), now) as server:
-            yield server
-    finally:
-        backends.drop_database(url)
+    if not _WALK_SERVER:
+        url = backends.fresh_database(backends.demo_city_fill(DEMO_CITY))
+        atexit.register(backends.drop_database, url)
+        prepare_city(url, START)
+        server = Server(url, tmp_path_factory.mktemp("walks"), START)
+        atexit.register(server.stop)  # registered last: runs first
+        _WALK_SERVER.append(server)
+    return _WALK_SERVER[0]
 
 
 @contextmanager
@@ -178,6 +184,17 @@ def city_context(server: Server, name: str = "prepare") -> Iterator[AppContext]:
         yield ctx
     finally:
         ctx.db.dispose()
+
+
+WALK_TIMEOUT_MS = 10_000  # a walk's step that has not happened by then will not happen
+
+
+def walker(playwright, server: Server, name: str, screen: dict[str, int], **options) -> Person:
+    """The person of a walk at one of WALK_SCREENS, their profile in the server's workdir."""
+    person = Person(playwright, server, server.workdir, f"{name}-{screen_name(screen)}",
+                    viewport=screen, **options)  # fmt: skip
+    person.page.set_default_timeout(WALK_TIMEOUT_MS)
+    return person
 
 
 class Person:
@@ -257,7 +274,9 @@ def check_desk(page, allow: tuple[str, ...] = ()) -> None:
     English word on the zh-CN page, and axe-core finds no serious or critical violation."""
     check_page(page)
     words = zh_raw_words(page, allow)
-    assert not words, f"{page.url}: {words}"
+    text = " ".join(visible_text(page.content()).split())
+    where = [text[max(0, text.find(w) - 40) : text.find(w) + 40] for w in words]
+    assert not words, f"{page.url}: {where}"
     check_axe(page)
 
 

@@ -12,11 +12,11 @@ import re
 import pytest
 from browser_support import (
     WALK_SCREENS,
-    Person,
     check_desk,
     city_context,
     screen_name,
-    shared_server,
+    walk_server,
+    walker,
 )
 from playwright.sync_api import expect, sync_playwright
 
@@ -28,8 +28,7 @@ GRIDS = {360: "01010101", 1366: "01010102", 1920: "01020101"}  # one per walk: n
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    with shared_server(tmp_path_factory, "walk-operator") as running_server:
-        yield running_server
+    return walk_server(tmp_path_factory)
 
 
 def caller_cases(server, width: int) -> dict[str, object]:
@@ -67,7 +66,7 @@ def test_operator_finds_a_caller_records_an_urge_and_files_a_case(server, screen
     known = caller_cases(server, width)
     opened, closed = known["open"], known["closed"]
     with sync_playwright() as pw:
-        desk = Person(pw, server, server.workdir, f"operator-{width}", viewport=screen)
+        desk = walker(pw, server, "operator", screen)
         page = desk.page
         try:
             desk.login("operator")
