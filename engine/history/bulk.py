@@ -25,7 +25,7 @@ Convert = Callable[[Any], Any] | None
 KeyedRow = Callable[[tuple[Any, ...], dict[str, Any]], tuple[Any, ...]]
 
 
-def _sqlite_time(value: datetime | None) -> str | None:
+def sqlite_time(value: datetime | None) -> str | None:
     if value is None:
         return None
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
@@ -49,7 +49,8 @@ class TableRows:
     turns a dict of column values into the driver's parameters, ``row_of`` an object whose
     attributes ``attrs_of`` name them (the other keys are None); ``insert`` writes many.
     ``statement``: another INSERT of the table than the plain one (an upsert); ``lists``:
-    ``row_of`` makes lists (a value can be set after, in place) instead of tuples."""
+    ``row_of`` makes lists (a value can be set after, in place) instead of tuples; ``given``:
+    columns whose values come as the driver takes them (no conversion)."""
 
     def __init__(
         self,
@@ -59,6 +60,7 @@ class TableRows:
         attrs_of: frozenset[str] = frozenset(),
         statement: Insert | None = None,
         lists: bool = False,
+        given: frozenset[str] = frozenset(),
     ) -> None:
         written = insert(table).inline() if statement is None else statement
         compiled = written.compile(dialect=dialect, column_keys=list(keys))
@@ -72,8 +74,10 @@ class TableRows:
         for name in self.order:
             kind = table.c[name].type
             theirs = kind.dialect_impl(dialect).bind_processor(dialect)
-            if isinstance(kind, UTCDateTime):
-                converters.append(_sqlite_time if dialect.name == "sqlite" else _naive_utc)
+            if name in given:
+                converters.append(None)
+            elif isinstance(kind, UTCDateTime):
+                converters.append(sqlite_time if dialect.name == "sqlite" else _naive_utc)
             elif isinstance(kind, JSON) and dialect.name == "sqlite":
                 converters.append(_json(json_dumps))
             else:

@@ -33,9 +33,9 @@ from engine.cases.models import Case
 from engine.cases.rows import CASES, EVENTS
 from engine.city.directory import CityDirectory
 from engine.durations import parse_duration
-from engine.history.bulk import TableRows, insert_keys
+from engine.history.bulk import TableRows, insert_keys, sqlite_time
 from engine.history.replay import IMPORTED, ReplayedCase
-from engine.history.trail import chained_events
+from engine.history.trail import chained_events, stored_time
 from engine.history.view_rows import Made, ViewRows
 from engine.kpis.replay import EventRow
 from engine.search.bulk import indexed_together
@@ -135,7 +135,11 @@ class Shaper:
     def __init__(self, dialect: Dialect, key: AuditKey) -> None:
         self.key = key
         self.cases = TableRows(CASES, insert_keys(CASES), dialect)
-        self.events = TableRows(EVENTS, _EVENT_KEYS, dialect, _EVENT_ATTRS, lists=True)
+        # SQLite: an event's time and data stored as the text its MAC covers (made once)
+        self.texts = dialect.name == "sqlite"
+        given = frozenset({"at", "data"}) if self.texts else frozenset()
+        self.events = TableRows(EVENTS, _EVENT_KEYS, dialect, _EVENT_ATTRS, lists=True, given=given)
+        self.at, self.data = self.events.order.index("at"), self.events.order.index("data")
         self.tasks = TableRows(TASKS, _TASK_KEYS, dialect)
         self.gseq = self.events.order.index("gseq")
 
@@ -147,7 +151,8 @@ class Shaper:
         row = _case_row(case.row) | {"id": case_id, "version": len(case.entries)}
         if not case.is_open:
             add_facts(tallies, row, case, {})
-        events = chained_events(self.key, row, case)
+        texts: list[tuple[str, str]] | None = [] if self.texts else None
+        events = chained_events(self.key, row, case, texts)
         row["audit_head"] = events[-1].hash
         lead = case.row["lead_department"]
         task = None
@@ -155,11 +160,16 @@ class Shaper:
             values = {"case_id": case_id, "department": lead, "lead": True, "done": False}
             task = self.tasks.row(values)
         event_row = self.events.row_of
+        event_rows = [event_row(event) for event in events]
+        if texts is not None:
+            at, data = self.at, self.data
+            for made, event, (iso, text) in zip(event_rows, events, texts, strict=True):
+                made[at], made[data] = stored_time(iso) or sqlite_time(event.at), text
         return CaseRows(
             case.old_id,
             case_id,
             self.cases.row(row),
-            [event_row(event) for event in events],
+            event_rows,
             task,
             case if case.is_open else None,
         )

@@ -35,11 +35,20 @@ def _text(value: str | None) -> str:
 
 def canonical(event: NewEvent) -> str:
     """``engine.audit.chain.canonical`` of a keyed event (key id not the legacy one)."""
-    data = event.data
+    return _canonical(event, event.at.isoformat(), canonical_data(event.data))
+
+
+def canonical_data(data: dict[str, Any]) -> str:
+    """An event's data as its canonical text holds it (and SQLite stores it)."""
+    return _dumps(data) if data else _EMPTY
+
+
+def _canonical(event: NewEvent, at: str, data: str) -> str:
+    """``canonical``, with the event's time and data already as text."""
     return (
         f'{{"action":{encode_basestring(event.action)},"actor":{encode_basestring(event.actor)}'
-        f',"actor_role":{encode_basestring(event.actor_role)},"at":"{event.at.isoformat()}"'
-        f',"case_id":{int(event.case_id)},"data":{_dumps(data) if data else _EMPTY}'
+        f',"actor_role":{encode_basestring(event.actor_role)},"at":"{at}"'
+        f',"case_id":{int(event.case_id)},"data":{data}'
         f',"from":{_text(event.from_state)},"key_id":{_text(event.key_id)}'
         f',"row":{_text(event.row_digest)},"seq":{int(event.seq)},"to":{_text(event.to_state)}}}'
     )
@@ -99,10 +108,17 @@ def row_tags(key: AuditKey) -> RowTags:
     return found
 
 
-def chained_events(key: AuditKey, row: dict[str, Any], case: ReplayedCase) -> list[NewEvent]:
+def chained_events(
+    key: AuditKey,
+    row: dict[str, Any],
+    case: ReplayedCase,
+    texts: list[tuple[str, str]] | None = None,
+) -> list[NewEvent]:
     """The case's audit trail, chained with the audit key. Its last event carries the tags of
     the case row as it lands (``verify`` checks the row against them); the steps before it
-    happened in the old system, whose rows gridflow never held, so they vouch for no row."""
+    happened in the old system, whose rows gridflow never held, so they vouch for no row.
+    ``texts`` is given each event's time (ISO 8601, UTC) and data (JSON) as the MAC covers
+    them, to be stored so (``stored_time``)."""
     secret, key_id, case_id = key.secret, key.key_id, row["id"]
     events: list[NewEvent] = []
     head, last = "", len(case.entries)
@@ -122,7 +138,21 @@ def chained_events(key: AuditKey, row: dict[str, Any], case: ReplayedCase) -> li
             key_id=key_id,
             row_digest=digest if seq == last else None,
         )
-        message = (head + canonical(event)).encode("utf-8")
+        at, data = entry.at.isoformat(), entry.data
+        text = canonical_data(data)
+        if texts is not None:
+            texts.append((at, text))
+        message = (head + _canonical(event, at, text)).encode("utf-8")
         event.hash = head = hmac.digest(secret, message, "sha256").hex()
         events.append(event)
     return events
+
+
+def stored_time(iso: str) -> str | None:
+    """A UTC time's ISO 8601 text (``+00:00``) as SQLite stores a DATETIME
+    (``YYYY-MM-DD HH:MM:SS.ffffff``, engine.history.bulk), or None for another offset."""
+    if len(iso) == 25 and iso.endswith("+00:00"):
+        return f"{iso[:10]} {iso[11:19]}.000000"
+    if len(iso) == 32 and iso.endswith("+00:00"):
+        return f"{iso[:10]} {iso[11:26]}"
+    return None
