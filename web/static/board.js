@@ -53,7 +53,6 @@
   var lastData = null, lastPoints = "", shade = "open";
   var SHADES = { open: ["#1a365d", "#2b6cb0", "#6b46c1", "#b83280"],
                  lit: ["#1a365d", "#975a16", "#c05621", "#c53030"] };
-  var HOVER = "#4a78c2";
 
   function escapeHtml(text) {
     return String(text).replace(/[&<>"']/g, function (c) {
@@ -90,8 +89,7 @@
     }, 0);
     codes.forEach(function (code) {
       var n = gridCounts(data, code), layer = grids[code];
-      layer.fill = shadeColor(n.value, most);
-      layer.setStyle({ fillColor: layer.fill });
+      layer.setStyle({ fillColor: shadeColor(n.value, most) });
       layer.setTooltipContent(escapeHtml(names[code] || code) + "<br>" + word("bs_open_cases") +
         ": " + n.open + "<br>" + word("light_yellow") + ": " + n.yellow + " · " +
         word("light_red") + ": " + n.red);
@@ -198,8 +196,6 @@
         polygon.on("click", function () {
           window.location.href = "/cases?unit=" + encodeURIComponent(code);
         });
-        polygon.on("mouseover", function () { polygon.setStyle({ fillColor: HOVER }); });
-        polygon.on("mouseout", function () { polygon.setStyle({ fillColor: polygon.fill }); });
         if (!feature.geometry) return;
         var lines = shortLabel(names[code] || code).map(escapeHtml).join("<br>");
         gridLabels.push(leaflet.marker(center(feature.geometry), {
