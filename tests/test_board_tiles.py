@@ -120,6 +120,8 @@ async def test_without_a_tile_server_the_board_keeps_the_strict_policy(plain):
         "/static/vendor/leaflet/leaflet.css",
         "/static/vendor/leaflet.markercluster/leaflet.markercluster.js",
         "/static/vendor/leaflet.markercluster/MarkerCluster.css",
+        "/static/vendor/leaflet/LICENSE",
+        "/static/vendor/leaflet.markercluster/MIT-LICENCE.txt",
     ):
         assert (await plain.client.get(path)).status_code == 200, path
 
