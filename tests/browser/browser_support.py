@@ -288,8 +288,10 @@ def shot(page, name: str) -> Path:
 
 
 def photo(workdir: Path, name: str = "photo.png") -> Path:
+    """A tiny PNG, its bytes told apart by ``name`` (after the image's end) so that two
+    photos of one walk are two attachments, not one stored once."""
     path = workdir / name
-    path.write_bytes(PNG)
+    path.write_bytes(PNG if name == "photo.png" else PNG + name.encode())
     return path
 
 
