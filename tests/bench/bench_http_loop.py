@@ -13,9 +13,12 @@ Per run: cases/s (wall), the SERVER's CPU per case (utime + stime of the uvicorn
 from /proc, every thread, so background sweeps are included), the client's CPU per case, and
 the p50 of each request. The server's CPU is the figure to compare on a noisy machine; wall
 cases/s also pays the client and the loopback. Prints one JSON object with every run and the
-medians per tree, and the ratios of the medians (this checkout over the base).
+medians per tree, and the ratios of the medians to the base's.
 
-Run: ``python tests/bench/bench_http_loop.py [--base f379ab0] [--cases 300] [--rounds 3]``.
+Run: ``python tests/bench/bench_http_loop.py [--base f379ab0] [--also REV,…] [--head REV]
+[--cases 300] [--rounds 3]``: ``--also`` adds commits between (each a tree of its own in the
+same rounds), ``--head`` measures a commit instead of this working tree (whose uncommitted
+changes, anyone's, the figures would otherwise include). Ratios are to ``--base``.
 """
 
 from __future__ import annotations
@@ -185,19 +188,27 @@ def measure(tree: Path, cases: int, warmup: int) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--base", default="f379ab0", help="the commit to compare with")
+    parser.add_argument("--also", default="", help="more commits between, comma-separated")
+    parser.add_argument("--head", default="", help="a commit instead of this working tree")
     parser.add_argument("--cases", type=int, default=300, help="timed cases per run")
     parser.add_argument("--warmup", type=int, default=20, help="untimed cases first")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved runs per tree")
     parser.add_argument("--dir", default=str(ROOT / "var" / "bench"), help="extracted trees")
     parser.add_argument("--only-head", action="store_true", help="this checkout alone")
     args = parser.parse_args()
-    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
-                          capture_output=True, text=True).stdout.strip()  # fmt: skip
-    status = ["git", "status", "--porcelain", "-uno", "--", "web", "engine"]
-    dirty = bool(subprocess.run(status, cwd=ROOT, capture_output=True, text=True).stdout.strip())
-    trees = {f"head {head}{' + changes' if dirty else ''}": ROOT}
+    directory = Path(args.dir)
+    trees: dict[str, Path] = {}
     if not args.only_head:
-        trees = {f"base {args.base}": tree_of(args.base, Path(args.dir))} | trees
+        for commit in [args.base, *filter(None, args.also.split(","))]:
+            trees[commit] = tree_of(commit, directory)
+    if args.head:
+        trees[args.head] = tree_of(args.head, directory)
+    else:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                              capture_output=True, text=True).stdout.strip()  # fmt: skip
+        status = ["git", "status", "--porcelain", "-uno", "--", "web", "engine"]
+        dirty = subprocess.run(status, cwd=ROOT, capture_output=True, text=True).stdout.strip()
+        trees[f"{head}{' + working tree' if dirty else ''}"] = ROOT
     out: dict[str, Any] = {"load_before": os.getloadavg(), "cases": args.cases, "runs": {}}
     for round_ in range(args.rounds):
         for name, tree in trees.items():
@@ -205,22 +216,23 @@ def main() -> None:
             out["runs"].setdefault(name, []).append(figures)
             print(json.dumps({"round": round_, name: figures}, ensure_ascii=False),
                   file=sys.stderr)  # fmt: skip
+    keys = ("cases_per_s", "server_cpu_ms_per_case", "client_cpu_ms_per_case")
     medians = {
-        name: {
-            key: round(statistics.median(run[key] for run in runs), 2)
-            for key in ("cases_per_s", "server_cpu_ms_per_case", "client_cpu_ms_per_case")
-        }
+        name: {key: round(statistics.median(run[key] for run in runs), 2) for key in keys}
         for name, runs in out["runs"].items()
     }
     out["medians"] = medians
-    if len(medians) == 2:
-        (_, before), (_, after) = medians.items()
-        out["ratios"] = {
-            "cases_per_s": round(after["cases_per_s"] / before["cases_per_s"], 2),
+    first, *others = medians
+    out["ratios_to_" + first] = {
+        name: {
+            "cases_per_s": round(medians[name]["cases_per_s"] / medians[first]["cases_per_s"], 2),
             "server_cpu_per_case": round(
-                before["server_cpu_ms_per_case"] / after["server_cpu_ms_per_case"], 2
+                medians[first]["server_cpu_ms_per_case"] / medians[name]["server_cpu_ms_per_case"],
+                2,
             ),
         }
+        for name in others
+    }
     out["load_after"] = os.getloadavg()
     print(json.dumps(out, ensure_ascii=False, indent=1))
 
