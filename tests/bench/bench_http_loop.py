@@ -15,10 +15,15 @@ the p50 of each request. The server's CPU is the figure to compare on a noisy ma
 cases/s also pays the client and the loopback. Prints one JSON object with every run and the
 medians per tree, and the ratios of the medians to the base's.
 
+``--in-process`` takes the same loop through each tree's ASGI app in one process instead
+(tests/bench/loop_in_process.py: no uvicorn, no client), and compares that process's CPU per
+case: what the app itself costs.
+
 Run: ``python tests/bench/bench_http_loop.py [--base f379ab0] [--also REV,…] [--head REV]
-[--cases 300] [--rounds 3]``: ``--also`` adds commits between (each a tree of its own in the
-same rounds), ``--head`` measures a commit instead of this working tree (whose uncommitted
-changes, anyone's, the figures would otherwise include). Ratios are to ``--base``.
+[--cases 300] [--rounds 3] [--in-process]``: ``--also`` adds commits between (each a tree of
+its own in the same rounds), ``--head`` measures a commit instead of this working tree
+(whose uncommitted changes, anyone's, the figures would otherwise include). Ratios are to
+``--base``.
 """
 
 from __future__ import annotations
@@ -127,7 +132,7 @@ class Loop:
         return case is not None and case["state"] == "closed"
 
 
-def measure(tree: Path, cases: int, warmup: int) -> dict[str, Any]:
+def measure(tree: Path, cases: int, warmup: int, in_process: bool = False) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="gridflow-loop-") as scratch:
         work = Path(scratch)
         url = f"sqlite:///{work / 'loop.db'}"
@@ -143,35 +148,45 @@ def measure(tree: Path, cases: int, warmup: int) -> dict[str, Any]:
         cli = "import sys; from web.cli import main; sys.exit(main())"
         run_in(tree, env, "-c", cli, "init", "--example", "demo_city")
         tokens = json.loads(run_in(tree, env, "-c", MINT, url, json.dumps(CALLERS)))
-        port = free_port()
-        command = ["-m", "uvicorn", "web.app:create_app", "--factory", "--host", "127.0.0.1",
-                   "--port", str(port), "--log-level", "warning"]  # fmt: skip
-        server = subprocess.Popen([sys.executable, *command], cwd=tree, env=os.environ | env)
-        try:
-            base = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 60
-            while True:  # readiness poll
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"the server of {tree} did not start")
-                try:
-                    if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.05)
-            with httpx.Client(base_url=base, timeout=60) as client:
-                loop = Loop(client, tokens)
-                for _ in range(warmup):
-                    loop.one()
-                loop.times.clear()
-                server_cpu, client_cpu = cpu_seconds(server.pid), time.process_time()
-                started = time.perf_counter()
-                closed = sum(loop.one() for _ in range(cases))
-                seconds = time.perf_counter() - started
-                server_cpu = cpu_seconds(server.pid) - server_cpu
-                client_cpu = time.process_time() - client_cpu
-        finally:
-            server.kill()
-            server.wait(timeout=10)
+        if in_process:
+            script = str(Path(__file__).with_name("loop_in_process.py"))
+            found = run_in(tree, env, script, json.dumps(tokens), str(cases), str(warmup))
+            return json.loads(found)
+        return over_http(tree, env, tokens, cases, warmup)
+
+
+def over_http(
+    tree: Path, env: dict[str, str], tokens: dict[str, str], cases: int, warmup: int
+) -> dict[str, Any]:
+    port = free_port()
+    command = ["-m", "uvicorn", "web.app:create_app", "--factory", "--host", "127.0.0.1",
+               "--port", str(port), "--log-level", "warning"]  # fmt: skip
+    server = subprocess.Popen([sys.executable, *command], cwd=tree, env=os.environ | env)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:  # readiness poll
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the server of {tree} did not start")
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.05)
+        with httpx.Client(base_url=base, timeout=60) as client:
+            loop = Loop(client, tokens)
+            for _ in range(warmup):
+                loop.one()
+            loop.times.clear()
+            server_cpu, client_cpu = cpu_seconds(server.pid), time.process_time()
+            started = time.perf_counter()
+            closed = sum(loop.one() for _ in range(cases))
+            seconds = time.perf_counter() - started
+            server_cpu = cpu_seconds(server.pid) - server_cpu
+            client_cpu = time.process_time() - client_cpu
+    finally:
+        server.kill()
+        server.wait(timeout=10)
     requests = sum(len(v) for v in loop.times.values())
     return {
         "closed": closed,
@@ -195,6 +210,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="interleaved runs per tree")
     parser.add_argument("--dir", default=str(ROOT / "var" / "bench"), help="extracted trees")
     parser.add_argument("--only-head", action="store_true", help="this checkout alone")
+    parser.add_argument("--in-process", action="store_true",
+                        help="through the ASGI app: no server, no client")  # fmt: skip
     args = parser.parse_args()
     directory = Path(args.dir)
     trees: dict[str, Path] = {}
@@ -212,27 +229,28 @@ def main() -> None:
     out: dict[str, Any] = {"load_before": os.getloadavg(), "cases": args.cases, "runs": {}}
     for round_ in range(args.rounds):
         for name, tree in trees.items():
-            figures = measure(tree, args.cases, args.warmup) | {"load": os.getloadavg()[0]}
+            figures = measure(tree, args.cases, args.warmup, args.in_process)
+            figures["load"] = os.getloadavg()[0]
             out["runs"].setdefault(name, []).append(figures)
             print(json.dumps({"round": round_, name: figures}, ensure_ascii=False),
                   file=sys.stderr)  # fmt: skip
-    keys = ("cases_per_s", "server_cpu_ms_per_case", "client_cpu_ms_per_case")
+    if args.in_process:
+        keys, speed, cost = ("cpu_ms_per_case",), None, "cpu_ms_per_case"
+    else:
+        keys = ("cases_per_s", "server_cpu_ms_per_case", "client_cpu_ms_per_case")
+        speed, cost = "cases_per_s", "server_cpu_ms_per_case"
     medians = {
         name: {key: round(statistics.median(run[key] for run in runs), 2) for key in keys}
         for name, runs in out["runs"].items()
     }
     out["medians"] = medians
     first, *others = medians
-    out["ratios_to_" + first] = {
-        name: {
-            "cases_per_s": round(medians[name]["cases_per_s"] / medians[first]["cases_per_s"], 2),
-            "server_cpu_per_case": round(
-                medians[first]["server_cpu_ms_per_case"] / medians[name]["server_cpu_ms_per_case"],
-                2,
-            ),
-        }
-        for name in others
-    }
+    ratios: dict[str, dict[str, float]] = {name: {} for name in others}
+    for name in others:
+        if speed:
+            ratios[name][speed] = round(medians[name][speed] / medians[first][speed], 2)
+        ratios[name]["cpu_per_case"] = round(medians[first][cost] / medians[name][cost], 2)
+    out["ratios_to_" + first] = ratios
     out["load_after"] = os.getloadavg()
     print(json.dumps(out, ensure_ascii=False, indent=1))
 
