@@ -140,6 +140,9 @@ async def test_a_request_lapses_when_the_case_moves_on_without_a_decision(api):
     assert moved.status_code == 200, moved.text
     assert moved.json()["pending_request"] is None  # the old department's request
     assert events(api.ctx, case_id)[-1].data["lapsed"] == "void"
+    await login(api, "dispatcher", "0101")
+    html = (await api.client.get(f"/cases/{case_id}")).text
+    assert "申请失效：作废申请" in html  # on the timeline, in words
     other = await in_progress(api, "又一处垃圾")
     await api.act(other, "request_extension", *HANDLER, duration="2wd", reason="配件")
     back = await api.act(other, "return", *HANDLER, reason="不属于本单位")

@@ -28,7 +28,7 @@ RECORDING = re.compile(RECORDING_URL_PATTERN)
 TIMELINE_KEYS = (
     "department", "from_department", "co_handlers", "reason", "result", "note", "duration",
     "passed", "satisfaction", "resolved_state", "fault", "master_id", "unit", "card", "added",
-    "stage", "queue",
+    "stage", "queue", "lapsed",
 )  # fmt: skip
 CHOICE_KEYS = ("satisfaction", "resolved_state", "fault", "card", "stage", "queue", "tier")
 
@@ -209,5 +209,7 @@ def timeline_facts(event: CaseEvent, v: View) -> list[str]:
             value = v.reason(str(value))
         elif key == "master_id":
             value = f"#{value}"
+        elif key == "lapsed":  # a request the step outdated (engine/cases/requests.py)
+            value = v.t(f"request_{value}")
         out.append(f"{v.t('f_' + key)}：{value}")
     return out
