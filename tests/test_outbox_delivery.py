@@ -227,3 +227,22 @@ async def test_co_handlers_and_withdrawn_leads_hear_too(api, wired):
         ("department:CG-01", "redispatch", "lead"),
         ("department:HW-01", "withdrawn", "previous_lead"),
     ]
+
+
+async def test_the_department_hears_how_its_void_request_was_decided(api, wired):
+    response = await api.client.post(
+        "/api/v1/intake/hotline", json=TICKET, headers=api.auth("operator")
+    )
+    cid = response.json()["id"]
+    await api.act(cid, "dispatch", "dispatcher", department="HW-01")
+    steps = [
+        ("request_void", "handler", "HW-01", {"reason": "重复工单"}),
+        ("reject_void", "dispatcher", "00", {"reason": "不是重复，请继续办理"}),
+        ("request_void", "handler", "HW-01", {"reason": "无效来电"}),
+        ("void", "dispatcher", "00", {"reason": "核实为无效来电"}),
+    ]
+    for action, role, scope, data in steps:
+        response = await api.act(cid, action, role, scope, **data)
+        assert response.status_code == 200, response.text
+    heard = [m.kind for m in outbox(wired, "department:HW-01")]
+    assert heard == ["dispatch", "reject_void", "void"]  # not its own requests

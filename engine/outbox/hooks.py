@@ -52,6 +52,8 @@ DEPARTMENT_ACTIONS = frozenset(
         "reject_extension",
         "suspend",
         "resume",
+        "reject_void",  # the department asked to void: it hears the decision either way
+        "void",
         "verify",
         "callback",
         "close",
