@@ -17,6 +17,7 @@ from engine.users.models import Role
 from web.deps import Ctx
 from web.pages import sessions
 from web.pages.admin_backtest import MAX_CASES, run_backtest
+from web.pages.people import display_names
 from web.pages.rule_messages import finding_words, problem_words, target_words
 from web.pages.templating import PageUser
 from web.pages.views import error_text, page, require_role
@@ -32,8 +33,11 @@ def _rules_page(
     with new_session(ctx.db) as session:
         active = store.active_record(session)
         versions = store.history(session)
+        who = [r.created_by for r in versions] + ([active.activated_by] if active else [])
+        names = display_names(session, who)  # people by name, not username
     return page(
         request, ctx, "admin/rules.html", user, status_code, active=active, versions=versions,
+        names=names,
         problem_words=problem_words, finding_words=finding_words, target_words=target_words,
         bt_max=MAX_CASES, **values,
     )  # fmt: skip
