@@ -3,17 +3,19 @@
 The loop of issue 20 §5, as ``bench_reads.py --closed-loop`` runs it: a web report filed by
 an operator, dispatched by a dispatcher (unless the demo rules did), accepted and resolved by
 the department, verified on site by the grid worker (which closes it), one request after
-another from one keep-alive client. Each tree (``--base`` extracted with ``git archive`` under
-``--dir``, and this checkout) gets a fresh demo-city SQLite database (its own ``gridflow
-init``) and its own uvicorn process (started from the tree, so it serves that tree's code),
-``--warmup`` cases, then ``--cases`` timed cases. Trees alternate for ``--rounds`` rounds, so
-a busy minute of the shared machine falls on both.
+another from one keep-alive client. Each tree (``--base`` and ``--also`` extracted with ``git
+archive`` under ``--dir``, and this checkout) gets a fresh demo-city SQLite database (its own
+``gridflow init``) and its own uvicorn process (started from the tree, so it serves that
+tree's code). All servers run side by side and the client takes one case through each in
+turn, ``--warmup`` cases then ``--cases`` timed ones, so a busy second of the shared machine
+falls on every tree alike; ``--rounds`` repeats that with fresh databases.
 
-Per run: cases/s (wall), the SERVER's CPU per case (utime + stime of the uvicorn process
-from /proc, every thread, so background sweeps are included), the client's CPU per case, and
-the p50 of each request. The server's CPU is the figure to compare on a noisy machine; wall
-cases/s also pays the client and the loopback. Prints one JSON object with every run and the
-medians per tree, and the ratios of the medians to the base's.
+Per tree and round: cases/s (the wall time of its own cases), the SERVER's CPU per case
+(utime + stime of its uvicorn process from /proc over the run, every thread, so its idle
+sweep ticks while the others work are in it: ``idle_cpu_ms_per_s`` gives their size), the
+client's CPU per case, and the p50 of each request. The server's CPU is the figure to compare
+on a noisy machine; wall cases/s also pays the client and the loopback. Prints one JSON
+object with every run, the medians per tree and the ratios of the medians to the base's.
 
 ``--in-process`` takes the same loop through each tree's ASGI app in one process instead
 (tests/bench/loop_in_process.py: no uvicorn, no client), and compares that process's CPU per
@@ -36,6 +38,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -132,7 +136,10 @@ class Loop:
         return case is not None and case["state"] == "closed"
 
 
-def measure(tree: Path, cases: int, warmup: int, in_process: bool = False) -> dict[str, Any]:
+@contextmanager
+def prepared(tree: Path) -> Iterator[tuple[dict[str, str], dict[str, str]]]:
+    """A fresh demo-city database for ``tree`` (its own ``gridflow init``) and a token per
+    caller: the environment its processes run with, and the tokens."""
     with tempfile.TemporaryDirectory(prefix="gridflow-loop-") as scratch:
         work = Path(scratch)
         url = f"sqlite:///{work / 'loop.db'}"
@@ -147,57 +154,82 @@ def measure(tree: Path, cases: int, warmup: int, in_process: bool = False) -> di
         }
         cli = "import sys; from web.cli import main; sys.exit(main())"
         run_in(tree, env, "-c", cli, "init", "--example", "demo_city")
-        tokens = json.loads(run_in(tree, env, "-c", MINT, url, json.dumps(CALLERS)))
-        if in_process:
-            script = str(Path(__file__).with_name("loop_in_process.py"))
-            found = run_in(tree, env, script, json.dumps(tokens), str(cases), str(warmup))
-            return json.loads(found)
-        return over_http(tree, env, tokens, cases, warmup)
+        yield env, json.loads(run_in(tree, env, "-c", MINT, url, json.dumps(CALLERS)))
 
 
-def over_http(
-    tree: Path, env: dict[str, str], tokens: dict[str, str], cases: int, warmup: int
-) -> dict[str, Any]:
-    port = free_port()
-    command = ["-m", "uvicorn", "web.app:create_app", "--factory", "--host", "127.0.0.1",
-               "--port", str(port), "--log-level", "warning"]  # fmt: skip
-    server = subprocess.Popen([sys.executable, *command], cwd=tree, env=os.environ | env)
-    try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:  # readiness poll
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the server of {tree} did not start")
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.05)
-        with httpx.Client(base_url=base, timeout=60) as client:
-            loop = Loop(client, tokens)
+@contextmanager
+def served(tree: Path) -> Iterator[tuple[subprocess.Popen, Loop]]:
+    """``tree``'s app under uvicorn on a fresh database, and a loop client for it."""
+    with prepared(tree) as (env, tokens):
+        port = free_port()
+        command = ["-m", "uvicorn", "web.app:create_app", "--factory", "--host", "127.0.0.1",
+                   "--port", str(port), "--log-level", "warning"]  # fmt: skip
+        server = subprocess.Popen([sys.executable, *command], cwd=tree, env=os.environ | env)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 60
+            while True:  # readiness poll
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"the server of {tree} did not start")
+                try:
+                    if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.05)
+            with httpx.Client(base_url=base, timeout=60) as client:
+                yield server, Loop(client, tokens)
+        finally:
+            server.kill()
+            server.wait(timeout=10)
+
+
+def in_process(tree: Path, cases: int, warmup: int) -> dict[str, Any]:
+    with prepared(tree) as (env, tokens):
+        script = str(Path(__file__).with_name("loop_in_process.py"))
+        return json.loads(run_in(tree, env, script, json.dumps(tokens), str(cases), str(warmup)))
+
+
+def side_by_side(trees: dict[str, Path], cases: int, warmup: int) -> dict[str, dict[str, Any]]:
+    """Every tree's server up at once, the client taking one case through each in turn (the
+    order rotating), so a busy second of the machine falls on all of them alike. A server's
+    CPU is counted over the whole run: its idle share while the others work is in it (the
+    sweep ticks; ``idle_cpu_ms_per_s`` measures it before the run)."""
+    with ExitStack() as stack:
+        running = {name: stack.enter_context(served(tree)) for name, tree in trees.items()}
+        for _, loop in running.values():
             for _ in range(warmup):
                 loop.one()
             loop.times.clear()
-            server_cpu, client_cpu = cpu_seconds(server.pid), time.process_time()
-            started = time.perf_counter()
-            closed = sum(loop.one() for _ in range(cases))
-            seconds = time.perf_counter() - started
-            server_cpu = cpu_seconds(server.pid) - server_cpu
-            client_cpu = time.process_time() - client_cpu
-    finally:
-        server.kill()
-        server.wait(timeout=10)
-    requests = sum(len(v) for v in loop.times.values())
-    return {
-        "closed": closed,
-        "requests": requests,
-        "cases_per_s": round(cases / seconds, 1),
-        "server_cpu_ms_per_case": round(server_cpu * 1000 / cases, 2),
-        "server_cpu_ms_per_request": round(server_cpu * 1000 / requests, 2),
-        "client_cpu_ms_per_case": round(client_cpu * 1000 / cases, 2),
-        "p50_ms": {k: round(statistics.median(v), 2) for k, v in loop.times.items()},
-        "refused": loop.refused[:3],
-    }
+        idle = {name: cpu_seconds(server.pid) for name, (server, _) in running.items()}
+        time.sleep(5)  # idle CPU of each server, to weigh its share in the run's figure
+        idle = {name: (cpu_seconds(s.pid) - idle[name]) / 5 for name, (s, _) in running.items()}
+        names = list(running)
+        wall = dict.fromkeys(names, 0.0)
+        client = dict.fromkeys(names, 0.0)
+        closed = dict.fromkeys(names, 0)
+        started = {name: cpu_seconds(server.pid) for name, (server, _) in running.items()}
+        for i in range(cases):
+            for name in names[i % len(names) :] + names[: i % len(names)]:
+                t, c = time.perf_counter(), time.process_time()
+                closed[name] += running[name][1].one()
+                wall[name] += time.perf_counter() - t
+                client[name] += time.process_time() - c
+        out = {}
+        for name, (server, loop) in running.items():
+            cpu = cpu_seconds(server.pid) - started[name]
+            requests = sum(len(v) for v in loop.times.values())
+            out[name] = {
+                "closed": closed[name],
+                "requests": requests,
+                "cases_per_s": round(cases / wall[name], 1),
+                "server_cpu_ms_per_case": round(cpu * 1000 / cases, 2),
+                "server_cpu_ms_per_request": round(cpu * 1000 / requests, 2),
+                "client_cpu_ms_per_case": round(client[name] * 1000 / cases, 2),
+                "idle_cpu_ms_per_s": round(idle[name] * 1000, 2),
+                "p50_ms": {k: round(statistics.median(v), 2) for k, v in loop.times.items()},
+                "refused": loop.refused[:3],
+            }
+        return out
 
 
 def main() -> None:
@@ -228,12 +260,16 @@ def main() -> None:
         trees[f"{head}{' + working tree' if dirty else ''}"] = ROOT
     out: dict[str, Any] = {"load_before": os.getloadavg(), "cases": args.cases, "runs": {}}
     for round_ in range(args.rounds):
-        for name, tree in trees.items():
-            figures = measure(tree, args.cases, args.warmup, args.in_process)
+        if args.in_process:
+            found = {
+                name: in_process(tree, args.cases, args.warmup) for name, tree in trees.items()
+            }
+        else:
+            found = side_by_side(trees, args.cases, args.warmup)
+        for name, figures in found.items():
             figures["load"] = os.getloadavg()[0]
             out["runs"].setdefault(name, []).append(figures)
-            print(json.dumps({"round": round_, name: figures}, ensure_ascii=False),
-                  file=sys.stderr)  # fmt: skip
+        print(json.dumps({"round": round_} | found, ensure_ascii=False), file=sys.stderr)
     if args.in_process:
         keys, speed, cost = ("cpu_ms_per_case",), None, "cpu_ms_per_case"
     else:
