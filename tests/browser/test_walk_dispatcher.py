@@ -2,9 +2,9 @@
 queue, urgent first; it pages; it narrows by category (by name) and time waited, by the
 suggested department, by channel and by command center (unit); a case is dispatched from
 it. On the approvals page, reached from the navigation whose count matches the requests
-waiting, an extension (延期) is refused, a suspension (挂起) approved and a return (退单)
-refused, each inline with a reason; each decided request leaves with its buttons. Every
-page visited passes check_desk (labels, zh-CN words, axe-core)."""
+waiting, an extension (延期) is refused, a suspension (挂起) and a void (作废) approved and a
+return (退单) refused, each inline with a reason; each decided request leaves with its
+buttons. Every page visited passes check_desk (labels, zh-CN words, axe-core)."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def server(tmp_path_factory):
 def queued_and_asked(server, width: int) -> dict[str, int]:
     """The walk's cases: a noise case queued 3 hours ago, then ten more noise cases, loose
     tiles (ZJ-00 suggested), an upper-level one, one with no category (the city's queue), an
-    urgent one; and an extension request, a suspension request and a return."""
+    urgent one; and an extension, a suspension and a void request, and a return."""
     ids: dict[str, int] = {}
 
     def filed(ctx, key: str, description: str, **fields) -> int:
@@ -61,7 +61,13 @@ def queued_and_asked(server, width: int) -> dict[str, int]:
         filed(ctx, "upper", f"{width}号楼上级交办的噪声投诉", channel="upper")
         filed(ctx, "city", f"{width}号楼有人反映情况，说不清楚", category=None)
         filed(ctx, "urgent", f"{width}号楼深夜施工噪声", urgency="urgent")
-        for key, words in (("extension", "延期"), ("suspension", "挂起"), ("returned", "退单")):
+        asked = (
+            ("extension", "延期"),
+            ("suspension", "挂起"),
+            ("void", "作废"),
+            ("returned", "退单"),
+        )
+        for key, words in asked:
             filed(ctx, key, f"{width}号楼垃圾堆积（{words}）", category=GARBAGE)
         ctx.cases.act(HANDLER, ids["extension"], "accept", {})
         ctx.cases.act(HANDLER, ids["extension"], "request_extension",
@@ -69,6 +75,7 @@ def queued_and_asked(server, width: int) -> dict[str, int]:
         ctx.cases.act(HANDLER, ids["suspension"], "accept", {})
         ctx.cases.act(HANDLER, ids["suspension"], "request_suspension",
                       {"reason": "等待业主配合入户"})  # fmt: skip
+        ctx.cases.act(HANDLER, ids["void"], "request_void", {"reason": "与前一工单重复"})
         ctx.cases.act(HANDLER, ids["returned"], "return", {"reason": "不属于本单位职责"})
     return ids
 
@@ -166,10 +173,11 @@ def test_dispatcher_filters_pages_dispatches_and_decides_requests(server, screen
 
             decide("extension", "extension", "驳回延期", "配件库存充足，请按期办结")
             decide("suspension", "suspension", "批准挂起", None)  # the asker's reason kept
+            decide("void", "void", "批准作废", None)  # the asker's reason kept
             decide("returned", "return", "驳回退单", "属于贵单位职责，请继续办理")
-            expect(requests).to_have_count(waiting - 2)
-            if waiting > 2:
-                expect(count).to_have_text(str(waiting - 2))
+            expect(requests).to_have_count(waiting - 3)
+            if waiting > 3:
+                expect(count).to_have_text(str(waiting - 3))
             else:
                 expect(count).to_have_count(0)
             check_desk(page)
