@@ -37,6 +37,7 @@ router = APIRouter(include_in_schema=False)
 OPERATOR_MESSAGES: dict[str, dict[str, str]] = {
     "caller_history": {"zh": "来电人历史工单", "en": "The caller's earlier cases"},
     "caller_history_none": {"zh": "该号码暂无历史工单", "en": "No earlier cases from this number"},
+    "caller_lookup": {"zh": "查来电历史", "en": "The caller's earlier cases"},
     "urge": {"zh": "记为催办", "en": "Record as an urge"},
     "urge_note": {"zh": "催办（再次来电）：{text}", "en": "Urged (called again): {text}"},
 }
@@ -145,6 +146,8 @@ async def intake(request: Request, ctx: Ctx, user: PageUser) -> Response:
     posted = await request.form(max_files=0, max_fields=30)
     sessions.check_csrf(user.csrf, str(posted.get("csrf_token") or ""))
     form = {name: str(posted.get(name) or "").strip() for name in FIELDS}
+    if posted.get("history") == "1":  # 查来电历史: the caller's earlier cases, nothing saved
+        return _form_page(request, ctx, user, form=form)
     try:
         data = _case_data(form)
     except ValidationError as exc:
