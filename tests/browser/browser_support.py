@@ -281,6 +281,13 @@ def zh_raw_words(page, allow: tuple[str, ...] = ()) -> list[str]:
     return [word for word in raw_words(html) if word not in allow]
 
 
+# Elements wider than the window (the page scrolls sideways), at most five, by tag#id.class.
+OVERFLOWING = """() => document.documentElement.scrollWidth <= window.innerWidth ? [] :
+  Array.from(document.querySelectorAll('body *'))
+    .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
+    .slice(0, 5).map(e => e.tagName + (e.id ? '#' + e.id : '') + '.' + e.className)"""
+
+
 def check_desk(page, allow: tuple[str, ...] = ()) -> None:
     """A page a walk visits: labelled fields and clean text (check_page), no raw code or
     English word on the zh-CN page, and axe-core finds no serious or critical violation."""
@@ -289,6 +296,7 @@ def check_desk(page, allow: tuple[str, ...] = ()) -> None:
     text = " ".join(visible_text(EDITED_CODE.sub(" ", page.content())).split())
     where = [text[max(0, text.find(w) - 40) : text.find(w) + 40] for w in words]
     assert not words, f"{page.url}: {where}"
+    assert page.evaluate(OVERFLOWING) == [], (page.url, page.evaluate(OVERFLOWING))
     check_axe(page)
 
 
