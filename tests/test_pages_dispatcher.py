@@ -104,6 +104,9 @@ async def test_queue_filters_by_category_and_suggested_department_by_name(pages)
     assert "清除筛选" in by_class
     by_dept = (await pages.client.get("/dispatch", params={"suggested": "ZJ-00"})).text
     assert f'data-case="{tiles}"' in by_dept and f'data-case="{noise}"' not in by_dept
+    # the suggesting rule by its name, never its id
+    assert "按规则“高空坠物隐患：产权不明，区指挥中心派遣”" in by_dept
+    assert "emergency-falling-objects" not in by_dept
     # the action forms come back to the same filtered queue
     assert 'name="next" value="/dispatch?unit=01&amp;suggested=ZJ-00&amp;size=30"' in by_dept
     waited = (await pages.client.get("/dispatch", params={"waited": "4"})).text

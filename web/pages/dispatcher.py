@@ -94,6 +94,10 @@ def dispatch_desk(
             error, cursor = error_text(exc), None
             items, total = manual_queue(session, city, unit, size, only=only)
         merges = merge_candidates(session, principal, ctx)
+        table = ctx.rules.active(session)
+    # The rule behind a suggestion, by its name (a row of an older table, or one without a
+    # name, is not named: its id means nothing to a dispatcher).
+    rule_names = {rule.id: rule.name for rule in table.rules if rule.name} if table else {}
     forms = {
         item.case.id: {
             action: action_form(ctx.workflow, action, item.case.state)
@@ -114,5 +118,6 @@ def dispatch_desk(
         centers=centers, cursor=cursor, error=error, chosen=chosen, filtered=only.active,
         category_groups=category_groups(ctx), channels=CHANNELS, waited_hours=WAITED_HOURS,
         departments=sorted(city.departments.values(), key=lambda d: d.code),
-        here=urlencode(kept), next_cursor=QUEUE_ORDER.next_cursor([i.case for i in items], size),
+        rule_names=rule_names, here=urlencode(kept),
+        next_cursor=QUEUE_ORDER.next_cursor([i.case for i in items], size),
     )  # fmt: skip

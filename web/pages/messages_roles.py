@@ -34,6 +34,7 @@ _ROWS = [
     ("queue_unit", "指挥中心", "Command center"),
     ("queue_order", "紧急优先，其次等待最久的在前", "Urgent first, then the longest waiting"),
     ("suggested", "规则建议", "Rule suggests"),
+    ("queue_by_rule", "按规则“{name}”", "by the rule “{name}”"),
     ("queue_reason", "入队原因", "Why queued"),
     ("queue_whole_class", "{name}（整个大类）", "{name} (the whole class)"),
     ("queue_suggested", "建议派往部门", "Suggested department"),
