@@ -185,6 +185,18 @@ def file_cases_in_grids(db_url: str, tmp_path, per_grid: int = 2) -> int:
     return filed
 
 
+# In full screen: what would scroll (the big screen itself, or a panel ending below it).
+FULL_SCREEN_SCROLLS = """() => {
+  const root = document.getElementById("bigscreen"), out = [];
+  if (root.scrollHeight > root.clientHeight + 1) out.push("bigscreen " + root.scrollHeight);
+  for (const el of root.querySelectorAll(".bs-panel, .bs-counter")) {
+    const r = el.getBoundingClientRect();
+    if (r.bottom > window.innerHeight + 1 || r.height < 20) out.push(el.className + " " + r.bottom);
+  }
+  return out;
+}"""
+
+
 @pytest.mark.parametrize("screen", SCREENS, ids=lambda s: f"{s['width']}x{s['height']}")
 def test_the_big_screen_fits_the_first_screen(tmp_path, db_url, screen):
     skip_unless_browser()
@@ -227,6 +239,13 @@ def test_the_big_screen_fits_the_first_screen(tmp_path, db_url, screen):
             shot(page, f"50-big-screen-{wide}")  # the whole page
             page.screenshot(path=str(ARTIFACTS / f"51-first-screen-{wide}.png"))  # no scrolling
             assert board.foreign_requests() == [] and errors == []
+            # 全屏: the big screen alone fills the display, nothing to scroll, then back.
+            page.get_by_role("button", name="全屏").click()
+            page.wait_for_function("document.fullscreenElement?.id === 'bigscreen'")
+            page.wait_for_timeout(500)  # the charts redraw at the new size
+            assert page.evaluate(FULL_SCREEN_SCROLLS) == [], page.evaluate(FULL_SCREEN_SCROLLS)
+            page.get_by_role("button", name="退出全屏").click()
+            page.wait_for_function("document.fullscreenElement === null")
             # Enter on a cluster (a button, reached by Tab) zooms in too; a click on a cluster
             # zooms in until it splits; a click on a point opens its case; on a grid, the
             # grid's cases.

@@ -57,7 +57,7 @@ KpiChoice = Annotated[str, Query(pattern="^(" + "|".join(KPI_PERIODS) + ")$")]
 BIG_SCREEN_LABELS = (
     "bs_open_cases", "bs_overdue", "bs_case", "light_green", "light_yellow", "light_red",
     "opened", "closed", "bs_score", "no_department", "card_yellow", "card_red", "empty",
-    "bs_zoom_in", "bs_zoom_out", "bs_cluster",
+    "bs_zoom_in", "bs_zoom_out", "bs_cluster", "bs_fullscreen", "bs_fullscreen_exit",
 )  # fmt: skip
 DEPARTMENTS_SHOWN = 10  # bars in the lights-per-department chart
 ESCALATIONS_SHOWN = 8  # the latest escalations listed on the first screen

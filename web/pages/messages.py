@@ -315,6 +315,8 @@ _ROWS = [
     ("bs_case", "案件", "Case"),
     ("bs_shade", "着色", "Shade by"),
     ("bs_shade_lit", "红黄灯", "Yellow and red"),
+    ("bs_fullscreen", "全屏", "Full screen"),
+    ("bs_fullscreen_exit", "退出全屏", "Exit full screen"),
     ("bs_zoom_in", "放大", "Zoom in"),
     ("bs_zoom_out", "缩小", "Zoom out"),
     ("bs_cluster", "个案件", " cases"),

@@ -400,6 +400,21 @@
       }, 5000);
     }).observe(live, { childList: true });
   }
+  /* 全屏: the big screen alone on the whole display (a wall screen), no scrolling; the live
+     tables stay below it on the page for a supervisor at a desk. */
+  var fullscreen = root.querySelector("[data-fullscreen]");
+  if (fullscreen && root.requestFullscreen) {
+    fullscreen.hidden = false;
+    fullscreen.addEventListener("click", function () {
+      if (document.fullscreenElement) document.exitFullscreen();
+      else root.requestFullscreen();
+    });
+    document.addEventListener("fullscreenchange", function () {
+      var on = document.fullscreenElement === root;
+      fullscreen.textContent = on ? word("bs_fullscreen_exit") : word("bs_fullscreen");
+      window.dispatchEvent(new Event("resize"));
+    });
+  }
   window.addEventListener("resize", function () {
     Object.keys(charts).forEach(function (id) { charts[id].resize(); });
     if (map) { map.invalidateSize(); placeLabels(); }
