@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, func
+from sqlalchemy.engine import Connection
 from sqlmodel import Session, SQLModel, col, select
 
 from engine import access
@@ -159,9 +160,17 @@ def public_view(
     session: Session, principal: Principal, case: Case, allowed: list[str]
 ) -> CasePublic:
     """``present`` with the case's co-handlers read from its tasks."""
+    return public_view_on(session.connection(), principal, case, allowed)
+
+
+def public_view_on(
+    connection: Connection, principal: Principal, case: Case, allowed: list[str]
+) -> CasePublic:
+    """``public_view`` on a Core connection (no ORM session: what a write route answers
+    with after its transaction, web/api/cases.py)."""
     assert case.id is not None
     co = []
     if case.lead_department:
-        found = _CO_HANDLERS_OF_ONE.all(session.connection(), {"case_id": case.id})
+        found = _CO_HANDLERS_OF_ONE.all(connection, {"case_id": case.id})
         co = [row["department"] for row in found]
     return present(case, principal, co, allowed)

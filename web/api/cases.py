@@ -10,7 +10,6 @@ from starlette.concurrency import run_in_threadpool
 
 from engine.cases import queries
 from engine.cases.models import Case, CaseCreate, CaseEventPublic, CasePublic
-from engine.db import new_session
 from engine.errors import InvalidInput, NotFound, TooLarge
 from engine.isotime import IsoDateTime
 from engine.search import views as search
@@ -80,9 +79,9 @@ def _case_answer(
     """The case as the caller may see it, serialized once, here in the worker thread: the
     write routes return it as is, so FastAPI neither validates the view again nor takes a
     second thread to do so (the routes still declare ``CasePublic`` for the OpenAPI)."""
-    with new_session(ctx.db) as session:  # the co-handlers: one read
-        allowed = ctx.cases.allowed_actions(principal, case)
-        view = queries.public_view(session, principal, case, allowed)
+    allowed = ctx.cases.allowed_actions(principal, case)
+    with ctx.db.connect() as connection:  # the co-handlers: one read, no ORM session
+        view = queries.public_view_on(connection, principal, case, allowed)
     body = CasePublic.__pydantic_serializer__.to_json(view, by_alias=True)  # as FastAPI does
     return Response(body, status_code, media_type="application/json")
 
