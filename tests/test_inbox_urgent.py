@@ -92,3 +92,32 @@ async def test_a_filtered_inbox_page_stays_due_soonest_first(api, ctx, clock):
     assert "category=01" in more
     rest = (await api.client.get(more)).text.split('id="h-accept"')[1].split("</section>")[0]
     assert re.findall(r'<tr data-case="(\d+)"', rest) == [str(late)]
+
+
+async def test_the_inbox_pages_lights_read_only_the_departments_open_work(api, ctx, clock):
+    """The 即将超时 / 已超时 lists come from the cases the department leads that are not
+    closed (ix_case_inbox) and its co-handler tasks not yet reported (ix_case_task_open),
+    never from every task the department ever had."""
+    activate(ctx)
+    old = file_hotline(ctx, "路灯不亮（已办结）", category="01002")
+    department = case_row(ctx, old).lead_department
+    for action, role, scope, data in [
+        ("accept", "handler", department, {}),
+        ("resolve", "handler", department, {"result": "已修复"}),
+        ("callback", "operator", "00", {"satisfaction": "satisfied"}),
+    ]:
+        assert (await api.act(old, action, role, scope, **data)).status_code == 200
+    late = file_hotline(ctx, "路灯不亮（超时）", category="01002")
+    clock.advance(hours=30)  # its accept run is past due
+    await login(api, "handler", department)
+    with captured(ctx.db) as statements:
+        html = (await api.client.get("/inbox")).text
+    overdue = html.split('id="h-overdue"')[1].split("</section>")[0]
+    assert f'data-case="{late}"' in overdue and f'data-case="{old}"' not in overdue
+    lit = [(s, p) for s, p in statements if "sla_clock" in s and "ORDER BY" in s]
+    assert lit, "the lights' read"
+    text = "\n".join(plan(ctx.db, *lit[0]))
+    assert "ix_case_task_department_case" not in text, text  # not every task it ever had
+    if ctx.db.dialect.name == "sqlite":  # PostgreSQL may start from the few open clocks
+        assert "ix_case_inbox" in text and "ix_case_task_open" in text, text
+    assert not full_scans(text.splitlines()), text

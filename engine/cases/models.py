@@ -136,6 +136,8 @@ class CaseTask(SQLModel, table=True):
         UniqueConstraint("case_id", "department"),
         # A department's cases (a handler's scope) read from the index alone.
         Index("ix_case_task_department_case", "department", "case_id"),
+        # Its open co-handler tasks (lead false, done false), from the index alone.
+        Index("ix_case_task_open", "department", "lead", "done", "case_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -88,7 +88,8 @@ def inbox(request: Request, ctx: Ctx, user: PageUser) -> Response:
     sections, totals, next_cursors = {}, {}, {}
     with new_session(ctx.db) as session:
         calendar = ctx.calendars.get(session)
-        lit = lit_cases(session, principal, ctx.city, calendar, ctx.clock.now())
+        open_states = [n for n in ctx.workflow.states if not ctx.workflow.is_final(n)]
+        lit = lit_cases(session, department, open_states, ctx.city, calendar, ctx.clock.now())
         for name, (param, _) in SECTIONS.items():
             cursor = request.query_params.get(param) or None
             try:
