@@ -377,3 +377,23 @@ def test_ids_taken_by_another_writer_meanwhile_are_given_up(ctx, tmp_path, monke
         assert len(calls) == 3 and calls[1][0] > calls[0][0]
     assert len(imported(ctx)) == 30
     assert findings(ctx) == []
+
+
+def test_an_extension_request_left_undecided_waits_on_the_approvals_queue(ctx, cli, tmp_path):
+    """An open case whose old system left an extension request undecided lands waiting on
+    it (case.pending_request), so /approvals and the navigation's counts show it."""
+    lines = generate(ctx, 60, open_hours=24)
+    records = [json.loads(line) for line in lines]
+    handling = next(r for r in records if r["timeline"][-1]["action"] == "accept")
+    handling["timeline"].append(
+        {"action": "request_extension", "at": handling["timeline"][-1]["at"],
+         "duration": "2wd", "reason": "需协调相关单位"}
+    )  # fmt: skip
+    source = tmp_path / "history.jsonl"
+    write_lines(source, [json.dumps(r, ensure_ascii=False) for r in records])
+    assert cli(["import", "history", str(source), "--quiet"]) == 0
+    cases = imported(ctx)
+    asked = cases[handling["old_id"]]
+    assert (asked.pending_request, asked.pending_extension) == ("extension", "2wd")
+    assert {c.pending_request for k, c in cases.items() if k != handling["old_id"]} == {None}
+    assert findings(ctx) == []  # the audit trail vouches for the field

@@ -89,6 +89,7 @@ class Replayer:
             "resolution": None,
             "rework_count": 0,
             "pending_extension": None,
+            "pending_request": None,  # an extension request the old system left undecided
             "card": None,
             "closed_at": None,
         }
@@ -178,12 +179,13 @@ class Replayer:
         if action in ("resolve", "self_handle"):
             case["resolution"] = data["result"]
         elif action == "request_extension":
-            case["pending_extension"] = data["duration"]
+            case["pending_extension"], case["pending_request"] = data["duration"], "extension"
         elif action in ("approve_extension", "reject_extension"):
             pending = case["pending_extension"]
             if pending is None:
                 raise RecordError(f"{where}.action", "no extension request is pending")
             data["duration"], case["pending_extension"] = pending, None
+            case["pending_request"] = None
         elif action == "escalate":
             card = data.get("card") or ("red" if case["card"] else "yellow")
             case["card"] = data["card"] = "red" if "red" in (card, case["card"]) else card
