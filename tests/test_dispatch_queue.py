@@ -3,6 +3,13 @@ rule's suggestion), a dispatcher assigns one, and the audit says a person chose 
 
 from __future__ import annotations
 
+from audit_support import findings
+from dispatch_support import case_row
+from page_support import file_hotline
+from sqlalchemy import text
+
+from engine.schema import downgrade_schema, upgrade_schema
+from engine.users.models import SYSTEM
 from tests.dispatch_support import activate, events
 
 QUEUE = "/api/v1/dispatch/queue"
@@ -165,6 +172,21 @@ async def test_queue_filters_by_category_channel_suggestion_and_time_waited(api,
     assert ids(rest) == [web["id"]]
 
 
+async def test_a_note_or_reminder_on_a_waiting_case_keeps_its_place_and_time_waited(api, ctx):
+    """The queue's order and its 等待超过 filter read when the case entered the queue, not
+    when it last changed: a 催办 note or the SLA reminder must not send it to the back."""
+    activate(ctx)
+    first = await api.file(category="12001", description="楼上广场舞噪声扰民")
+    ctx.clock.advance(hours=2)
+    second = await api.file(category="12001", description="广场舞噪声又来了")
+    ctx.clock.advance(minutes=30)
+    response = await api.act(first["id"], "note", "operator", "00", note="催办（再次来电）")
+    assert response.status_code == 200, response.text
+    ctx.cases.act(SYSTEM, first["id"], "remind", {"stage": "dispatch"})  # the SLA timer's
+    assert ids(await listed(api, "0101")) == [first["id"], second["id"]]  # longest waiting
+    assert ids(await listed(api, "0101", waited_hours=2)) == [first["id"]]
+
+
 async def test_unknown_queue_filters_name_the_field(api, ctx):
     for params, field in (
         ({"category": "99"}, "category"),
@@ -175,3 +197,21 @@ async def test_unknown_queue_filters_name_the_field(api, ctx):
         response = await api.client.get(QUEUE, params=params, headers=api.auth("dispatcher", "01"))
         assert response.status_code == 422, response.text
         assert response.json()["error"]["details"][0]["field"] == field
+
+
+def test_the_migration_fills_when_the_waiting_cases_were_queued(ctx):
+    """2b8e6f0a1c0d: a case waiting in a queue gets the time of its latest queue or return
+    event, however much it changed since; the audit trail still verifies."""
+    activate(ctx)
+    queued = file_hotline(ctx, "楼上广场舞噪声扰民", category="12001")  # → street 0101's queue
+    at = case_row(ctx, queued).queued_at
+    ctx.clock.advance(hours=3)
+    ctx.cases.act(SYSTEM, queued, "remind", {"stage": "dispatch"})
+    downgrade_schema(ctx.db, "2b8e6f0a1c0c")
+    with ctx.db.connect() as connection:
+        columns = connection.execute(text('SELECT * FROM "case" LIMIT 1')).keys()
+        assert "queued_at" not in columns
+    upgrade_schema(ctx.db)
+    row = case_row(ctx, queued)
+    assert row.queued_at == at and row.updated_at > at
+    assert findings(ctx) == []

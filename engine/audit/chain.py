@@ -60,6 +60,7 @@ ROW_FIELDS = (
     "dispatch_source",
     "dispatch_queue",
     "pending_request",  # added later: a digest made before it has one tag fewer
+    "queued_at",  # added later still
 )
 FIRST_FIELDS = 31  # the fields of the first keyed digests (the oldest a digest may cover)
 

@@ -83,7 +83,7 @@ class Case(CaseBase, table=True):
         # The keyset-paginated lists (docs/SEARCH.md): queue, inbox, Open311 newest first.
         # They replace the single-column indexes on state, lead_department and dispatch_queue
         # (each a prefix of one of these), so a case write updates no more indexes than before.
-        Index("ix_case_queue", "state", "dispatch_queue", "urgency", "updated_at"),
+        Index("ix_case_queue", "state", "dispatch_queue", "urgency", "queued_at"),
         Index("ix_case_inbox", "lead_department", "state", "urgency", "updated_at"),
         Index("ix_case_channel_id", "channel", "id"),
         # Requests waiting for a decision per kind and unit (engine/cases/requests.py).
@@ -116,6 +116,10 @@ class Case(CaseBase, table=True):
     rules_version: str | None = Field(default=None, max_length=16)
     dispatch_source: str | None = Field(default=None, max_length=10)
     dispatch_queue: str | None = Field(default=None, max_length=32)  # in ix_case_queue
+    # When it last entered a command center's queue (待派遣 or 退单审核): the queue's
+    # "longest waiting first" and its 等待超过 filter, which a reminder, an escalation or a
+    # note on the waiting case (each changing updated_at) must not move.
+    queued_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # in ix_case_queue
     version: int = 1
     audit_head: str = Field(default="", max_length=64)  # MAC of the latest event
     created_at: datetime = Field(sa_type=UTCDateTime, index=True)

@@ -43,6 +43,7 @@ MUTABLE = (
     "rules_version",
     "dispatch_source",
     "dispatch_queue",
+    "queued_at",
 )
 # The columns of a new case row (all but the id and generated ones, the database's to write).
 _NEW_CASE = tuple(c.name for c in CASES.columns if c.name != "id" and c.computed is None)

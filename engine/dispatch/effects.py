@@ -75,7 +75,7 @@ def record_queue(ctx: EffectContext) -> dict[str, Any]:
             raise InvalidInput("queue_unit", f"{target!r} is not a command center")
     else:
         target = center_at(case.owning_unit, data.get("queue", "city"), unit)
-    case.dispatch_queue = target
+    case.dispatch_queue, case.queued_at = target, ctx.now
     if _by_person(ctx):
         case.dispatch_source = "person"
     else:
@@ -127,11 +127,18 @@ def require_co_reports(ctx: EffectContext) -> None:
         )
 
 
+def record_return(ctx: EffectContext) -> dict[str, Any]:
+    """退单: the case waits in its command center's queue again, from now."""
+    ctx.case.queued_at = ctx.now
+    return {}
+
+
 def register(effects: ActionEffects) -> None:
     """Dispatch's part of the actions: after the core assigns the department, who chose it;
     the manual queue; co-handler reports, which the lead's resolve waits for."""
     effects.register("dispatch", record_dispatch)
     effects.register("redispatch", record_dispatch)
     effects.register("queue", record_queue)
+    effects.register("return", record_return)
     effects.register("co_report", co_report)
     effects.register("resolve", require_co_reports, first=True)

@@ -27,7 +27,7 @@ QUEUE_ORDER = Keyset(
     "queue",
     (
         SortKey("urgency", col(Case.urgency), descending=True),
-        SortKey("updated_at", col(Case.updated_at)),
+        SortKey("queued_at", col(Case.queued_at)),
         SortKey("id", col(Case.id)),
     ),
 )
@@ -60,7 +60,7 @@ class RouterAdvice:
 @dataclass(frozen=True)
 class QueueFilter:
     """What the dispatcher narrows the queue to. Each condition is checked on the rows of the
-    ordered walk of ix_case_queue (state, dispatch_queue, urgency, updated_at): ``waited_before``
+    ordered walk of ix_case_queue (state, dispatch_queue, urgency, queued_at): ``waited_before``
     bounds that index's last column; the others are checked on the rows the walk reaches,
     which stops at the page's limit. A filter few queued cases meet (and the total) reads the
     scope's whole queue, never the closed history."""
@@ -68,7 +68,7 @@ class QueueFilter:
     categories: tuple[str, ...] = ()  # the category codes (a class is all of its codes)
     channel: str | None = None
     suggested: str | None = None  # the department the latest dispatch decision suggested
-    waited_before: datetime | None = None  # queued (last changed) at or before this time
+    waited_before: datetime | None = None  # queued at or before this time
     returned_only: bool = False  # the returns (退单) waiting for a decision, nothing else
 
     def conditions(self) -> list[ColumnElement[bool]]:
@@ -84,7 +84,7 @@ class QueueFilter:
         if self.channel:
             where.append(_unindexed(Case.channel) == self.channel)
         if self.waited_before is not None:
-            where.append(col(Case.updated_at) <= self.waited_before)
+            where.append(col(Case.queued_at) <= self.waited_before)
         if self.suggested:
             where.append(_suggested(self.suggested))
         return where
