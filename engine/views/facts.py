@@ -105,10 +105,10 @@ class Pending:
         return day  # type: ignore[return-value]
 
     def add_day(self, key: DayKey, counts: dict[str, int]) -> None:
-        _add(self.days, key, counts)
+        sum_into(self.days, key, counts)
 
     def add_intake(self, key: IntakeKey, counts: dict[str, int]) -> None:
-        _add(self.intake, key, counts)
+        sum_into(self.intake, key, counts)
 
     def add_open(self, key: OpenKey, delta: int) -> None:
         self.open[key] += delta
@@ -170,7 +170,8 @@ class Pending:
         self.changed_lights, self.dropped_lights = {}, set()
 
 
-def _add(facts: dict[Any, dict[str, int]], key: Any, counts: Mapping[str, int]) -> None:
+def sum_into(facts: dict[Any, dict[str, int]], key: Any, counts: Mapping[str, int]) -> None:
+    """Add ``counts`` to the counts kept under ``key`` (a new key starts at them)."""
     found = facts.get(key)
     if found is None:
         facts[key] = dict(counts)
@@ -186,7 +187,7 @@ def rolled_up(
     facts of ``view_kpi_day_unit`` and ``view_kpi_month``), those that count something."""
     found: dict[tuple[date, str, str], dict[str, int]] = {}
     for (day, unit, department, _), counts in days.items():
-        _add(found, (day.replace(day=1) if whole_month else day, unit, department), counts)
+        sum_into(found, (day.replace(day=1) if whole_month else day, unit, department), counts)
     return {key: counts for key, counts in found.items() if any(counts.values())}
 
 

@@ -41,6 +41,7 @@ from engine.views.facts import (
     local_day,
     rolled_up,
     rollup,
+    sum_into,
 )
 from engine.views.models import DAY_KEYS, INTAKE_KEYS
 
@@ -150,7 +151,7 @@ class Tally:
             counts = fact_counts(fact)
             day = local_day(fact.at, self.zone)
             if counts:
-                _add(self.days, (day, unit, department, category), counts)
+                sum_into(self.days, (day, unit, department, category), counts)
             if kind == "run" and not fact.on_time and not fact.still_open:
                 self.late.append(
                     {
@@ -165,7 +166,7 @@ class Tally:
         the case filed, or answered at intake, on the day it was filed for its filer."""
         day = local_day(case["created_at"], self.zone)
         key = (day, case["owning_unit"], filer, case["category"] or "")
-        _add(self.intake, key, {"hotline_cases" if filed else "answered_at_intake": 1})
+        sum_into(self.intake, key, {"hotline_cases" if filed else "answered_at_intake": 1})
 
     def add_open(self, state: str, unit: str, department: str | None, cases: int) -> None:
         key = (state, unit, department or "")
@@ -256,15 +257,6 @@ def fact_counts(fact: Fact) -> dict[str, int]:
         due, on_time = STAGE_COUNTS[fact.stage]
         return {due: 1, on_time: int(fact.on_time)}
     return {}
-
-
-def _add(facts: dict[Any, dict[str, int]], key: Any, counts: Mapping[str, int]) -> None:
-    found = facts.get(key)
-    if found is None:
-        facts[key] = dict(counts)
-    else:
-        for name, n in counts.items():
-            found[name] = found.get(name, 0) + n
 
 
 def _count_rows(
