@@ -3,9 +3,13 @@ with a model, validation, callbacks to make, and who may use it."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from dispatch_support import activate, case_row, events
 from page_support import file_hotline, login, post
+
+from engine.users.models import Principal, Role
 
 
 @pytest.fixture
@@ -85,3 +89,32 @@ async def test_callbacks_to_make_and_role_guard(pages):
     assert 'id="h-callbacks"' in form and f'data-case="{case_id}"' in form
     await login(pages, "handler", "HW-01")
     assert (await pages.client.get("/intake")).status_code == 403
+
+
+async def test_the_callers_earlier_cases_as_the_number_is_typed(pages):
+    """GET /intake/caller-history: the intake page's 来电历史 alone (gridflow.js asks as the
+    phone is typed), open cases first with their one-click 催办 carrying what the caller says
+    now; spaces and +86 do not matter; only the intake desks may ask."""
+    ctx = pages.ctx
+    closed = file_hotline(ctx, "上个月的噪声投诉", reporter_phone="13900002222")
+    dispatcher = Principal("d", Role.dispatcher, "00")
+    operator = Principal("o", Role.operator, "00")
+    ctx.cases.act(operator, closed, "request_void", {"reason": "重复"})
+    ctx.cases.act(dispatcher, closed, "void", {"reason": "重复"})
+    open_case = file_hotline(ctx, "路灯不亮", reporter_phone="13900002222")
+    file_hotline(ctx, "别人的事", reporter_phone="13900003333")
+    await login(pages, "operator")
+    part = await pages.client.get(
+        "/intake/caller-history", params={"phone": "+86 139-0000-2222", "text": "又坏了"}
+    )
+    assert part.status_code == 200 and "<html" not in part.text  # the section alone
+    found = [int(n) for n in re.findall(r'<li data-case="(\d+)"', part.text)]
+    assert found == [open_case, closed]  # the open one first
+    assert f'action="/cases/{open_case}/act/note"' in part.text
+    assert f'action="/cases/{closed}/act/note"' not in part.text  # nothing to urge
+    assert "又坏了" in part.text
+    none = await pages.client.get("/intake/caller-history", params={"phone": "13900009999"})
+    assert "该号码暂无历史工单" in none.text
+    await login(pages, "handler", "HW-01")
+    refused = await pages.client.get("/intake/caller-history", params={"phone": "13900002222"})
+    assert refused.status_code == 403

@@ -136,6 +136,7 @@ PAGES: dict[tuple[str, str], frozenset[Role] | None] = {
     ("POST", "/cases/{case_id}/act/{action}"): EVERYONE,  # the workflow decides the action
     ("GET", "/files/{ref}"): EVERYONE,  # the photo's cases decide (engine.attachments)
     ("GET", "/intake"): INTAKE,
+    ("GET", "/intake/caller-history"): INTAKE,  # the intake page's 来电历史, as typed
     ("POST", "/intake"): INTAKE,
     ("POST", "/intake/suggest"): INTAKE,
     ("GET", "/dispatch"): frozenset({D, A}),

@@ -4,7 +4,9 @@
    - [data-fill]: a button that puts its data-value into the input whose id is data-fill.
    - [data-suggest]: as the caller's words are typed into the data-text field (and the
      data-extra one), POST them to the data-suggest URL about 400 ms after typing stops and
-     show the answer's suggestions as [data-fill] buttons for the data-fill-target input. */
+     show the answer's suggestions as [data-fill] buttons for the data-fill-target input.
+   - [data-caller-history]: as a phone number is typed into #reporter_phone, fetch the
+     caller's earlier cases from that URL about 400 ms after typing stops and show them. */
 "use strict";
 document.querySelectorAll("[data-live]").forEach(function (box) {
   if (!window.EventSource) return;
@@ -170,5 +172,26 @@ document.querySelectorAll("[data-filter-select]").forEach(function (box) {
       });
       group.hidden = shown === 0;
     });
+  });
+});
+document.querySelectorAll("[data-caller-history]").forEach(function (slot) {
+  var phone = document.getElementById("reporter_phone");
+  var text = document.getElementById("description");
+  if (!phone) return;
+  var timer = null, asked = "";
+  function ask() {
+    var number = phone.value.replace(/[\s-]/g, "");
+    if (number.replace(/\D/g, "").length < 7 || number === asked) return;
+    asked = number;
+    var query = "?phone=" + encodeURIComponent(phone.value) +
+      "&text=" + encodeURIComponent(text ? text.value : "");
+    fetch(slot.getAttribute("data-caller-history") + query, { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.text() : null; })
+      .then(function (html) { if (html !== null && asked === number) slot.innerHTML = html; })
+      .catch(function () {});
+  }
+  phone.addEventListener("input", function () {
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(ask, 400);
   });
 });
