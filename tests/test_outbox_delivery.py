@@ -246,3 +246,18 @@ async def test_the_department_hears_how_its_void_request_was_decided(api, wired)
         assert response.status_code == 200, response.text
     heard = [m.kind for m in outbox(wired, "department:HW-01")]
     assert heard == ["dispatch", "reject_void", "void"]  # not its own requests
+
+
+async def test_the_department_hears_when_the_caller_calls_again(api, wired):
+    response = await api.client.post(
+        "/api/v1/intake/hotline", json=TICKET, headers=api.auth("operator")
+    )
+    cid = response.json()["id"]
+    await api.act(cid, "dispatch", "dispatcher", department="HW-01")
+    urged = await api.act(cid, "urge", "operator", "00", note="市民再次来电，井盖仍未修好")
+    assert urged.status_code == 200, urged.text
+    heard = outbox(wired, "department:HW-01")
+    assert [m.kind for m in heard] == ["dispatch", "urge"]
+    assert json.loads(heard[-1].body)["event"]["data"]["note"] == "市民再次来电，井盖仍未修好"
+    refused = await api.act(cid, "urge", "handler", "HW-01", note="自己催自己")
+    assert refused.status_code == 403  # the department does not urge itself

@@ -110,8 +110,8 @@ async def test_the_callers_earlier_cases_as_the_number_is_typed(pages):
     assert part.status_code == 200 and "<html" not in part.text  # the section alone
     found = [int(n) for n in re.findall(r'<li data-case="(\d+)"', part.text)]
     assert found == [open_case, closed]  # the open one first
-    assert f'action="/cases/{open_case}/act/note"' in part.text
-    assert f'action="/cases/{closed}/act/note"' not in part.text  # nothing to urge
+    assert f'action="/cases/{open_case}/act/urge"' in part.text
+    assert f'action="/cases/{closed}/act/urge"' not in part.text  # nothing to urge
     assert "又坏了" in part.text
     none = await pages.client.get("/intake/caller-history", params={"phone": "13900009999"})
     assert "该号码暂无历史工单" in none.text

@@ -58,6 +58,7 @@ DATA = {
     "request_void": {"reason": "重复工单"},
     "reject_void": {"reason": "非重复工单，请继续办理"},
     "note": {"note": "已电话联系市民"},
+    "urge": {"note": "市民再次来电催促"},
     "reveal_contact": {"reason": "需电话联系市民确认地址"},
     "escalate": {"reason": "超期"},
     "co_report": {"result": "协办部分已完成"},

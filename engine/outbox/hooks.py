@@ -47,6 +47,7 @@ DEPARTMENT_ACTIONS = frozenset(
         "reject_return",
         "escalate",
         "remind",
+        "urge",  # 催办: the caller called again
         "summon",
         "approve_extension",
         "reject_extension",

@@ -145,6 +145,7 @@ _ROWS = [
     ("act_rework", "返工重办", "Rework"),
     ("act_reveal_contact", "查看联系方式", "Show the contact"),
     ("act_note", "备注", "Note"),
+    ("act_urge", "催办", "Urge (called again)"),
     ("act_saved", "保存", "Save"),
     # action fields
     ("f_reason", "原因", "Reason"),

@@ -39,7 +39,7 @@ OPERATOR_MESSAGES: dict[str, dict[str, str]] = {
     "caller_history_none": {"zh": "该号码暂无历史工单", "en": "No earlier cases from this number"},
     "caller_lookup": {"zh": "查来电历史", "en": "The caller's earlier cases"},
     "urge": {"zh": "记为催办", "en": "Record as an urge"},
-    "urge_note": {"zh": "催办（再次来电）：{text}", "en": "Urged (called again): {text}"},
+    "urge_note": {"zh": "再次来电：{text}", "en": "Called again: {text}"},
 }
 MESSAGES.update(OPERATOR_MESSAGES)  # this page's own text, next to the others
 
