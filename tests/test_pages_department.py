@@ -83,3 +83,22 @@ async def test_inbox_filters_and_pages(pages):
     assert "channel" in bad and f'data-case="{lamps[0]}"' in section(bad, "h-accept")
     stale = (await pages.client.get("/inbox", params={"accept_after": "nonsense"})).text
     assert f'data-case="{lamps[0]}"' in section(stale, "h-accept")  # back to the first page
+
+
+async def test_the_late_lists_show_a_page_of_the_most_pressing(pages, clock):
+    """A department with more late cases than a page lists the soonest due of each list and
+    says how many there are."""
+    late = []
+    for i in range(3):
+        late.append(file_hotline(pages.ctx, f"待签收的垃圾{i}"))
+        clock.advance(minutes=5)
+    clock.advance(hours=2)  # every accept clock (1wh) is past due
+    await login(pages, "handler", "HW-01")
+    html = (await pages.client.get("/inbox", params={"size": "2"})).text
+    overdue = section(html, "h-overdue")
+    assert overdue.split("</h2>")[0].endswith("已超时 (3)")  # all of them counted
+    listed = [n for n in late if f'data-case="{n}"' in overdue]
+    assert listed == late[:2]  # the two due first
+    assert "仅列出最紧急的 2 件" in overdue
+    whole = section((await pages.client.get("/inbox")).text, "h-overdue")
+    assert all(f'data-case="{n}"' in whole for n in late) and "仅列出" not in whole

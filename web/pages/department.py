@@ -7,6 +7,8 @@ category class, channel or urgency; 协办任务 urgent first, then the longest 
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
@@ -21,7 +23,7 @@ from engine.users.models import Principal, Role
 from engine.views.models import ViewStageLight
 from web.deps import Ctx
 from web.pages.i18n import MESSAGES
-from web.pages.lights import lit_cases
+from web.pages.lights import Lit, lit_cases
 from web.pages.list_filters import (
     ListFilters,
     category_classes,
@@ -75,6 +77,17 @@ def _section(
     return [c for c, _ in pairs], total, after
 
 
+def _pressing(lit: list[Lit], size: int) -> dict[str, Any]:
+    """即将超时 and 已超时: how many, and the ``size`` most pressing of each (soonest due
+    first), so a department with hundreds of late cases still gets a page of one screenful."""
+    due_soon = [x for x in lit if x.status.light == "yellow"]
+    overdue = [x for x in lit if x.status.light == "red"]
+    return {
+        "due_soon": due_soon[:size], "due_soon_total": len(due_soon),
+        "overdue": overdue[:size], "overdue_total": len(overdue),
+    }  # fmt: skip
+
+
 @router.get("/inbox", response_class=HTMLResponse)
 def inbox(request: Request, ctx: Ctx, user: PageUser) -> Response:
     principal = require_role(user, {Role.handler})
@@ -101,9 +114,7 @@ def inbox(request: Request, ctx: Ctx, user: PageUser) -> Response:
     return page(
         request, ctx, "department/inbox.html", user, department=department, sections=sections,
         totals=totals, next_cursors=next_cursors, cursor_params=CURSOR_PARAMS,
-        due_soon=[x for x in lit if x.status.light == "yellow"],
-        overdue=[x for x in lit if x.status.light == "red"],
-        lights={x.case.id: x.status for x in lit}, filters=filters, size=size,
-        sizes=size_choices(ctx.settings.max_page_size), classes=category_classes(ctx.city),
-        error=error,
+        **_pressing(lit, size), lights={x.case.id: x.status for x in lit}, filters=filters,
+        size=size, sizes=size_choices(ctx.settings.max_page_size),
+        classes=category_classes(ctx.city), error=error,
     )  # fmt: skip

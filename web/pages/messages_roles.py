@@ -77,6 +77,7 @@ _ROWS = [
     ("in_progress", "办理中", "In progress"),
     ("due_soon", "即将超时", "Due soon"),
     ("overdue_list", "已超时", "Overdue"),
+    ("most_pressing", "仅列出最紧急的 {n} 件", "Only the {n} most pressing are listed"),
     ("co_tasks", "协办任务", "Co-handler tasks"),
     ("accept_now", "签收", "Accept"),
     # grid
