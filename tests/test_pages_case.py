@@ -3,12 +3,14 @@ dispatch explanation, the timeline, photos; actions by form; the case search."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from dispatch_support import activate, case_row
 from page_support import PNG, file_hotline, login, post
 from sqlmodel import select
 
-from engine.cases.models import CaseCreate
+from engine.cases.models import Case, CaseCreate
 from engine.db import new_session
 from engine.sla.models import SlaClock
 from engine.users.models import Principal, Role
@@ -173,3 +175,31 @@ async def test_the_case_page_reads_no_whole_table(pages):
     for statement, parameters in statements:
         lines = plan(pages.ctx.db, statement, parameters)
         assert not full_scans(lines), f"the case page reads all of case:\n{statement}\n{lines}"
+
+
+async def test_a_handlers_case_page_does_not_list_the_departments_history(pages):
+    """For a handler, the cases tied to this one (duplicates, merged tickets) are checked
+    against their scope row by row: no statement lists every task the department ever had
+    by department), which grows with the city's history."""
+    from test_search_explain import captured, plan
+
+    master = file_hotline(pages.ctx)
+    flagged = file_hotline(pages.ctx)
+    other = file_hotline(pages.ctx, grid_code="02020101")  # another street, another department
+    with new_session(pages.ctx.db) as session:
+        for case_id in (flagged, other):
+            session.get(Case, case_id).duplicate_of = master
+        session.commit()
+    department = case_row(pages.ctx, master).lead_department
+    assert case_row(pages.ctx, other).lead_department != department
+    pages.ctx.cases.act(Principal("h", Role.handler, department), master, "accept", {})
+    await login(pages, "handler", department)
+    with captured(pages.ctx.db) as statements:
+        html = (await pages.client.get(f"/cases/{master}")).text
+    assert f'href="/cases/{flagged}"' in html and f'href="/cases/{other}"' not in html
+    if pages.ctx.db.dialect.name != "sqlite":
+        return  # the plans' words below are SQLite's
+    for statement, parameters in statements:
+        lines = "\n".join(plan(pages.ctx.db, statement, parameters))
+        whole = re.search(r"case_task USING (COVERING )?INDEX \w+ \(department=\?\)$", lines, re.M)
+        assert not whole, f"{statement}\n{lines}"
