@@ -180,7 +180,7 @@ async def test_the_case_page_reads_no_whole_table(pages):
 async def test_a_handlers_case_page_does_not_list_the_departments_history(pages):
     """For a handler, the cases tied to this one (duplicates, merged tickets) are checked
     against their scope row by row: no statement lists every task the department ever had
-    by department), which grows with the city's history."""
+    (a seek of case_task by department alone), which grows with the city's history."""
     from test_search_explain import captured, plan
 
     master = file_hotline(pages.ctx)
