@@ -37,6 +37,8 @@ class ViewStageLight(SQLModel, table=True):
     __table_args__ = (
         Index("ix_view_stage_light_due", "due_at"),
         Index("ix_view_stage_light_unit", "unit"),
+        # A department's open runs, soonest due first (the inbox's 即将超时 / 已超时).
+        Index("ix_view_stage_light_department", "department", "due_at"),
     )
 
     case_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})

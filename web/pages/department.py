@@ -23,7 +23,7 @@ from engine.users.models import Principal, Role
 from engine.views.models import ViewStageLight
 from web.deps import Ctx
 from web.pages.i18n import MESSAGES
-from web.pages.lights import Lit, lit_cases
+from web.pages.lights import Lit, Pressing, lit_cases, pressing
 from web.pages.list_filters import (
     ListFilters,
     category_classes,
@@ -77,15 +77,15 @@ def _section(
     return [c for c, _ in pairs], total, after
 
 
-def _pressing(lit: list[Lit], size: int) -> dict[str, Any]:
-    """即将超时 and 已超时: how many, and the ``size`` most pressing of each (soonest due
-    first), so a department with hundreds of late cases still gets a page of one screenful."""
-    due_soon = [x for x in lit if x.status.light == "yellow"]
-    overdue = [x for x in lit if x.status.light == "red"]
+def _pressing(found: Pressing, lit: dict[int, Lit]) -> dict[str, Any]:
+    """即将超时 and 已超时: how many, and a page of the most pressing of each (soonest due
+    first), so a department with hundreds of late cases still gets one screenful."""
     return {
-        "due_soon": due_soon[:size], "due_soon_total": len(due_soon),
-        "overdue": overdue[:size], "overdue_total": len(overdue),
-    }  # fmt: skip
+        "due_soon": [lit[i] for i in found.ids["yellow"] if i in lit],
+        "due_soon_total": found.totals["yellow"],
+        "overdue": [lit[i] for i in found.ids["red"] if i in lit],
+        "overdue_total": found.totals["red"],
+    }
 
 
 @router.get("/inbox", response_class=HTMLResponse)
@@ -100,9 +100,6 @@ def inbox(request: Request, ctx: Ctx, user: PageUser) -> Response:
     size = page_size(request, ctx.settings.max_page_size)
     sections, totals, next_cursors = {}, {}, {}
     with new_session(ctx.db) as session:
-        calendar = ctx.calendars.get(session)
-        open_states = [n for n in ctx.workflow.states if not ctx.workflow.is_final(n)]
-        lit = lit_cases(session, department, open_states, ctx.city, calendar, ctx.clock.now())
         for name, (param, _) in SECTIONS.items():
             cursor = request.query_params.get(param) or None
             try:
@@ -111,10 +108,16 @@ def inbox(request: Request, ctx: Ctx, user: PageUser) -> Response:
                 error = error_text(exc)
                 found = _section(session, ctx, principal, name, filters, size, None)
             sections[name], totals[name], next_cursors[name] = found
+        now = ctx.clock.now()
+        late = pressing(session, department, now, size)
+        shown = [c.id for cases in sections.values() for c in cases]
+        ids = [*late.ids["yellow"], *late.ids["red"], *shown]
+        calendar = ctx.calendars.get(session)
+        lit = {x.case.id: x for x in lit_cases(session, ids, ctx.city, calendar, now)}
     return page(
         request, ctx, "department/inbox.html", user, department=department, sections=sections,
         totals=totals, next_cursors=next_cursors, cursor_params=CURSOR_PARAMS,
-        **_pressing(lit, size), lights={x.case.id: x.status for x in lit}, filters=filters,
+        **_pressing(late, lit), lights={i: x.status for i, x in lit.items()}, filters=filters,
         size=size, sizes=size_choices(ctx.settings.max_page_size),
         classes=category_classes(ctx.city), error=error,
     )  # fmt: skip

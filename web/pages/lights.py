@@ -1,5 +1,7 @@
-"""Traffic lights of open cases, listed for a department's inbox: each open case's running SLA
-clock and where it stands. (The board counts lights from the read models: engine.views.)"""
+"""Traffic lights of open cases for a department's inbox: which of its open stage runs are
+yellow or red now, counted and a page of the most pressing (the read model
+``view_stage_light``, by its department index), and where the cases it shows stand (each
+one's running SLA clock). (The board counts lights from the same read model.)"""
 
 from __future__ import annotations
 
@@ -7,17 +9,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy import and_, func
 from sqlmodel import Session, col, select
 
 from engine.calendar import WorkCalendar
-from engine.cases.models import Case, CaseTask
+from engine.cases.models import Case
 from engine.city.directory import CityDirectory
 from engine.sla.limits import SlaSettings
 from engine.sla.models import SlaClock
 from engine.sla.views import StageStatus, stage_status
+from engine.views.facts import LIGHTS as RUNS
+from engine.views.filters import light_expression
 
 LIGHTS = ("green", "yellow", "red")
+PRESSING = ("yellow", "red")  # 即将超时, 已超时
 
 
 @dataclass
@@ -26,35 +31,54 @@ class Lit:
     status: StageStatus
 
 
-def department_work(department: str, open_states: Iterable[str]) -> ColumnElement[bool]:
-    """A department's own open work: the cases it leads that are not closed (ix_case_inbox:
-    lead department, state) and those it co-handles with its part not yet reported
-    (ix_case_task_open). Within a handler's scope, and read from indexes over open cases
-    only, however many cases the department handled before."""
-    co_tasks = select(CaseTask.case_id).where(
-        col(CaseTask.department) == department,
-        col(CaseTask.lead) == False,  # noqa: E712
-        col(CaseTask.done) == False,  # noqa: E712
-    )
-    leads = and_(col(Case.lead_department) == department, col(Case.state).in_(open_states))
-    return or_(leads, col(Case.id).in_(co_tasks))
+@dataclass
+class Pressing:
+    """A department's yellow and red open stage runs now: how many of each, and the case ids
+    of the ``limit`` soonest due of each."""
+
+    totals: dict[str, int]
+    ids: dict[str, list[int]]
+
+
+def pressing(session: Session, department: str, now: datetime, limit: int) -> Pressing:
+    """Read from ``view_stage_light`` (the department's open runs, by
+    ``ix_view_stage_light_department``), so the cost follows its open work, never the cases
+    it handled before. A run belongs to the department that led the case when it began."""
+    c, light = RUNS.c, light_expression(now)
+    mine = c.department == department
+    connection = session.connection()
+    counted = select(light, func.count()).where(mine, light.in_(PRESSING)).group_by(light)
+    totals = {name: 0 for name in PRESSING} | dict(connection.execute(counted).all())
+    ids = {
+        name: list(
+            connection.execute(
+                select(c.case_id)
+                .where(mine, light == name)
+                .order_by(c.due_at, c.case_id)
+                .limit(limit)
+            ).scalars()
+        )
+        for name in PRESSING
+    }
+    return Pressing(totals, ids)
 
 
 def lit_cases(
     session: Session,
-    department: str,
-    open_states: Iterable[str],
+    ids: Iterable[int],
     city: CityDirectory,
     calendar: WorkCalendar,
     now: datetime,
 ) -> list[Lit]:
-    """The department's open work (:func:`department_work`) with a running (or paused)
-    clock, due soonest first."""
+    """These cases with a running (or paused) clock and where it stands, due soonest first."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return []
     join = and_(col(SlaClock.case_id) == col(Case.id), col(SlaClock.stopped_at).is_(None))
     query = (
         select(Case, SlaClock)
         .join(SlaClock, join)
-        .where(department_work(department, open_states))
+        .where(col(Case.id).in_(wanted))
         .order_by(col(SlaClock.due_at), col(Case.id))
     )
     settings = SlaSettings.of(city)
