@@ -114,12 +114,14 @@ def partitioned_ids(
     """The ids of the first ``limit`` rows after ``cursor`` in ``keyset`` order, where the
     rows are the union of ``partitions`` (lists of equality conditions). ``keyset``'s first
     key takes one of a few ``head_values`` (listed in the list's order); its other keys are
-    ascending, the last the id. Each partition × head value is one index walk already in
+    all ascending or all descending, the last the id. Each partition × head value is one
+    index walk already in
     order, stopping at ``limit`` rows (an index on the partition's columns, the head, then
     the tail); the walks go out as one UNION ALL and are merged here. A list filtered by
     several values (IN) and sorted would otherwise sort every matching row for each page."""
     head, tail = keyset.keys[0], keyset.keys[1:]
-    assert not any(key.descending for key in tail), "the tail keys must be ascending"
+    backwards = tail[0].descending
+    assert all(k.descending == backwards for k in tail), "the tail keys go one way"
     after = keyset.decode(cursor) if cursor is not None else None
     rank = {value: i for i, value in enumerate(head_values)}
     if after is not None and after[0] not in rank:
@@ -132,7 +134,8 @@ def partitioned_ids(
                 if rank[value] < rank[after[0]]:
                     continue  # this head value comes wholly before the cursor
                 if value == after[0]:
-                    where.append(tuple_(*(k.column for k in tail)) > tuple_(*after[1:]))
+                    keys, seen = tuple_(*(k.column for k in tail)), tuple_(*after[1:])
+                    where.append(keys < seen if backwards else keys > seen)
             walk = (
                 select(*(k.column.label(k.name) for k in keyset.keys))
                 .where(*where)
@@ -144,5 +147,6 @@ def partitioned_ids(
         return []
     rows = session.execute(union_all(*walks) if len(walks) > 1 else walks[0]).all()
     names = [k.name for k in tail]
-    rows.sort(key=lambda row: (rank[row._mapping[head.name]], *(row._mapping[n] for n in names)))
+    rows.sort(key=lambda row: tuple(row._mapping[n] for n in names), reverse=backwards)
+    rows.sort(key=lambda row: rank[row._mapping[head.name]])  # stable: the tail's order kept
     return [row._mapping[tail[-1].name] for row in rows[:limit]]

@@ -215,3 +215,32 @@ def test_the_migration_fills_when_the_waiting_cases_were_queued(ctx):
     row = case_row(ctx, queued)
     assert row.queued_at == at and row.updated_at > at
     assert findings(ctx) == []
+
+
+async def test_the_queue_sorts_newest_first_on_request_with_its_own_cursor(api, ctx, clock):
+    """sort=newest: urgent first, then the latest to arrive, paged through once by its own
+    keyset (a cursor of the other order is refused); the page offers both orders."""
+    activate(ctx)
+    queued = []
+    for i in range(5):
+        category = "11009" if i in (1, 3) else "12001"  # 11009 urgent, queued at the district
+        queued.append((await api.file(category=category, description=f"排队案件{i}"))["id"])
+        clock.advance(minutes=1)
+    expected = [queued[3], queued[1], queued[4], queued[2], queued[0]]
+    seen, cursor = [], None
+    while True:
+        params = {"limit": 2, "sort": "newest"} | ({"cursor": cursor} if cursor else {})
+        page = await listed(api, "01", **params)
+        seen += ids(page)
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert seen == expected
+    waiting = await listed(api, "01", limit=2)
+    other = await api.client.get(
+        QUEUE, params={"sort": "newest", "cursor": waiting["next_cursor"]},
+        headers=api.auth("dispatcher", "01"),
+    )  # fmt: skip
+    assert other.status_code == 422 and other.json()["error"]["details"][0]["field"] == "cursor"
+    bad = await api.client.get(QUEUE, params={"sort": "oldest"}, headers=api.auth("dispatcher"))
+    assert bad.status_code == 422 and "sort" in bad.text

@@ -111,6 +111,10 @@ async def test_queue_filters_by_category_and_suggested_department_by_name(pages)
     assert 'name="next" value="/dispatch?unit=01&amp;suggested=ZJ-00&amp;size=30"' in by_dept
     waited = (await pages.client.get("/dispatch", params={"waited": "4"})).text
     assert f'data-case="{tiles}"' in waited and "超过4小时" in waited
+    newest = (await pages.client.get("/dispatch", params={"sort": "newest"})).text
+    assert "最新进入的在前" in newest and '<option value="newest" selected>' in newest
+    oldest = (await pages.client.get("/dispatch")).text
+    assert "等待最久的在前" in oldest and '<option value="waiting" selected>' in oldest
     not_yet = (await pages.client.get("/dispatch", params={"waited": "24"})).text
     assert f'data-case="{tiles}"' not in not_yet and "超过1天" in not_yet
     bad = (await pages.client.get("/dispatch", params={"suggested": "NOPE"})).text

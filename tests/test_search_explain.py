@@ -70,6 +70,7 @@ REQUESTS = [
     ("dispatcher", "01", "/api/v1/dispatch/queue", {"suggested": "ZJ-00"}, False),
     ("dispatcher", "01", "/api/v1/dispatch/queue", {"channel": "hotline"}, False),
     ("dispatcher", "01", "/api/v1/dispatch/queue", {"waited_hours": "1"}, False),
+    ("dispatcher", "01", "/api/v1/dispatch/queue", {"sort": "newest"}, False),
     ("handler", "HW-01", "/api/v1/inbox", {"section": "to_accept"}, False),
     ("handler", "HW-01", "/api/v1/inbox", {"section": "in_progress"}, False),
     ("handler", "HW-01", "/api/v1/inbox", {"section": "co_tasks"}, False),

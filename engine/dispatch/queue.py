@@ -31,6 +31,17 @@ QUEUE_ORDER = Keyset(
         SortKey("id", col(Case.id)),
     ),
 )
+# The dispatcher's other order: urgent first, then the latest to arrive (the same index,
+# walked backwards).
+NEWEST_ORDER = Keyset(
+    "queue-newest",
+    (
+        SortKey("urgency", col(Case.urgency), descending=True),
+        SortKey("queued_at", col(Case.queued_at), descending=True),
+        SortKey("id", col(Case.id), descending=True),
+    ),
+)
+QUEUE_ORDERS = {"waiting": QUEUE_ORDER, "newest": NEWEST_ORDER}  # the sort choices, by name
 
 
 @dataclass(frozen=True)
@@ -157,10 +168,11 @@ def manual_queue(
     *,
     cursor: str | None = None,
     only: QueueFilter = NO_FILTER,
+    order: Keyset = QUEUE_ORDER,
 ) -> tuple[list[QueueItem], int]:
     """Cases in ``dispatching`` or ``returned`` queued at ``unit``'s command center or any
-    below it, narrowed by ``only``; urgent first, then oldest first; after ``cursor``
-    (QUEUE_ORDER) or ``offset``."""
+    below it, narrowed by ``only``; urgent first, then the longest waiting (``order``
+    QUEUE_ORDER) or the latest to arrive (NEWEST_ORDER); after ``cursor`` or ``offset``."""
     where = [
         col(Case.state).in_(QUEUE_STATES),
         col(Case.dispatch_queue).in_(city.subtree(unit)),
@@ -168,10 +180,10 @@ def manual_queue(
     ]
     total = session.exec(select(func.count()).select_from(Case).where(*where)).one()
     if offset:
-        query = select(Case).where(*where).order_by(*QUEUE_ORDER.order_by())
+        query = select(Case).where(*where).order_by(*order.order_by())
         cases = list(session.exec(query.limit(limit).offset(offset)))
     else:
-        cases = _page(session, city, unit, limit, cursor, only)
+        cases = _page(session, city, unit, limit, cursor, only, order)
     ids = [c.id for c in cases if c.id is not None]
     decisions = _latest_decisions(session, ids)
     returns = _latest_returns(session, [c.id for c in cases if c.state == "returned" and c.id])
@@ -201,6 +213,7 @@ def _page(
     limit: int,
     cursor: str | None,
     only: QueueFilter,
+    order: Keyset,
 ) -> list[Case]:
     """One ordered index walk (ix_case_queue) per command center × state × urgency,
     merged: a page costs the same however long the queue."""
@@ -214,7 +227,7 @@ def _page(
         for center in centers
         for state in QUEUE_STATES
     ]
-    ids = partitioned_ids(session, QUEUE_ORDER, partitions, URGENT_FIRST, cursor, limit)
+    ids = partitioned_ids(session, order, partitions, URGENT_FIRST, cursor, limit)
     found = {c.id: c for c in session.exec(select(Case).where(col(Case.id).in_(ids)))}
     return [found[i] for i in ids if i in found]
 

@@ -11,7 +11,7 @@ chose the department.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
@@ -20,7 +20,7 @@ from engine.cases import queries
 from engine.cases.models import CasePublic
 from engine.dispatch.explain import explain_case
 from engine.dispatch.inbox import INBOX_ORDER, Section, due_inbox, inbox
-from engine.dispatch.queue import QUEUE_ORDER, QueueFilter, RouterAdvice, manual_queue
+from engine.dispatch.queue import QUEUE_ORDERS, QueueFilter, RouterAdvice, manual_queue
 from engine.errors import Forbidden, InvalidInput
 from engine.users.models import Principal, Role
 from engine.views.models import ViewStageLight
@@ -172,9 +172,14 @@ def dispatch_queue(
     waited_hours: Annotated[
         int | None, Query(ge=1, le=8760, description="waiting at least this many hours")
     ] = None,
+    sort: Annotated[
+        Literal["waiting", "newest"],
+        Query(description="urgent first, then the longest waiting (default) or the newest"),
+    ] = "waiting",
 ) -> QueuePage:
     """Cases waiting for a dispatcher at ``unit``'s command center or below (default: the
-    caller's), urgent first, then oldest, narrowed by category (or class), channel, the
+    caller's), urgent first, then the longest waiting (``sort=newest``: the latest to
+    arrive), narrowed by category (or class), channel, the
     suggested department and the time waited. Page on with ``cursor`` (``offset`` still
     works), passing the same filters."""
     unit = _queue_unit(ctx, principal, unit)
@@ -188,7 +193,10 @@ def dispatch_queue(
         suggested=suggested,
         waited_before=waited_before,
     )
-    items, total = manual_queue(session, ctx.city, unit, limit, offset, cursor=cursor, only=only)
+    order = QUEUE_ORDERS[sort]
+    items, total = manual_queue(
+        session, ctx.city, unit, limit, offset, cursor=cursor, only=only, order=order
+    )
     ids = [i.case.id for i in items if i.case.id is not None]
     co = queries.co_handlers(session, ids)
     entries = [
@@ -209,7 +217,7 @@ def dispatch_queue(
         )
         for i in items
     ]
-    next_cursor = QUEUE_ORDER.next_cursor([i.case for i in items], limit)
+    next_cursor = order.next_cursor([i.case for i in items], limit)
     return QueuePage(
         unit=unit, items=entries, total=total, limit=limit, offset=offset, next_cursor=next_cursor
     )

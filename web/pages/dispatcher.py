@@ -17,7 +17,7 @@ from engine import access
 from engine.cases.models import Case
 from engine.db import new_session
 from engine.dispatch.centers import COMMAND_TIERS
-from engine.dispatch.queue import NO_FILTER, QUEUE_ORDER, QueueFilter, manual_queue
+from engine.dispatch.queue import NO_FILTER, QUEUE_ORDERS, QueueFilter, manual_queue
 from engine.errors import InvalidInput
 from engine.users.models import Principal, Role
 from web.context import AppContext
@@ -35,7 +35,7 @@ DISPATCH_ROLES = {Role.dispatcher, Role.admin}
 MERGEABLE = ("reported", "registered", "dispatching")
 CHANNELS = ("hotline", "grid", "video", "open311", "web", "upper")
 WAITED_HOURS = (1, 4, 24, 72)  # the 等待超过 choices
-FILTER_PARAMS = ("category", "channel", "suggested", "waited")
+FILTER_PARAMS = ("category", "channel", "suggested", "waited", "sort")
 
 
 def merge_candidates(
@@ -66,6 +66,7 @@ def dispatch_desk(
     channel: Annotated[str | None, Query(max_length=16)] = None,
     suggested: Annotated[str | None, Query(max_length=32)] = None,
     waited: Annotated[str | None, Query(max_length=4)] = None,
+    sort: Annotated[str | None, Query(max_length=8)] = None,
 ) -> Response:
     """The queue of ``unit``'s command center and those below it (urgent first, then the
     longest waiting), narrowed by category (or class), channel, the suggested department
@@ -79,6 +80,8 @@ def dispatch_desk(
     error = None
     chosen = {"category": category, "channel": channel, "suggested": suggested}
     chosen["waited"] = waited if waited in {str(h) for h in WAITED_HOURS} else None
+    chosen["sort"] = sort if sort in QUEUE_ORDERS and sort != "waiting" else None
+    order = QUEUE_ORDERS[chosen["sort"] or "waiting"]
     try:
         hours = int(chosen["waited"] or 0)
         since = ctx.clock.now() - timedelta(hours=hours) if hours else None
@@ -89,10 +92,12 @@ def dispatch_desk(
         error, only, chosen = error_text(exc), NO_FILTER, {}
     with new_session(ctx.db) as session:
         try:
-            items, total = manual_queue(session, city, unit, size, cursor=cursor, only=only)
+            items, total = manual_queue(
+                session, city, unit, size, cursor=cursor, only=only, order=order
+            )
         except InvalidInput as exc:  # a stale or foreign cursor: the first page
             error, cursor = error_text(exc), None
-            items, total = manual_queue(session, city, unit, size, only=only)
+            items, total = manual_queue(session, city, unit, size, only=only, order=order)
         merges = merge_candidates(session, principal, ctx)
         table = ctx.rules.active(session)
     # The rule behind a suggestion, by its name (a row of an older table, or one without a
@@ -119,5 +124,5 @@ def dispatch_desk(
         category_groups=category_groups(ctx), channels=CHANNELS, waited_hours=WAITED_HOURS,
         departments=sorted(city.departments.values(), key=lambda d: d.code),
         rule_names=rule_names, here=urlencode(kept),
-        next_cursor=QUEUE_ORDER.next_cursor([i.case for i in items], size),
+        next_cursor=order.next_cursor([i.case for i in items], size), sorts=tuple(QUEUE_ORDERS),
     )  # fmt: skip
