@@ -103,7 +103,7 @@ async def test_big_screen_json_counts_points_and_kpi_ranking(pages, clock):
     data = (await pages.client.get("/board/data.json")).json()
     assert data["open_per_grid"] == {"01010101": 1, "02010101": 1}
     assert data["totals"]["green"] == 2 and data["points"] == []  # nothing yellow or red yet
-    assert len(data["days"]) == len(data["opened"]) == 14 and data["opened"][-1] == 2
+    assert len(data["days"]) == len(data["opened"]) == 30 and data["opened"][-1] == 2
     clock.advance(minutes=90)
     pages.ctx.sweeper.sweep(clock.now())
     data = (await pages.client.get("/board/data.json")).json()

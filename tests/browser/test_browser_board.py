@@ -239,6 +239,14 @@ def test_the_big_screen_fits_the_first_screen(tmp_path, db_url, screen):
             shot(page, f"50-big-screen-{wide}")  # the whole page
             page.screenshot(path=str(ARTIFACTS / f"51-first-screen-{wide}.png"))  # no scrolling
             assert board.foreign_requests() == [] and errors == []
+            # The trend: the last 7 days, or 30 on request.
+            days = (
+                "echarts.getInstanceByDom(document.getElementById('bs-trend'))"
+                ".getOption().xAxis[0].data.length"
+            )
+            assert page.evaluate(days) == 7
+            page.get_by_label("趋势天数").select_option(label="近 30 天")
+            page.wait_for_function(f"{days} === 30")
             # 全屏: the big screen alone fills the display, nothing to scroll, then back.
             page.get_by_role("button", name="全屏").click()
             page.wait_for_function("document.fullscreenElement?.id === 'bigscreen'")

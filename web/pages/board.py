@@ -28,6 +28,7 @@ from web.deps import Ctx
 from web.pages import sessions
 from web.pages.board_data import (
     KPI_PERIODS,
+    TREND_DAYS,
     Board,
     board,
     case_points,
@@ -157,7 +158,7 @@ def data_json(request: Request, ctx: Ctx, user: PageUser, unit: Unit = None) -> 
     data = _board(ctx, user, unit)
     with new_session(ctx.db) as session:
         calendar = ctx.calendars.get(session)
-        series = daily_series(session, ctx.city, calendar, data.now, unit)
+        series = daily_series(session, ctx.city, calendar, data.now, unit, TREND_DAYS)
         per_grid = open_per_grid(session, ctx.city, unit)
         lit_per_grid = lights_per_grid(session, ctx.city, unit, data.now)
         points = case_points(session, ctx.city, unit, data.now)

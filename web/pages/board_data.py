@@ -27,6 +27,7 @@ from engine.views.filters import in_units, light_expression, now_param, subtree
 from engine.views.kpi_reads import kpi_report
 
 DAYS = 14
+TREND_DAYS = 30  # the big screen's trend: the last 7 or 30 days, picked on the screen
 ESCALATIONS = 100  # the latest, on the board
 
 

@@ -297,7 +297,10 @@ _ROWS = [
     ("cond_default", "默认规则", "default row"),
     # the big screen (web/static/board.js reads these from data-* attributes)
     ("bs_map", "网格在办案件与红黄灯案件", "Open cases by grid, yellow and red cases"),
-    ("bs_trend", "近 14 天趋势", "Last 14 days"),
+    ("bs_trend", "趋势", "Trend"),
+    ("bs_trend_days", "趋势天数", "Days shown"),
+    ("bs_trend_7", "近 7 天", "Last 7 days"),
+    ("bs_trend_30", "近 30 天", "Last 30 days"),
     ("bs_lights_by_dep", "各部门红黄绿灯", "Lights by department"),
     ("bs_rank_dep", "考核排名 · 部门", "KPI ranking · departments"),
     ("bs_rank_unit", "考核排名 · 下级区域", "KPI ranking · areas"),

@@ -252,9 +252,22 @@
              splitLine: { lineStyle: { color: "#1d3461" } } };
   }
 
-  function drawTrend(data) {
+  /* The trend: the last 7 or 30 days of data.json's 30 (picker 趋势天数). */
+  var trendDays = 7;
+  var trendPicker = root.querySelector("[data-trend-days]");
+  if (trendPicker) {
+    trendPicker.addEventListener("change", function () {
+      trendDays = Number(trendPicker.value) || 7;
+      if (lastData) drawTrend(lastData);
+    });
+  }
+
+  function drawTrend(whole) {
     var trend = chart("bs-trend");
     if (!trend) return;
+    var last = function (list) { return (list || []).slice(-trendDays); };
+    var data = { days: last(whole.days), opened: last(whole.opened), closed: last(whole.closed),
+                 overdue: last(whole.overdue) };
     trend.setOption({
       textStyle: FONT,
       tooltip: { trigger: "axis" },
