@@ -278,3 +278,22 @@ async def test_definitions_are_served(api, ctx):
     response = await api.client.get("/api/v1/kpis/definitions", headers=auth(ctx, "operator"))
     keys = [d["key"] for d in response.json()]
     assert {"on_time_accept_rate", "satisfaction_rate", "score"} <= set(keys)
+
+
+async def test_the_kpi_page_charts_the_ranking_it_tabulates(api, week):
+    """/kpis draws the composite score of each area and department as a ranking chart (the
+    highest first), the same figures as its tables and the API."""
+    import re
+
+    from page_support import login
+
+    report = await kpis(api)
+    await login(api, "admin", None)
+    html = (await api.client.get("/kpis", params=WEEK)).text
+    chart = html.split('id="kp-deps-chart"')[1].split("</svg>")[0]
+    bars = re.findall(r'data-name="([^"]+)" data-value="([\d.]+)"', chart)
+    assert bars and [float(v) for _, v in bars] == sorted((float(v) for _, v in bars), reverse=True)
+    scores = [d["score"] for d in report["departments"] if d["score"] is not None]
+    assert sorted(float(v) for _, v in bars) == sorted(round(s, 1) for s in scores)
+    assert all(not re.fullmatch(r"[A-Z]+-\d+", name) for name, _ in bars)  # names, not codes
+    assert 'id="kp-units-chart"' in html and "考核排名" in html

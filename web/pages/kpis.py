@@ -26,8 +26,9 @@ from web.context import AppContext
 from web.deps import Ctx
 from web.pages import sessions
 from web.pages.i18n import MESSAGES, language
+from web.pages.svg import score_bars
 from web.pages.templating import PageUser
-from web.pages.views import page, require_role, scope_unit
+from web.pages.views import View, page, require_role, scope_unit
 
 router = APIRouter(include_in_schema=False)
 
@@ -60,6 +61,10 @@ KPIS_MESSAGES: dict[str, dict[str, str]] = {
     "kp_unnamed": {"zh": "（未登记姓名）", "en": "(no name on file)"},
     "kp_not_on_file": {"zh": "（非本系统用户）", "en": "(not a user on file)"},
     "kp_period": {"zh": "{first} 至 {last}", "en": "{first} to {last}"},
+    "kp_chart_caption": {
+        "zh": "考核排名：按综合得分从高到低（下表为全部指标）",
+        "en": "Ranking by composite score, highest first (every figure in the table below)",
+    },
 }
 MESSAGES.update(KPIS_MESSAGES)  # the page's own text, next to the others
 
@@ -147,10 +152,20 @@ def kpis_page(request: Request, ctx: Ctx, user: PageUser, asked: Asked) -> Respo
     intake_columns = [(INTAKE_METRIC.key, label(INTAKE_METRIC, lang))]
     intake_columns += [(c.key, c.en if lang == "en" else c.zh) for c in INTAKE_COUNTS]
     query = f"unit={unit}&period_start={period.first}&period_end={period.last}"
+    view, score = View(ctx, lang), label(BY_KEY["score"], lang)
+    charts = {
+        "units": score_bars(
+            [(view.unit(r.code), r.score) for r in found.units], score, "kp-units-chart"
+        ),
+        "departments": score_bars(
+            [(view.dept(r.code), r.score) for r in found.departments], score, "kp-deps-chart"
+        ),
+    }
     return page(
         request, ctx, "supervisor/kpis.html", user, unit=unit, units=_pickable(ctx, scope),
         period=period, report=found, intake=answered, columns=columns,
         intake_columns=intake_columns, figure=figure, export=f"/kpis/export.xlsx?{query}",
+        charts=charts,
     )  # fmt: skip
 
 

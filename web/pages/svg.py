@@ -126,3 +126,25 @@ def grid_map(
                 f'data-open="{n}"><title>{escape(label)}</title></polygon>'
             )
     return _svg(width, height, title, body, "grid-map")
+
+
+def score_bars(rows: Sequence[tuple[str, float | None]], title: str, ident: str) -> str:
+    """Horizontal bars of a 0–100 score per name, the highest first (a KPI ranking); a name
+    with no score is left out."""
+    ranked = sorted(((n, s) for n, s in rows if s is not None), key=lambda r: (-r[1], r[0]))
+    width, left, row_h, top = 700, 200, 26, 10
+    height = top * 2 + row_h * max(len(ranked), 1)
+    plot_w = width - left - 60
+    body: list[str] = []
+    for i, (name, score) in enumerate(ranked):
+        y = top + i * row_h
+        w = plot_w * max(0.0, min(score, 100.0)) / 100
+        body.append(
+            f'<text x="{left - 8}" y="{y + 17}" text-anchor="end" font-size="12">'
+            f"{escape(name)}</text>"
+            f'<rect x="{left}" y="{y + 4}" width="{w:.1f}" height="{row_h - 8}" fill="#0b5cad" '
+            f"data-name={quoteattr(name)} data-value=\"{score:.1f}\">"
+            f"<title>{escape(name)}: {score:.1f}</title></rect>"
+            f'<text x="{left + w + 6:.1f}" y="{y + 17}" font-size="12">{score:.1f}</text>'
+        )
+    return _svg(width, height, title, body, ident)
