@@ -143,7 +143,7 @@ def score_bars(rows: Sequence[tuple[str, float | None]], title: str, ident: str)
             f'<text x="{left - 8}" y="{y + 17}" text-anchor="end" font-size="12">'
             f"{escape(name)}</text>"
             f'<rect x="{left}" y="{y + 4}" width="{w:.1f}" height="{row_h - 8}" fill="#0b5cad" '
-            f"data-name={quoteattr(name)} data-value=\"{score:.1f}\">"
+            f'data-name={quoteattr(name)} data-value="{score:.1f}">'
             f"<title>{escape(name)}: {score:.1f}</title></rect>"
             f'<text x="{left + w + 6:.1f}" y="{y + 17}" font-size="12">{score:.1f}</text>'
         )
