@@ -136,3 +136,26 @@ async def test_a_district_supervisor_gets_their_districts_grids_only(pages):
     await login(pages, "handler", "HW-01")
     for path in ("/board/grids.json", "/board/data.json", "/board/kpis.json"):
         assert (await pages.client.get(path)).status_code == 403
+
+
+def test_the_same_board_at_the_same_moment_makes_the_same_workbook():
+    """The workbook's document properties carry the injected clock's time, not the wall
+    clock's, so two exports of the same figures are the same file (a HEAD's length is the
+    GET's)."""
+    from datetime import UTC, datetime
+
+    from openpyxl import Workbook, load_workbook
+
+    from engine.kpis.excel import workbook_bytes
+
+    at = datetime(2026, 3, 2, 2, 30, tzinfo=UTC)
+
+    def made() -> bytes:
+        book = Workbook()
+        book.active.append(["示范市", 1])
+        return workbook_bytes(book, at)
+
+    first, second = made(), made()
+    assert len(first) == len(second)
+    props = load_workbook(io.BytesIO(first)).properties
+    assert props.created == props.modified == datetime(2026, 3, 2, 2, 30)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from io import BytesIO
+from zipfile import ZIP_DEFLATED, ZipFile
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.writer.excel import ExcelWriter  # save() without its wall-clock stamp
 
 from engine.kpis.aggregate import KpiRow
 from engine.kpis.compute import KpiReport
@@ -56,8 +59,17 @@ def kpi_workbook(report: KpiReport, intake: IntakeReport | None = None) -> bytes
         about.append([metric.zh, metric.en, metric.definition])
     about.column_dimensions["A"].width = 26
     about.column_dimensions["C"].width = 120
+    return workbook_bytes(book, report.computed_at)
+
+
+def workbook_bytes(book: Workbook, at: datetime) -> bytes:
+    """The .xlsx file, its document properties stamped ``at`` (the injected clock's time)
+    instead of the wall clock that ``Workbook.save`` writes, so the same figures at the same
+    moment make the same file (a HEAD answers with the GET's length)."""
+    stamp = at.astimezone(UTC).replace(tzinfo=None) if at.tzinfo else at
+    book.properties.created = book.properties.modified = stamp
     out = BytesIO()
-    book.save(out)
+    ExcelWriter(book, ZipFile(out, "w", ZIP_DEFLATED, allowZip64=True)).save()  # closes it
     return out.getvalue()
 
 

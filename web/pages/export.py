@@ -3,11 +3,10 @@ supervision queue and the daily numbers, one sheet each."""
 
 from __future__ import annotations
 
-import io
-
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from engine.kpis.excel import workbook_bytes
 from web.pages.board_data import Board, DaySeries
 from web.pages.views import View
 
@@ -71,6 +70,4 @@ def board_workbook(board: Board, series: DaySeries, v: View) -> bytes:
             )
         ],
     )
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return workbook_bytes(book, board.now)
