@@ -12,8 +12,9 @@ from sqlmodel import Session, col, select
 
 from engine import access
 from engine.attachments import AttachmentStore
+from engine.cases.hooks import FollowUp, IntakeResult
 from engine.cases.models import Case, CaseCreate, Channel, Urgency
-from engine.cases.service import CaseService, FollowUp, IntakeResult
+from engine.cases.service import CaseService
 from engine.city.directory import CityDirectory
 from engine.city.models import Tier
 from engine.errors import Forbidden, InvalidInput

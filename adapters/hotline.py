@@ -13,8 +13,9 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from engine.cases.hooks import IntakeResult
 from engine.cases.models import RECORDING_URL_PATTERN, CaseCreate, Channel, RequestType, Urgency
-from engine.cases.service import CaseService, IntakeResult
+from engine.cases.service import CaseService
 from engine.errors import InvalidInput
 from engine.users.models import Principal
 

@@ -22,8 +22,9 @@ from zoneinfo import ZoneInfo
 from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
+from engine.cases.hooks import FollowUp, IntakeResult
 from engine.cases.models import Case, CaseCreate, Channel, RequestType
-from engine.cases.service import CaseService, FollowUp, IntakeResult
+from engine.cases.service import CaseService
 from engine.city.directory import CityDirectory
 from engine.errors import InvalidInput, NotFound
 from engine.users.models import Principal

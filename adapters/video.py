@@ -21,8 +21,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import IntegrityError
 
+from engine.cases.hooks import FollowUp
 from engine.cases.models import Case, CaseCreate, Channel
-from engine.cases.service import CaseService, FollowUp
+from engine.cases.service import CaseService
 from engine.db import new_session
 from engine.errors import ActionNotAllowed, Conflict, InvalidInput
 from engine.intake.alerts import KEY_PART, VideoAlert, current_window, storm_key

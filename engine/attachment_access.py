@@ -25,8 +25,8 @@ from sqlmodel import Field, Session, SQLModel, col
 
 from engine.access import case_scope
 from engine.attachments import REF_PREFIX
+from engine.cases.hooks import Change, FollowUp
 from engine.cases.models import Case
-from engine.cases.service import Change, FollowUp
 from engine.city.directory import CityDirectory
 from engine.db import UTCDateTime
 from engine.errors import InvalidInput

@@ -3,8 +3,8 @@ the lead's resolve is refused (409, naming who has not reported) until all have.
 
 from __future__ import annotations
 
+from engine.cases.hooks import FollowUp
 from engine.cases.models import CaseCreate
-from engine.cases.service import FollowUp
 from engine.users.models import Principal, Role
 from tests.dispatch_support import IN_01010101, activate, events, trail
 

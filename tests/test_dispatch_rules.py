@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from engine.cases.hooks import FollowUp
 from engine.cases.models import CaseCreate
-from engine.cases.service import FollowUp
 from engine.users.models import Principal, Role
 from tests.dispatch_support import activate, case_row, events
 from tests.intake_support import png

@@ -11,8 +11,8 @@ from conftest import DEMO_CITY
 from sqlalchemy import func, select
 
 from engine import rowbuffer
+from engine.cases.hooks import Change, FollowUp
 from engine.cases.models import Case, CaseCreate, CaseEvent
-from engine.cases.service import Change, FollowUp
 from engine.db import new_session
 from engine.errors import ActionNotAllowed
 from engine.simulation import SimulationConfig

@@ -15,7 +15,7 @@ from adapters.video import VideoIntake, check_config, load_video_config
 from adapters.webhook import WebhookDelivery, run_forever
 from engine.attachment_access import AttachmentHook
 from engine.attachments import AttachmentStore
-from engine.cases.service import CaseHook
+from engine.cases.hooks import CaseHook
 from engine.intake.alerts import AlertWindowHook
 from engine.intake.duplicates import DuplicateHook
 from engine.outbox.hooks import OutboxHook

@@ -9,7 +9,8 @@ from functools import cached_property
 from sqlalchemy.engine import Engine
 
 from engine.audit import AuditKeys
-from engine.cases.service import CaseHook, CaseService
+from engine.cases.hooks import CaseHook
+from engine.cases.service import CaseService
 from engine.cases.workflow import Workflow, standard_workflow
 from engine.city.directory import CityDirectory
 from engine.city.grids import GridLocator

@@ -11,11 +11,10 @@ are written together before the commit (engine.rowbuffer, engine.cases.rows).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
@@ -28,6 +27,8 @@ from engine.cases import requests, rows
 from engine.cases.effects import ActionEffects, EffectContext, apply_effects, task_departments
 from engine.cases.fields import clean_fields
 from engine.cases.group import StepGroup
+from engine.cases.hooks import CaseHook, Change, FollowUp, IntakeResult, Locator
+from engine.cases.intake_rules import filing_unit
 from engine.cases.models import Case, CaseCreate, Urgency
 from engine.cases.workflow import REPORT, Workflow
 from engine.city.directory import CityDirectory
@@ -42,44 +43,6 @@ MAX_FOLLOW_UPS = 8
 # the database lock (other processes still wait on SQLite's busy timeout).
 _SQLITE_WRITER = threading.RLock()
 _new_case = from_valid(Case)  # of a CaseCreate's fields (validated) and the service's own
-
-
-@dataclass
-class Change:
-    """One applied step, as hooks see it (inside the transaction)."""
-
-    session: Session
-    case: Case
-    event: NewEvent
-    principal: Principal
-    data: dict[str, Any]
-    now: datetime
-    city: CityDirectory
-
-
-@dataclass(frozen=True)
-class FollowUp:
-    action: str
-    data: dict[str, Any]
-    by: Principal | None = None  # who takes the step; None: the system
-
-
-class CaseHook(Protocol):
-    """A write-path plugin. It may also define ``register_effects(effects: ActionEffects)``
-    to add what its actions do to the case (``engine.cases.effects``)."""
-
-    def after_change(self, change: Change) -> Iterable[FollowUp]:
-        """Write rows for this change; return system actions to apply next."""
-        ...
-
-
-Locator = Callable[[CaseCreate, CityDirectory], str | None]
-
-
-@dataclass
-class IntakeResult:
-    case: Case
-    created: bool
 
 
 class CaseService:
@@ -206,18 +169,9 @@ class CaseService:
     def filing_unit(
         self, principal: Principal, data: CaseCreate, city: CityDirectory | None = None
     ) -> str:
-        """The unit a new case of ``data`` belongs to, once ``principal`` may file there:
-        a place outside the caller's scope is refused (Forbidden) before anything is written."""
-        city = city or self.city
-        unit = self._check_intake(data, city)
-        if access.may_file_at(principal, unit, city):
-            return unit
-        field = "grid_code" if data.grid_code is not None or data.lat is None else "lat"
-        where = "" if principal.scope is None else f" ({principal.scope})"
-        reason = f"the case would belong to {unit}, outside your area{where}"
-        if unit == city.root and data.grid_code is None:
-            reason += ": give grid_code, or lat/lng inside your area"
-        raise Forbidden(f"{field}: {reason}", [{"field": field, "reason": reason}])
+        """The unit a new case of ``data`` belongs to, once ``principal`` may file there
+        (engine.cases.intake_rules: refused before anything is written)."""
+        return filing_unit(principal, data, city or self.city, self.locator)
 
     def _repeat(self, principal: Principal, case: Case) -> Case:
         """A repeat of ``(channel, external_id)`` answers with the first case only to a
@@ -226,19 +180,6 @@ class CaseService:
             return case
         reason = "already used by a case outside your area"
         raise Conflict(f"external_id: {reason}", [{"field": "external_id", "reason": reason}])
-
-    def _check_intake(self, data: CaseCreate, city: CityDirectory) -> str:
-        """Validate against the city; return the owning unit."""
-        if data.category is not None and data.category not in city.categories:
-            raise InvalidInput("category", f"unknown category {data.category!r}")
-        if (data.lat is None) != (data.lng is None):
-            raise InvalidInput("lat" if data.lat is None else "lng", "lat and lng come together")
-        if data.grid_code is not None:
-            if data.grid_code not in city.units:
-                raise InvalidInput("grid_code", f"unknown grid {data.grid_code!r}")
-            return data.grid_code
-        located = self.locator(data, city) if self.locator else None
-        return located or city.root
 
     def _intake_one(
         self,

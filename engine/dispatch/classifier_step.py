@@ -35,7 +35,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, NamedTuple
 
-from engine.cases.service import Change
+from engine.cases.hooks import Change
 from engine.classifier.decision import RouteDecision, route
 from engine.classifier.live import LiveRouter
 from engine.classifier.text import case_text

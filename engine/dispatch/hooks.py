@@ -25,7 +25,7 @@ from typing import Any
 
 from engine import rowbuffer
 from engine.cases.effects import ActionEffects
-from engine.cases.service import Change, FollowUp
+from engine.cases.hooks import Change, FollowUp
 from engine.city.directory import CityDirectory
 from engine.classifier.decision import DEFAULT_THRESHOLD
 from engine.classifier.live import LiveRouter

@@ -16,8 +16,8 @@ from datetime import datetime
 from sqlalchemy import Index
 from sqlmodel import Field, Session, SQLModel
 
+from engine.cases.hooks import Change, FollowUp
 from engine.cases.models import Case
-from engine.cases.service import Change, FollowUp
 from engine.db import UTCDateTime
 
 KEY_PART = re.compile(r"^[A-Za-z0-9_.:-]{1,24}$")

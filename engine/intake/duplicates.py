@@ -13,8 +13,8 @@ from collections.abc import Iterable
 
 from sqlmodel import col, select
 
+from engine.cases.hooks import Change, FollowUp
 from engine.cases.models import Case
-from engine.cases.service import Change, FollowUp
 from engine.cases.workflow import REPORT
 
 EARTH_RADIUS_M = 6_371_008.8

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import and_
 from sqlmodel import Session, col, select
 
+from engine.cases.hooks import FollowUp
 from engine.cases.models import (
     RECORDING_URL_PATTERN,
     Case,
@@ -28,7 +29,7 @@ from engine.cases.models import (
     Channel,
     RequestType,
 )
-from engine.cases.service import CaseService, FollowUp
+from engine.cases.service import CaseService
 from engine.db import new_session
 from engine.errors import Conflict, InvalidInput
 from engine.knowledge import flags, views

@@ -20,8 +20,8 @@ from typing import Any
 from sqlmodel import col, select
 
 from engine import rowbuffer
+from engine.cases.hooks import Change, FollowUp
 from engine.cases.models import Case
-from engine.cases.service import Change, FollowUp
 from engine.outbox.models import OutboxMessage
 
 TABLE = OutboxMessage.__table__  # type: ignore[attr-defined]

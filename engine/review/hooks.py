@@ -20,8 +20,8 @@ from sqlmodel import Session
 
 from engine import rowbuffer
 from engine.cases.effects import ActionEffects
+from engine.cases.hooks import Change, FollowUp
 from engine.cases.models import Case
-from engine.cases.service import Change, FollowUp
 from engine.cases.workflow import Workflow
 from engine.errors import InvalidInput
 from engine.prepared import Prepared

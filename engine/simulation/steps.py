@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from engine.cases.hooks import FollowUp
 from engine.cases.models import Case, CaseCreate
-from engine.cases.service import FollowUp
 from engine.errors import Conflict, GridflowError
 from engine.review import requirements
 from engine.simulation.arrivals import Arrival

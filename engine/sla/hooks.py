@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from engine.calendar import WorkCalendar
 from engine.cases.effects import ActionEffects
-from engine.cases.service import Change, FollowUp
+from engine.cases.hooks import Change, FollowUp
 from engine.cases.workflow import Workflow
 from engine.durations import parse_duration
 from engine.sla import clocks, runs

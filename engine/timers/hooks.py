@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import bindparam, update
 
-from engine.cases.service import Change, FollowUp
+from engine.cases.hooks import Change, FollowUp
 from engine.cases.workflow import Workflow
 from engine.errors import Conflict, Forbidden, InvalidInput
 from engine.sla.calendars import CityCalendars

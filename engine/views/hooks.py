@@ -20,8 +20,8 @@ from sqlmodel import Session
 
 from engine import rowbuffer
 from engine.calendar import WorkCalendar
+from engine.cases.hooks import Change, FollowUp
 from engine.cases.models import Channel
-from engine.cases.service import Change, FollowUp
 from engine.cases.workflow import Workflow
 from engine.city.directory import CityDirectory
 from engine.knowledge.answers import ANSWER_ACTION
