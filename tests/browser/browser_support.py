@@ -198,6 +198,24 @@ def walker(playwright, server: Server, name: str, screen: dict[str, int], **opti
     return person
 
 
+@contextmanager
+def at_desk(
+    server: Server, name: str, screen: dict[str, int], username: str, landing: str, **options
+) -> Iterator[Person]:
+    """A walk's person (:func:`walker`) signed in as ``username``, who lands on their desk's
+    work page ``landing`` (not a welcome page); the browser closes after the walk."""
+    from playwright.sync_api import sync_playwright  # as the tests import it: on use
+
+    with sync_playwright() as playwright:
+        person = walker(playwright, server, name, screen, **options)
+        try:
+            person.login(username)
+            assert person.page.url.endswith(landing), person.page.url
+            yield person
+        finally:
+            person.close()
+
+
 class Person:
     """One person's browser: a Chromium profile of their own (fresh user-data dir)."""
 

@@ -15,13 +15,13 @@ from browser_support import (
     DEMO_CITY,
     RULE_ID_WORDS,
     WALK_SCREENS,
+    at_desk,
     check_desk,
     city_context,
     screen_name,
     walk_server,
-    walker,
 )
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from engine.cases.models import CaseCreate
 from engine.users.models import Principal, Role
@@ -63,50 +63,44 @@ def test_admin_backtests_rules_scopes_disables_and_revokes(server, screen):
     candidate = server.workdir / f"rules-{width}.toml"
     rules = (DEMO_CITY / "rules.toml").read_text(encoding="utf-8")
     candidate.write_text(rules.replace('department = "HWGS-02"', 'department = "HW-02"'))
-    with sync_playwright() as pw:
-        desk = walker(pw, server, "admin", screen)
+    with at_desk(server, "admin", screen, "admin", "/admin") as desk:
         page = desk.page
-        try:
-            desk.login("admin")
-            assert page.url.endswith("/admin")  # the admin's work page
-            check_desk(page)
+        check_desk(page)
 
-            # The rule page: backtest an uploaded candidate table.
-            page.get_by_role("link", name="派遣规则").first.click()
-            page.wait_for_url(re.compile(r"/admin/rules$"))
-            expect(page.locator("#active-version").locator("..")).to_contain_text("赵管理")
-            check_desk(page, allow=RULE_PAGE)
-            page.get_by_label("或上传文件").set_input_files(str(candidate))
-            page.get_by_role("button", name="回测").click()
-            result = page.locator("#backtest-result")
-            expect(result).to_contain_text("会派往别处")
-            expect(result.locator('tr[data-move="HWGS-02 HW-02"]')).to_have_count(1)
-            expect(result.locator(f'a[href="/cases/{moved}"]')).to_be_visible()
-            check_desk(page, allow=RULE_PAGE)
+        # The rule page: backtest an uploaded candidate table.
+        page.get_by_role("link", name="派遣规则").first.click()
+        page.wait_for_url(re.compile(r"/admin/rules$"))
+        expect(page.locator("#active-version").locator("..")).to_contain_text("赵管理")
+        check_desk(page, allow=RULE_PAGE)
+        page.get_by_label("或上传文件").set_input_files(str(candidate))
+        page.get_by_role("button", name="回测").click()
+        result = page.locator("#backtest-result")
+        expect(result).to_contain_text("会派往别处")
+        expect(result.locator('tr[data-move="HWGS-02 HW-02"]')).to_have_count(1)
+        expect(result.locator(f'a[href="/cases/{moved}"]')).to_be_visible()
+        check_desk(page, allow=RULE_PAGE)
 
-            # Users: a scope from the org tree, a user disabled, a token revoked.
-            desk.visit("/admin/users", allow=USERNAMES)
-            user, street = MOVED[width]
-            row = page.locator(f'tr[data-user="{user}"]')
-            row.locator("summary").click()
-            row.get_by_label(re.compile("^范围")).select_option(value=street)
-            row.get_by_role("button", name="保存").click()
-            page.wait_for_load_state()
-            street_name = {"0101": "湖滨街道", "0102": "清波街道", "0202": "枫桥街道"}[street]
-            expect(row.locator(".scope-name")).to_contain_text(street_name)
-            worker = DISABLED[width]
-            page.get_by_role("button", name=f"停用 {worker}").click()
-            page.wait_for_load_state()
-            expect(page.locator(f'tr[data-user="{worker}"]')).to_have_class(re.compile("inactive"))
-            expect(page.get_by_role("button", name=f"启用 {worker}")).to_be_visible()
-            page.get_by_label("标签").fill(f"对接系统{width}")
-            page.get_by_role("button", name="签发令牌").click()
-            expect(page.locator("#issued-token")).to_be_visible()
-            token = page.locator("tr[data-token]", has_text=f"对接系统{width}")
-            token.get_by_role("button", name=re.compile("^吊销 #")).click()
-            page.wait_for_load_state()
-            expect(token).to_contain_text("已吊销")
-            check_desk(page, allow=USERNAMES)
-            assert desk.foreign_requests() == []
-        finally:
-            desk.close()
+        # Users: a scope from the org tree, a user disabled, a token revoked.
+        desk.visit("/admin/users", allow=USERNAMES)
+        user, street = MOVED[width]
+        row = page.locator(f'tr[data-user="{user}"]')
+        row.locator("summary").click()
+        row.get_by_label(re.compile("^范围")).select_option(value=street)
+        row.get_by_role("button", name="保存").click()
+        page.wait_for_load_state()
+        street_name = {"0101": "湖滨街道", "0102": "清波街道", "0202": "枫桥街道"}[street]
+        expect(row.locator(".scope-name")).to_contain_text(street_name)
+        worker = DISABLED[width]
+        page.get_by_role("button", name=f"停用 {worker}").click()
+        page.wait_for_load_state()
+        expect(page.locator(f'tr[data-user="{worker}"]')).to_have_class(re.compile("inactive"))
+        expect(page.get_by_role("button", name=f"启用 {worker}")).to_be_visible()
+        page.get_by_label("标签").fill(f"对接系统{width}")
+        page.get_by_role("button", name="签发令牌").click()
+        expect(page.locator("#issued-token")).to_be_visible()
+        token = page.locator("tr[data-token]", has_text=f"对接系统{width}")
+        token.get_by_role("button", name=re.compile("^吊销 #")).click()
+        page.wait_for_load_state()
+        expect(token).to_contain_text("已吊销")
+        check_desk(page, allow=USERNAMES)
+        assert desk.foreign_requests() == []

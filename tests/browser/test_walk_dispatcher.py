@@ -14,13 +14,13 @@ from datetime import timedelta
 import pytest
 from browser_support import (
     WALK_SCREENS,
+    at_desk,
     check_desk,
     city_context,
     screen_name,
     walk_server,
-    walker,
 )
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from engine.cases.models import CaseCreate
 from engine.users.models import Principal, Role
@@ -101,96 +101,90 @@ def filter_queue(page, **chosen: str) -> None:
 def test_dispatcher_filters_pages_dispatches_and_decides_requests(server, screen):
     width = screen["width"]
     ids = queued_and_asked(server, width)
-    with sync_playwright() as pw:
-        desk = walker(pw, server, "dispatcher", screen)
+    with at_desk(server, "dispatcher", screen, "dispatcher", "/dispatch") as desk:
         page = desk.page
-        try:
-            desk.login("dispatcher")
-            assert page.url.endswith("/dispatch")  # the dispatcher's work page
-            check_desk(page)
-            queue = page.locator("article.queue-item")
-            expect(item(page, ids["urgent"])).to_have_class(re.compile("urgent"))
-            urgent_first = queue.evaluate_all("els => els.map(e => e.classList.contains('urgent'))")
-            assert urgent_first == sorted(urgent_first, reverse=True)  # urgent first
+        check_desk(page)
+        queue = page.locator("article.queue-item")
+        expect(item(page, ids["urgent"])).to_have_class(re.compile("urgent"))
+        urgent_first = queue.evaluate_all("els => els.map(e => e.classList.contains('urgent'))")
+        assert urgent_first == sorted(urgent_first, reverse=True)  # urgent first
 
-            # Paging: ten a page, the next page goes on where the first ended.
-            filter_queue(page, size="10")
-            expect(queue).to_have_count(10)
-            first_page = set(queue.evaluate_all("els => els.map(e => e.dataset.case)"))
-            page.get_by_role("link", name="下一页").click()
-            page.wait_for_url(re.compile(r"cursor="))
-            later = set(queue.evaluate_all("els => els.map(e => e.dataset.case)"))
-            assert later and not later & first_page
+        # Paging: ten a page, the next page goes on where the first ended.
+        filter_queue(page, size="10")
+        expect(queue).to_have_count(10)
+        first_page = set(queue.evaluate_all("els => els.map(e => e.dataset.case)"))
+        page.get_by_role("link", name="下一页").click()
+        page.wait_for_url(re.compile(r"cursor="))
+        later = set(queue.evaluate_all("els => els.map(e => e.dataset.case)"))
+        assert later and not later & first_page
 
-            # Filters, each picked by its words.
-            filter_queue(page, category="噪声扰民", waited="超过1小时", size="100")
-            # 等待时长 counts from when the case entered the queue: the sweep's 黄灯 reminder
-            # and 提级督办 on "old" (queued 3 hours ago) do not reset it.
-            expect(item(page, ids["old"])).to_be_visible()
-            for key in ("noise0", "tiles", "urgent"):
-                expect(item(page, ids[key])).to_have_count(0)
-            check_desk(page)
-            # Sorted: the longest waiting first by default, the latest first on request.
-            filter_queue(page, category="噪声扰民", size="100")
-            order = queue.evaluate_all("els => els.map(e => e.dataset.case)")
-            assert order.index(str(ids["old"])) < order.index(str(ids["noise0"]))
-            filter_queue(page, category="噪声扰民", sort="最新进入在前", size="100")
-            order = queue.evaluate_all("els => els.map(e => e.dataset.case)")
-            assert order.index(str(ids["old"])) > order.index(str(ids["noise0"]))
-            filter_queue(page, suggested="市住房和城乡建设局", size="100")
-            expect(item(page, ids["tiles"])).to_be_visible()
-            expect(item(page, ids["noise0"])).to_have_count(0)
-            filter_queue(page, channel="上级交办", size="100")
-            expect(item(page, ids["upper"])).to_be_visible()
-            expect(item(page, ids["noise0"])).to_have_count(0)
-            filter_queue(page, unit="01", size="100")
-            expect(item(page, ids["noise0"])).to_be_visible()
-            expect(item(page, ids["city"])).to_have_count(0)  # queued at the city's center
-            filter_queue(page, size="100")
-            expect(item(page, ids["city"])).to_be_visible()
+        # Filters, each picked by its words.
+        filter_queue(page, category="噪声扰民", waited="超过1小时", size="100")
+        # 等待时长 counts from when the case entered the queue: the sweep's 黄灯 reminder
+        # and 提级督办 on "old" (queued 3 hours ago) do not reset it.
+        expect(item(page, ids["old"])).to_be_visible()
+        for key in ("noise0", "tiles", "urgent"):
+            expect(item(page, ids[key])).to_have_count(0)
+        check_desk(page)
+        # Sorted: the longest waiting first by default, the latest first on request.
+        filter_queue(page, category="噪声扰民", size="100")
+        order = queue.evaluate_all("els => els.map(e => e.dataset.case)")
+        assert order.index(str(ids["old"])) < order.index(str(ids["noise0"]))
+        filter_queue(page, category="噪声扰民", sort="最新进入在前", size="100")
+        order = queue.evaluate_all("els => els.map(e => e.dataset.case)")
+        assert order.index(str(ids["old"])) > order.index(str(ids["noise0"]))
+        filter_queue(page, suggested="市住房和城乡建设局", size="100")
+        expect(item(page, ids["tiles"])).to_be_visible()
+        expect(item(page, ids["noise0"])).to_have_count(0)
+        filter_queue(page, channel="上级交办", size="100")
+        expect(item(page, ids["upper"])).to_be_visible()
+        expect(item(page, ids["noise0"])).to_have_count(0)
+        filter_queue(page, unit="01", size="100")
+        expect(item(page, ids["noise0"])).to_be_visible()
+        expect(item(page, ids["city"])).to_have_count(0)  # queued at the city's center
+        filter_queue(page, size="100")
+        expect(item(page, ids["city"])).to_be_visible()
 
-            # Dispatch the urgent case.
-            urgent = item(page, ids["urgent"])
-            urgent.get_by_label("派往").select_option(label="东湖区城市管理综合行政执法局")
-            urgent.get_by_role("button", name="派遣").click()
-            page.wait_for_url(re.compile(r"done=dispatch"))
-            expect(item(page, ids["urgent"])).to_have_count(0)
-            check_desk(page)
+        # Dispatch the urgent case.
+        urgent = item(page, ids["urgent"])
+        urgent.get_by_label("派往").select_option(label="东湖区城市管理综合行政执法局")
+        urgent.get_by_role("button", name="派遣").click()
+        page.wait_for_url(re.compile(r"done=dispatch"))
+        expect(item(page, ids["urgent"])).to_have_count(0)
+        check_desk(page)
 
-            # Approvals, from the navigation and its count.
-            page.get_by_role("link", name=re.compile("^审批")).click()
-            page.wait_for_url(re.compile(r"/approvals"))
-            check_desk(page)
-            requests = page.locator('section[aria-labelledby="h-approvals"] article')
-            count = page.locator('nav [data-count="approvals"] [aria-hidden="true"]')
-            waiting = requests.count()
-            expect(count).to_have_text(str(waiting))
-            expect(page.locator('nav [data-count="approvals"]')).to_contain_text("延期申请")
+        # Approvals, from the navigation and its count.
+        page.get_by_role("link", name=re.compile("^审批")).click()
+        page.wait_for_url(re.compile(r"/approvals"))
+        check_desk(page)
+        requests = page.locator('section[aria-labelledby="h-approvals"] article')
+        count = page.locator('nav [data-count="approvals"] [aria-hidden="true"]')
+        waiting = requests.count()
+        expect(count).to_have_text(str(waiting))
+        expect(page.locator('nav [data-count="approvals"]')).to_contain_text("延期申请")
 
-            def decide(key: str, kind: str, button: str, reason: str | None) -> None:
-                request = page.locator(f'article[data-case="{ids[key]}"][data-kind="{kind}"]')
-                expect(request).to_be_visible()
-                form = request.locator("form", has=page.get_by_role("button", name=button))
-                if reason is not None:
-                    form.get_by_label("原因").fill(reason)
-                form.get_by_role("button", name=button).click()
-                page.wait_for_url(re.compile(r"/approvals\?.*done="))
-                expect(request).to_have_count(0)  # decided: gone, with its buttons
+        def decide(key: str, kind: str, button: str, reason: str | None) -> None:
+            request = page.locator(f'article[data-case="{ids[key]}"][data-kind="{kind}"]')
+            expect(request).to_be_visible()
+            form = request.locator("form", has=page.get_by_role("button", name=button))
+            if reason is not None:
+                form.get_by_label("原因").fill(reason)
+            form.get_by_role("button", name=button).click()
+            page.wait_for_url(re.compile(r"/approvals\?.*done="))
+            expect(request).to_have_count(0)  # decided: gone, with its buttons
 
-            decide("extension", "extension", "驳回延期", "配件库存充足，请按期办结")
-            decide("suspension", "suspension", "批准挂起", None)  # the asker's reason kept
-            decide("void", "void", "批准作废", None)  # the asker's reason kept
-            decide("returned", "return", "驳回退单", "属于贵单位职责，请继续办理")
-            expect(requests).to_have_count(waiting - 3)
-            if waiting > 3:
-                expect(count).to_have_text(str(waiting - 3))
-            else:
-                expect(count).to_have_count(0)
-            check_desk(page)
-            desk.visit(f"/cases/{ids['extension']}")
-            expect(page.locator('form[action$="/act/approve_extension"]')).to_have_count(0)
-            expect(page.locator('form[action$="/act/reject_extension"]')).to_have_count(0)
-            expect(page.locator(".timeline")).to_contain_text("配件库存充足")
-            assert desk.foreign_requests() == []
-        finally:
-            desk.close()
+        decide("extension", "extension", "驳回延期", "配件库存充足，请按期办结")
+        decide("suspension", "suspension", "批准挂起", None)  # the asker's reason kept
+        decide("void", "void", "批准作废", None)  # the asker's reason kept
+        decide("returned", "return", "驳回退单", "属于贵单位职责，请继续办理")
+        expect(requests).to_have_count(waiting - 3)
+        if waiting > 3:
+            expect(count).to_have_text(str(waiting - 3))
+        else:
+            expect(count).to_have_count(0)
+        check_desk(page)
+        desk.visit(f"/cases/{ids['extension']}")
+        expect(page.locator('form[action$="/act/approve_extension"]')).to_have_count(0)
+        expect(page.locator('form[action$="/act/reject_extension"]')).to_have_count(0)
+        expect(page.locator(".timeline")).to_contain_text("配件库存充足")
+        assert desk.foreign_requests() == []

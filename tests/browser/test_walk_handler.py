@@ -11,14 +11,14 @@ import re
 import pytest
 from browser_support import (
     WALK_SCREENS,
+    at_desk,
     check_desk,
     city_context,
     photo,
     screen_name,
     walk_server,
-    walker,
 )
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from engine.cases.models import CaseCreate
 from engine.users.models import Principal, Role
@@ -50,68 +50,60 @@ def assigned(server, width: int) -> dict[str, int]:
 def test_handler_inbox_accept_resolve_and_extension(server, screen):
     width = screen["width"]
     ids = assigned(server, width)
-    with sync_playwright() as pw:
-        desk = walker(pw, server, "handler", screen)
+    with at_desk(server, "handler", screen, "handler_hw01", "/inbox") as desk:
         page = desk.page
-        try:
-            desk.login("handler_hw01")
-            assert page.url.endswith("/inbox")  # the handler's work page
-            check_desk(page)
-            to_accept = page.locator('section[aria-labelledby="h-accept"] tbody tr')
+        check_desk(page)
+        to_accept = page.locator('section[aria-labelledby="h-accept"] tbody tr')
 
-            def row(section, key: str):
-                return page.locator(
-                    f'section[aria-labelledby="{section}"] tr[data-case="{ids[key]}"]'
-                )
+        def row(section, key: str):
+            return page.locator(f'section[aria-labelledby="{section}"] tr[data-case="{ids[key]}"]')
 
-            order = to_accept.evaluate_all("rows => rows.map(r => r.dataset.case)")
-            assert order.index(str(ids["urgent"])) < order.index(str(ids["normal"]))  # due first
-            for key in ids:
-                left = row("h-accept", key).locator(".remaining")
-                expect(left).to_have_text(re.compile(r"^剩余\d+(小时)?(\d+分钟)?$"))
+        order = to_accept.evaluate_all("rows => rows.map(r => r.dataset.case)")
+        assert order.index(str(ids["urgent"])) < order.index(str(ids["normal"]))  # due first
+        for key in ids:
+            left = row("h-accept", key).locator(".remaining")
+            expect(left).to_have_text(re.compile(r"^剩余\d+(小时)?(\d+分钟)?$"))
 
-            # The filters: the class by name, the channel, the urgency.
-            search = page.get_by_role("search")
-            search.get_by_label("事项分类").select_option(label="市容环境")
-            search.get_by_label("渠道").select_option(label="12345热线")
-            search.get_by_label("紧急程度").select_option(label="紧急")
-            search.get_by_role("button", name="筛选").click()
-            page.wait_for_url(re.compile(r"urgency=urgent"))
-            expect(row("h-accept", "urgent")).to_be_visible()
-            expect(row("h-accept", "normal")).to_have_count(0)
-            check_desk(page)
+        # The filters: the class by name, the channel, the urgency.
+        search = page.get_by_role("search")
+        search.get_by_label("事项分类").select_option(label="市容环境")
+        search.get_by_label("渠道").select_option(label="12345热线")
+        search.get_by_label("紧急程度").select_option(label="紧急")
+        search.get_by_role("button", name="筛选").click()
+        page.wait_for_url(re.compile(r"urgency=urgent"))
+        expect(row("h-accept", "urgent")).to_be_visible()
+        expect(row("h-accept", "normal")).to_have_count(0)
+        check_desk(page)
 
-            # Accept the normal one from the inbox, resolve it with a photo.
-            desk.visit("/inbox")
-            page.get_by_role("button", name=f"签收 #{ids['normal']}").click()
-            page.wait_for_url(re.compile(rf"/cases/{ids['normal']}"))
-            expect(page.locator("h1 .state")).to_have_attribute("data-state", "in_progress")
-            check_desk(page)
-            resolve = page.locator('form[action$="/act/resolve"]')
-            resolve.locator("summary").click()
-            resolve.get_by_label("处理结果").fill("已安排保洁员清运，现场已清理干净")
-            resolve.get_by_label(re.compile("照片")).set_input_files(
-                str(photo(server.workdir, f"resolved-{width}.png"))
-            )
-            expect(resolve.locator(".file-pick .muted")).to_have_text("已选 1 张")
-            resolve.get_by_role("button", name="办结反馈").click()
-            expect(page.locator("h1 .state")).to_have_attribute("data-state", "resolved")
-            expect(page.locator(".photos img")).to_have_count(1)
-            check_desk(page)
+        # Accept the normal one from the inbox, resolve it with a photo.
+        desk.visit("/inbox")
+        page.get_by_role("button", name=f"签收 #{ids['normal']}").click()
+        page.wait_for_url(re.compile(rf"/cases/{ids['normal']}"))
+        expect(page.locator("h1 .state")).to_have_attribute("data-state", "in_progress")
+        check_desk(page)
+        resolve = page.locator('form[action$="/act/resolve"]')
+        resolve.locator("summary").click()
+        resolve.get_by_label("处理结果").fill("已安排保洁员清运，现场已清理干净")
+        resolve.get_by_label(re.compile("照片")).set_input_files(
+            str(photo(server.workdir, f"resolved-{width}.png"))
+        )
+        expect(resolve.locator(".file-pick .muted")).to_have_text("已选 1 张")
+        resolve.get_by_role("button", name="办结反馈").click()
+        expect(page.locator("h1 .state")).to_have_attribute("data-state", "resolved")
+        expect(page.locator(".photos img")).to_have_count(1)
+        check_desk(page)
 
-            # Accept the urgent one and ask for two more working days.
-            desk.visit("/inbox")
-            page.get_by_role("button", name=f"签收 #{ids['urgent']}").click()
-            page.wait_for_url(re.compile(rf"/cases/{ids['urgent']}"))
-            ask = page.locator('form[action$="/act/request_extension"]')
-            ask.locator("summary").click()
-            ask.get_by_label("延长时长").select_option(label="2个工作日")
-            ask.get_by_label("原因").fill("需采购配件")
-            ask.get_by_role("button", name="申请延期").click()
-            expect(page.locator("#pending-extension")).to_have_text("2个工作日")
-            check_desk(page)
-            desk.visit("/inbox")
-            expect(row("h-progress", "urgent")).to_be_visible()
-            assert desk.foreign_requests() == []
-        finally:
-            desk.close()
+        # Accept the urgent one and ask for two more working days.
+        desk.visit("/inbox")
+        page.get_by_role("button", name=f"签收 #{ids['urgent']}").click()
+        page.wait_for_url(re.compile(rf"/cases/{ids['urgent']}"))
+        ask = page.locator('form[action$="/act/request_extension"]')
+        ask.locator("summary").click()
+        ask.get_by_label("延长时长").select_option(label="2个工作日")
+        ask.get_by_label("原因").fill("需采购配件")
+        ask.get_by_role("button", name="申请延期").click()
+        expect(page.locator("#pending-extension")).to_have_text("2个工作日")
+        check_desk(page)
+        desk.visit("/inbox")
+        expect(row("h-progress", "urgent")).to_be_visible()
+        assert desk.foreign_requests() == []
