@@ -12,13 +12,13 @@ import re
 import pytest
 from browser_support import (
     WALK_SCREENS,
+    at_desk,
     check_desk,
     city_context,
     screen_name,
     walk_server,
-    walker,
 )
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from engine.cases.models import CaseCreate
 from engine.users.models import Principal, Role
@@ -65,64 +65,60 @@ def test_operator_finds_a_caller_records_an_urge_and_files_a_case(server, screen
     width = screen["width"]
     known = caller_cases(server, width)
     opened, closed = known["open"], known["closed"]
-    with sync_playwright() as pw:
-        desk = walker(pw, server, "operator", screen)
+    with at_desk(server, "operator", screen, "operator", "/intake") as desk:
         page = desk.page
-        try:
-            desk.login("operator")
-            assert page.url.endswith("/intake")  # the operator's work page
-            check_desk(page)
+        check_desk(page)
 
-            # One search box: a phone, a ticket number, words, a case number.
-            page.get_by_role("link", name="案件查询").click()
-            search(page, known["phone"])
-            found = page.locator("table.cases")
-            expect(found.locator(f'a[href="/cases/{opened}"]')).to_be_visible()
-            expect(found.locator(f'a[href="/cases/{closed}"]')).to_be_visible()
-            check_desk(page)
-            search(page, known["ticket"])
-            expect(found.locator(f'a[href="/cases/{opened}"]')).to_be_visible()
-            expect(found.locator(f'a[href="/cases/{closed}"]')).to_have_count(0)
-            search(page, f"东坡路{width}号井盖")
-            expect(found.locator(f'a[href="/cases/{opened}"]')).to_be_visible()
-            search(page, f"#{opened}")
-            page.wait_for_url(re.compile(rf"/cases/{opened}$"))
+        # One search box: a phone, a ticket number, words, a case number.
+        page.get_by_role("link", name="案件查询").click()
+        search(page, known["phone"])
+        found = page.locator("table.cases")
+        expect(found.locator(f'a[href="/cases/{opened}"]')).to_be_visible()
+        expect(found.locator(f'a[href="/cases/{closed}"]')).to_be_visible()
+        check_desk(page)
+        search(page, known["ticket"])
+        expect(found.locator(f'a[href="/cases/{opened}"]')).to_be_visible()
+        expect(found.locator(f'a[href="/cases/{closed}"]')).to_have_count(0)
+        search(page, f"东坡路{width}号井盖")
+        expect(found.locator(f'a[href="/cases/{opened}"]')).to_be_visible()
+        search(page, f"#{opened}")
+        page.wait_for_url(re.compile(rf"/cases/{opened}$"))
 
-            # The caller calls again: their earlier cases, open first, and a 催办 in one click.
-            page.get_by_role("link", name="受理登记").click()
-            page.get_by_label("联系电话").press_sequentially(known["phone"])
-            history = page.locator("#caller-history li")
-            expect(history).to_have_count(2)  # shown as the number is typed, nothing sent
-            page.get_by_role("button", name="查来电历史").click()  # the same, without script
-            expect(history).to_have_count(2)
-            expect(page.get_by_label("联系电话")).to_have_value(known["phone"])
-            page.get_by_label("诉求内容").fill("井盖还没有修好，来电催促")
-            page.get_by_label("所在网格").fill(known["grid"])
-            page.get_by_role("button", name="查重并保存").click()
-            expect(history).to_have_count(2)
-            expect(history.first).to_have_attribute("data-case", str(opened))  # open first
-            expect(history.last).to_have_attribute("data-case", str(closed))
-            expect(history.last.get_by_role("button")).to_have_count(0)  # closed: no 催办
-            check_desk(page)
-            history.first.get_by_role("button", name=f"记为催办 #{opened}").click()
-            page.wait_for_url(re.compile(rf"/cases/{opened}"))
-            expect(page.locator(".timeline")).to_contain_text("催办")
-            expect(page.locator(".timeline")).to_contain_text("井盖还没有修好")
-            check_desk(page)
+        # The caller calls again: their earlier cases, open first, and a 催办 in one click.
+        page.get_by_role("link", name="受理登记").click()
+        page.get_by_label("联系电话").press_sequentially(known["phone"])
+        history = page.locator("#caller-history li")
+        expect(history).to_have_count(2)  # shown as the number is typed, nothing sent
+        page.get_by_role("button", name="查来电历史").click()  # the same, without script
+        expect(history).to_have_count(2)
+        expect(page.get_by_label("联系电话")).to_have_value(known["phone"])
+        page.get_by_label("诉求内容").fill("井盖还没有修好，来电催促")
+        page.get_by_label("所在网格").fill(known["grid"])
+        page.get_by_role("button", name="查重并保存").click()
+        expect(history).to_have_count(2)
+        expect(history.first).to_have_attribute("data-case", str(opened))  # open first
+        expect(history.last).to_have_attribute("data-case", str(closed))
+        expect(history.last.get_by_role("button")).to_have_count(0)  # closed: no 催办
+        check_desk(page)
+        # The caller adds a word: the 催办 carries what is in the box when it is pressed.
+        page.get_by_label("诉求内容").fill("井盖还没有修好，晚上有人绊倒")
+        history.first.get_by_role("button", name=f"记为催办 #{opened}").click()
+        page.wait_for_url(re.compile(rf"/cases/{opened}"))
+        expect(page.locator(".timeline")).to_contain_text("催办")
+        expect(page.locator(".timeline")).to_contain_text("井盖还没有修好，晚上有人绊倒")
+        check_desk(page)
 
-            # A new call about something else is filed as a new case.
-            page.get_by_role("link", name="受理登记").click()
-            page.get_by_label("诉求内容").fill(f"东坡路{width}号路灯不亮，晚上出行不便")
-            page.get_by_label("事项分类").fill("06002")
-            page.get_by_label("所在网格").fill(known["grid"])
-            page.get_by_label("联系电话").fill(f"1370000{width:04d}")
-            page.get_by_role("button", name="查重并保存").click()
-            if "/intake" in page.url:  # likely duplicates shown first: not one, save anyway
-                page.get_by_role("button", name="不是重复，保存为新案件").click()
-            page.wait_for_url(re.compile(r"/cases/\d+\?done=register"))
-            new_case = int(re.search(r"/cases/(\d+)", page.url)[1])
-            assert new_case not in (opened, closed)
-            check_desk(page)
-            assert desk.foreign_requests() == []
-        finally:
-            desk.close()
+        # A new call about something else is filed as a new case.
+        page.get_by_role("link", name="受理登记").click()
+        page.get_by_label("诉求内容").fill(f"东坡路{width}号路灯不亮，晚上出行不便")
+        page.get_by_label("事项分类").fill("06002")
+        page.get_by_label("所在网格").fill(known["grid"])
+        page.get_by_label("联系电话").fill(f"1370000{width:04d}")
+        page.get_by_role("button", name="查重并保存").click()
+        if "/intake" in page.url:  # likely duplicates shown first: not one, save anyway
+            page.get_by_role("button", name="不是重复，保存为新案件").click()
+        page.wait_for_url(re.compile(r"/cases/\d+\?done=register"))
+        new_case = int(re.search(r"/cases/(\d+)", page.url)[1])
+        assert new_case not in (opened, closed)
+        check_desk(page)
+        assert desk.foreign_requests() == []

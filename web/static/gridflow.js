@@ -183,13 +183,22 @@ document.querySelectorAll("[data-caller-history]").forEach(function (slot) {
     var number = phone.value.replace(/[\s-]/g, "");
     if (number.replace(/\D/g, "").length < 7 || number === asked) return;
     asked = number;
-    var query = "?phone=" + encodeURIComponent(phone.value) +
-      "&text=" + encodeURIComponent(text ? text.value : "");
-    fetch(slot.getAttribute("data-caller-history") + query, { credentials: "same-origin" })
+    fetch(slot.getAttribute("data-caller-history") + "?phone=" + encodeURIComponent(phone.value),
+          { credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.text() : null; })
-      .then(function (html) { if (html !== null && asked === number) slot.innerHTML = html; })
-      .catch(function () {});
+      .then(function (html) {
+        if (html === null) asked = "";  /* ask again on the next keystroke */
+        else if (asked === number) slot.innerHTML = html;
+      })
+      .catch(function () { asked = ""; });
   }
+  /* 记为催办: the note carries what the caller says now, as typed when the button is pressed. */
+  slot.addEventListener("submit", function (event) {
+    var note = event.target.querySelector("[data-urge-prefix]");
+    if (note && text && text.value.trim()) {
+      note.value = note.getAttribute("data-urge-prefix") + text.value.trim();
+    }
+  });
   phone.addEventListener("input", function () {
     if (timer) clearTimeout(timer);
     timer = setTimeout(ask, 400);
