@@ -1,6 +1,7 @@
 """A department's inbox (待办箱): the cases dispatched to it as lead department (主办) waiting
 to be accepted or being handled, and the open cases it co-handles (协办) with its report still
-due. Urgent first, then the longest waiting; keyset-paginated (docs/SEARCH.md).
+due; keyset-paginated (docs/SEARCH.md). :func:`section_page` serves each list to the page
+and the API.
 
 ``due_inbox``: 待签收 and 办理中 due-soonest first, by the due time of the case's open SLA
 stage run (the read model ``view_stage_light``, which the caller hands in: the read models
@@ -19,10 +20,9 @@ from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
 from engine.cases.models import Case, CaseTask
-from engine.keyset import Keyset, SortKey, partitioned_ids
+from engine.keyset import Keyset, SortKey
 
 OPEN_WORK = ("assigned", "in_progress", "suspended")
-URGENT_FIRST = ("urgent", "normal")
 INBOX_ORDER = Keyset(
     "inbox",
     (
@@ -42,41 +42,44 @@ class Section(StrEnum):
 _LEAD_STATES = {Section.to_accept: ("assigned",), Section.in_progress: ("in_progress", "suspended")}
 
 
-def inbox(
-    session: Session, department: str, section: Section, limit: int, cursor: str | None = None
+def co_tasks(
+    session: Session, department: str, limit: int, cursor: str | None = None
 ) -> tuple[list[Case], int]:
-    """A page of ``section`` of ``department``'s inbox after ``cursor``, and its size."""
-    co_tasks = section is Section.co_tasks
-    if co_tasks:
-        where = [
-            col(CaseTask.department) == department,
-            col(CaseTask.lead) == False,  # noqa: E712
-            col(CaseTask.done) == False,  # noqa: E712
-            col(Case.state).in_(OPEN_WORK),
-        ]
-    else:
-        where = [
-            col(Case.lead_department) == department,
-            col(Case.state).in_(_LEAD_STATES[section]),
-        ]
-
-    def joined(query: Any) -> Any:
-        return query.join(CaseTask, col(CaseTask.case_id) == col(Case.id)) if co_tasks else query
-
-    total = session.exec(joined(select(func.count()).select_from(Case)).where(*where)).one()
-    if not co_tasks:  # one ordered walk of ix_case_inbox per state × urgency, merged
-        partitions = [
-            [col(Case.lead_department) == department, col(Case.state) == state]
-            for state in _LEAD_STATES[section]
-        ]
-        ids = partitioned_ids(session, INBOX_ORDER, partitions, URGENT_FIRST, cursor, limit)
-        found = {c.id: c for c in session.exec(select(Case).where(col(Case.id).in_(ids)))}
-        return [found[i] for i in ids if i in found], total
+    """A page of the open cases ``department`` co-handles with its report still due (协办),
+    urgent first, then the longest waiting, after ``cursor``; and how many there are."""
+    where = [
+        col(CaseTask.department) == department,
+        col(CaseTask.lead) == False,  # noqa: E712
+        col(CaseTask.done) == False,  # noqa: E712
+        col(Case.state).in_(OPEN_WORK),
+    ]
+    joined = col(CaseTask.case_id) == col(Case.id)
+    counted = select(func.count()).select_from(Case).join(CaseTask, joined)
+    total = session.exec(counted.where(*where)).one()
     after = INBOX_ORDER.after(cursor)
     if after is not None:
         where.append(after)
-    page = joined(select(Case)).where(*where).order_by(*INBOX_ORDER.order_by()).limit(limit)
-    return list(session.exec(page)), total
+    page = select(Case).join(CaseTask, joined).where(*where).order_by(*INBOX_ORDER.order_by())
+    return list(session.exec(page.limit(limit))), total
+
+
+def section_page(
+    session: Session,
+    runs: Any,
+    department: str,
+    section: Section,
+    limit: int,
+    cursor: str | None = None,
+    where: Sequence[Any] = (),
+    urgent_first: bool = False,
+) -> tuple[list[Case], int, str | None]:
+    """One list of ``department``'s inbox, for the page and the API alike: a page of it, how
+    many there are, the next page's cursor. 待签收 and 办理中 come due-soonest first
+    (:func:`due_inbox`, filtered by ``where``); 协办 urgent first, then the longest waiting."""
+    if section is Section.co_tasks:
+        cases, total = co_tasks(session, department, limit, cursor)
+        return cases, total, INBOX_ORDER.next_cursor(cases, limit)
+    return due_inbox(session, runs, department, section, limit, cursor, where, urgent_first)
 
 
 def due_order(runs: Any, urgent_first: bool = False) -> Keyset:
@@ -101,9 +104,9 @@ def due_inbox(
     cursor: str | None = None,
     where: Sequence[Any] = (),
     urgent_first: bool = False,
-) -> tuple[list[tuple[Case, Any]], int, str | None]:
-    """A page of 待签收 or 办理中 of ``department``, due-soonest first: (case, its open run
-    or None) pairs, the list's size and the next page's cursor. ``runs`` is the open stage
+) -> tuple[list[Case], int, str | None]:
+    """A page of 待签收 or 办理中 of ``department``, due-soonest first: the cases, the
+    list's size and the next page's cursor. ``runs`` is the open stage
     runs' table (``engine.views.models.ViewStageLight``: case_id, due_at, paused_at);
     ``where``: more conditions on the case (a list's filters, engine.cases.queries).
 
@@ -131,6 +134,4 @@ def due_inbox(
     rows = session.exec(query).all()
     ids = [row.id for row in rows]
     found = {c.id: c for c in session.exec(select(Case).where(col(Case.id).in_(ids)))}
-    open_runs = {r.case_id: r for r in session.exec(select(runs).where(col(runs.case_id).in_(ids)))}
-    page = [(found[i], open_runs.get(i)) for i in ids if i in found]
-    return page, total, order.next_cursor(rows, limit)
+    return [found[i] for i in ids if i in found], total, order.next_cursor(rows, limit)

@@ -38,11 +38,12 @@ from engine.cases.queries import CaseFilter  # noqa: E402
 from engine.city.directory import CityDirectory  # noqa: E402
 from engine.city.loader import read_city, store_city  # noqa: E402
 from engine.db import make_engine, new_session  # noqa: E402
-from engine.dispatch.inbox import INBOX_ORDER, Section, inbox  # noqa: E402
+from engine.dispatch.inbox import Section, section_page  # noqa: E402
 from engine.dispatch.queue import QUEUE_ORDER, manual_queue  # noqa: E402
 from engine.schema import upgrade_schema  # noqa: E402
 from engine.search import views as search  # noqa: E402
 from engine.users.models import Principal, Role  # noqa: E402
+from engine.views.models import ViewStageLight  # noqa: E402
 
 CITY = ROOT / "examples" / "demo_city"
 PROBLEMS = [
@@ -190,8 +191,8 @@ def main() -> None:
 
     def box(section: Section) -> Callable[[Session], Any]:
         def run(session: Session) -> Any:
-            found, total = inbox(session, "HW-01", section, 50, None)
-            return [len(found), total, INBOX_ORDER.name]
+            found, total, _ = section_page(session, ViewStageLight, "HW-01", section, 50)
+            return [len(found), total]
 
         return run
 

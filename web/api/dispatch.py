@@ -19,7 +19,7 @@ from pydantic import BaseModel
 from engine.cases import queries
 from engine.cases.models import CasePublic
 from engine.dispatch.explain import explain_case
-from engine.dispatch.inbox import INBOX_ORDER, Section, due_inbox, inbox
+from engine.dispatch.inbox import Section, section_page
 from engine.dispatch.queue import QUEUE_ORDERS, QueueFilter, RouterAdvice, manual_queue
 from engine.errors import Forbidden, InvalidInput
 from engine.users.models import Principal, Role
@@ -248,14 +248,9 @@ def department_inbox(
     open SLA stage run; co-handled ones, with no run of their own: the longest waiting)."""
     if principal.role is not Role.handler or not principal.scope:
         raise Forbidden("only a department's handlers have an inbox")
-    if section is Section.co_tasks:
-        cases, total = inbox(session, principal.scope, section, limit, cursor)
-        after = INBOX_ORDER.next_cursor(cases, limit)
-    else:
-        pairs, total, after = due_inbox(
-            session, ViewStageLight, principal.scope, section, limit, cursor, urgent_first=True
-        )
-        cases = [c for c, _ in pairs]
+    cases, total, after = section_page(
+        session, ViewStageLight, principal.scope, section, limit, cursor, urgent_first=True
+    )
     co = queries.co_handlers(session, [c.id for c in cases if c.id is not None])
     items = [
         queries.present(

@@ -16,8 +16,7 @@ from sqlmodel import Session
 from engine.cases import queries
 from engine.cases.models import Case
 from engine.db import new_session
-from engine.dispatch.inbox import INBOX_ORDER, Section, due_inbox
-from engine.dispatch.inbox import inbox as inbox_page
+from engine.dispatch.inbox import Section, section_page
 from engine.errors import InvalidInput
 from engine.users.models import Principal, Role
 from engine.views.models import ViewStageLight
@@ -36,14 +35,12 @@ from web.pages.views import error_text, page, require_role
 
 router = APIRouter(include_in_schema=False)
 
-# section -> (its cursor parameter, the states it lists; none: the co-handler tasks)
-SECTIONS = {
-    "to_accept": ("accept_after", ("assigned",)),
-    "in_progress": ("progress_after", ("in_progress", "suspended")),
-    "co_tasks": ("co_after", ()),
+# each list of the inbox -> its cursor parameter (engine.dispatch.inbox says what it holds)
+CURSOR_PARAMS = {
+    "to_accept": "accept_after",
+    "in_progress": "progress_after",
+    "co_tasks": "co_after",
 }
-
-CURSOR_PARAMS = {name: param for name, (param, _) in SECTIONS.items()}
 
 INBOX_MESSAGES: dict[str, dict[str, str]] = {
     "inbox_order": {
@@ -65,16 +62,14 @@ def _section(
     size: int,
     cursor: str | None,
 ) -> tuple[list[Case], int, str | None]:
-    """One list of the inbox: a page of it, how many there are, the next page's cursor."""
-    states, department = SECTIONS[name][1], principal.scope or ""
-    if not states:  # co-handler tasks: urgent first, not filtered
-        cases, total = inbox_page(session, department, Section(name), size, cursor)
-        return cases, total, INBOX_ORDER.next_cursor(cases, size)
-    where = queries.filter_conditions(filters.case_filter(), ctx.city)  # due-soonest first
-    pairs, total, after = due_inbox(
-        session, ViewStageLight, department, Section(name), size, cursor, where=where
-    )
-    return [c for c, _ in pairs], total, after
+    """One list of the inbox: a page of it, how many there are, the next page's cursor
+    (the filters narrow 待签收 and 办理中; 协办 is not filtered)."""
+    where = queries.filter_conditions(filters.case_filter(), ctx.city)
+    section = Section(name)
+    return section_page(
+        session, ViewStageLight, principal.scope or "", section, size, cursor,
+        where=where if section is not Section.co_tasks else (),
+    )  # fmt: skip
 
 
 def _pressing(found: Pressing, lit: dict[int, Lit]) -> dict[str, Any]:
@@ -100,7 +95,7 @@ def inbox(request: Request, ctx: Ctx, user: PageUser) -> Response:
     size = page_size(request, ctx.settings.max_page_size)
     sections, totals, next_cursors = {}, {}, {}
     with new_session(ctx.db) as session:
-        for name, (param, _) in SECTIONS.items():
+        for name, param in CURSOR_PARAMS.items():
             cursor = request.query_params.get(param) or None
             try:
                 found = _section(session, ctx, principal, name, filters, size, cursor)

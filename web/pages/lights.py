@@ -21,7 +21,6 @@ from engine.sla.views import StageStatus, stage_status
 from engine.views.facts import LIGHTS as RUNS
 from engine.views.filters import light_expression
 
-LIGHTS = ("green", "yellow", "red")
 PRESSING = ("yellow", "red")  # 即将超时, 已超时
 
 
@@ -70,17 +69,12 @@ def lit_cases(
     calendar: WorkCalendar,
     now: datetime,
 ) -> list[Lit]:
-    """These cases with a running (or paused) clock and where it stands, due soonest first."""
+    """These cases with a running (or paused) clock, and where it stands."""
     wanted = sorted(set(ids))
     if not wanted:
         return []
     join = and_(col(SlaClock.case_id) == col(Case.id), col(SlaClock.stopped_at).is_(None))
-    query = (
-        select(Case, SlaClock)
-        .join(SlaClock, join)
-        .where(col(Case.id).in_(wanted))
-        .order_by(col(SlaClock.due_at), col(Case.id))
-    )
+    query = select(Case, SlaClock).join(SlaClock, join).where(col(Case.id).in_(wanted))
     settings = SlaSettings.of(city)
     return [
         Lit(case, stage_status(clock, now, calendar, settings))
