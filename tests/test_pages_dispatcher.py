@@ -113,6 +113,11 @@ async def test_queue_filters_by_category_and_suggested_department_by_name(pages)
     assert f'data-case="{tiles}"' in waited and "超过4小时" in waited
     newest = (await pages.client.get("/dispatch", params={"sort": "newest"})).text
     assert "最新进入的在前" in newest and '<option value="newest" selected>' in newest
+    bad_but_sorted = (
+        await pages.client.get("/dispatch", params={"sort": "newest", "suggested": "NOPE"})
+    ).text
+    assert 'role="alert"' in bad_but_sorted and "最新进入的在前" in bad_but_sorted
+    assert '<option value="newest" selected>' in bad_but_sorted  # the order the list is in
     oldest = (await pages.client.get("/dispatch")).text
     assert "等待最久的在前" in oldest and '<option value="waiting" selected>' in oldest
     not_yet = (await pages.client.get("/dispatch", params={"waited": "24"})).text

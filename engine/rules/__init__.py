@@ -118,6 +118,11 @@ class RuleTable:
     def default(self) -> Rule | None:
         return self.rules[-1] if self.rules and self.rules[-1].default else None
 
+    @property
+    def names(self) -> dict[str, str]:
+        """Rule id -> its name, for the rows that have one (what a person is shown)."""
+        return {rule.id: rule.name for rule in self.rules if rule.name}
+
 
 def _plain(value: object) -> object:
     if isinstance(value, tuple | list):

@@ -93,7 +93,7 @@ def run_backtest(session: Session, table: RuleTable, city: CityDirectory, now: d
         moves=[(a, b, n) for (a, b), n in sorted(moves.items(), key=lambda kv: (-kv[1], kv[0]))],
         sample=sorted(result.moved, key=lambda m: -m.case_id)[:SAMPLE],
         moved=len(result.moved),
-        rule_names={rule.id: rule.name for rule in table.rules if rule.name},
+        rule_names=table.names,
     )
 
 

@@ -35,7 +35,6 @@ DISPATCH_ROLES = {Role.dispatcher, Role.admin}
 MERGEABLE = ("reported", "registered", "dispatching")
 CHANNELS = ("hotline", "grid", "video", "open311", "web", "upper")
 WAITED_HOURS = (1, 4, 24, 72)  # the 等待超过 choices
-FILTER_PARAMS = ("category", "channel", "suggested", "waited", "sort")
 
 
 def merge_candidates(
@@ -80,8 +79,6 @@ def dispatch_desk(
     error = None
     chosen = {"category": category, "channel": channel, "suggested": suggested}
     chosen["waited"] = waited if waited in {str(h) for h in WAITED_HOURS} else None
-    chosen["sort"] = sort if sort in QUEUE_ORDERS and sort != "waiting" else None
-    order = QUEUE_ORDERS[chosen["sort"] or "waiting"]
     try:
         hours = int(chosen["waited"] or 0)
         since = ctx.clock.now() - timedelta(hours=hours) if hours else None
@@ -90,6 +87,9 @@ def dispatch_desk(
         )
     except InvalidInput as exc:  # a value the city does not know: the whole queue, and why
         error, only, chosen = error_text(exc), NO_FILTER, {}
+    # The order is the dispatcher's choice, kept whatever the filters (and in the pages' links).
+    chosen["sort"] = sort if sort in QUEUE_ORDERS and sort != "waiting" else None
+    order = QUEUE_ORDERS[chosen["sort"] or "waiting"]
     with new_session(ctx.db) as session:
         try:
             items, total = manual_queue(
@@ -99,10 +99,10 @@ def dispatch_desk(
             error, cursor = error_text(exc), None
             items, total = manual_queue(session, city, unit, size, only=only, order=order)
         merges = merge_candidates(session, principal, ctx)
-        table = ctx.rules.active(session)
+        table = ctx.rules.active(session, ctx.clock.now())
     # The rule behind a suggestion, by its name (a row of an older table, or one without a
     # name, is not named: its id means nothing to a dispatcher).
-    rule_names = {rule.id: rule.name for rule in table.rules if rule.name} if table else {}
+    rule_names = table.names if table else {}
     forms = {
         item.case.id: {
             action: action_form(ctx.workflow, action, item.case.state)
