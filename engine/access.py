@@ -6,7 +6,7 @@ roles); this module adds the scope half: a unit subtree, a department, a grid.
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, false, select, true
+from sqlalchemy import ColumnElement, exists, false, select, true
 from sqlmodel import col
 
 from engine.cases.models import Case, CaseTask
@@ -61,15 +61,23 @@ def handler_department(principal: Principal) -> str | None:
     return principal.scope if principal.role is Role.handler else None
 
 
-def case_scope(principal: Principal, city: CityDirectory) -> ColumnElement[bool]:
-    """A WHERE clause limiting a case query to what ``principal`` may see."""
+def case_scope(
+    principal: Principal, city: CityDirectory, *, narrowed: bool = False
+) -> ColumnElement[bool]:
+    """A WHERE clause limiting a case query to what ``principal`` may see. A handler's scope
+    is the department's tasks: a list walks them (their index drives the query), while a
+    ``narrowed`` query, which another index already bounds to a few rows (a case's
+    duplicates), checks each row's task by key instead of listing every task the department
+    ever had."""
     if principal.role in UNRESTRICTED:
         return true()
     if principal.scope is None:
         return false()
     if principal.role is Role.handler:
-        tasks = select(CaseTask.case_id).where(CaseTask.department == principal.scope)
-        return col(Case.id).in_(tasks)
+        mine = col(CaseTask.department) == principal.scope
+        if narrowed:
+            return exists().where(col(CaseTask.case_id) == col(Case.id), mine)
+        return col(Case.id).in_(select(CaseTask.case_id).where(mine))
     if principal.scope == city.root:
         return true()
     return col(Case.owning_unit).in_(city.subtree(principal.scope))

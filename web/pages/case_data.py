@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 
 from engine import access
 from engine.cases import queries
-from engine.cases.models import RECORDING_URL_PATTERN, Case, CaseEvent, CasePublic, CaseTask
+from engine.cases.models import RECORDING_URL_PATTERN, Case, CaseEvent, CasePublic
 from engine.dispatch.explain import explain_case
 from engine.sla.models import SlaClock
 from engine.sla.views import CaseSla, case_sla
@@ -122,25 +122,12 @@ def _history_actors(dispatch: dict[str, Any]) -> set[str]:
     return {str(h.get("actor")) for h in dispatch.get("history") or [] if h.get("actor")}
 
 
-RELATED_SHOWN = 20  # flagged duplicates / merged tickets listed on a case page
-
-
 def _related(session: Session, principal: Principal, ctx: AppContext, where: Any) -> list[Case]:
-    """The few cases tied to this one (``where``) that ``principal`` may see. The scope is
-    checked on the rows found: as a subquery, a handler's scope lists every task their
-    department ever had before the first row is read."""
-    query = select(Case).where(where).order_by(col(Case.id)).limit(RELATED_SHOWN * 10)
-    found = list(session.exec(query))
-    tasks: dict[int, set[str]] = {}
-    if principal.role is Role.handler and found:
-        ids = [c.id for c in found]
-        pairs = session.exec(
-            select(CaseTask.case_id, CaseTask.department).where(col(CaseTask.case_id).in_(ids))
-        )
-        for case_id, department in pairs:
-            tasks.setdefault(case_id, set()).add(department)
-    seen = [c for c in found if access.can_see(principal, c, tasks.get(c.id or 0, set()), ctx.city)]
-    return seen[:RELATED_SHOWN]
+    """The few cases tied to this one (``where``: its duplicates, the tickets merged into it)
+    that ``principal`` may see."""
+    scope = access.case_scope(principal, ctx.city, narrowed=True)
+    query = select(Case).where(where, scope).order_by(col(Case.id)).limit(20)
+    return list(session.exec(query))
 
 
 def photos_of(events: list[CaseEvent]) -> list[str]:
