@@ -45,6 +45,13 @@ BY_DECISION = {action: kind for kind in KINDS.values() for action in kind.decisi
 VOID_AT_ONCE = ("reported", "verifying")
 
 
+def decided_request(action: str, state: str) -> RequestKind | None:
+    """The kind of request ``action`` decides in ``state``; None when it decides none (it is
+    no decision, or it is a void before registration, which voids a report at once)."""
+    kind = BY_DECISION.get(action)
+    return None if kind is VOID and state in VOID_AT_ONCE else kind
+
+
 def _refuse(reason: str) -> NoReturn:
     """409, naming the field a client can read the case's waiting request from."""
     raise Conflict(reason, [{"field": "pending_request", "reason": reason}])
@@ -71,7 +78,7 @@ def _decide(kind: RequestKind) -> Callable[[EffectContext], dict[str, Any]]:
 
     def decide(ctx: EffectContext) -> dict[str, Any]:
         case = ctx.case
-        if kind is VOID and case.state in VOID_AT_ONCE:
+        if decided_request(kind.decisions[0], case.state) is None:  # a void at once
             return {}
         if kind is EXTENSION:
             pending = case.pending_extension

@@ -17,12 +17,12 @@ from sqlmodel import Session, col, select
 
 from engine import access
 from engine.cases.models import Case, CaseEvent
-from engine.cases.requests import BY_DECISION, KINDS, VOID_AT_ONCE
+from engine.cases.requests import BY_ASK, KINDS, decided_request
 from engine.city.directory import CityDirectory
 from engine.users.models import Principal, Role
 
 REQUEST_KINDS = tuple(KINDS)  # extension, suspension, void: the approvals page's order
-ASKS = tuple(kind.ask for kind in KINDS.values())
+ASKS = tuple(BY_ASK)  # the actions that ask
 MAX_ITEMS = 200
 
 
@@ -56,10 +56,8 @@ def request_of(case: Case, events: list[CaseEvent]) -> PendingRequest | None:
 def hidden_decision(action: str, case: Case) -> bool:
     """Deciding a request is worth a button only while that request waits (a dispatcher may
     still suspend a case, or void a report before registration, on their own)."""
-    kind = BY_DECISION.get(action)
+    kind = decided_request(action, case.state)
     if kind is None or action == "suspend":
-        return False
-    if action == "void" and case.state in VOID_AT_ONCE:
         return False
     return case.pending_request != kind.kind
 
