@@ -158,16 +158,23 @@ def _text(value: Any) -> str:
     return "j" + _dumps(value)
 
 
+def tag_base(key: AuditKey) -> Any:
+    """The keyed BLAKE2b every field tag of ``key`` starts from (copied per field)."""
+    return hashlib.blake2b(key=key.tag_key, digest_size=TAG_BYTES)
+
+
+def field_tag(base: Any, name: str, value: Any) -> bytes:
+    """One field's tag: its name and its typed text under the key (``base``: tag_base)."""
+    tag = base.copy()
+    tag.update(f"{name}\x1f{_text(value)}".encode())
+    return tag.digest()
+
+
 def field_tags(key: AuditKey, row: Any) -> list[bytes]:
     """One keyed BLAKE2b tag per field of ``ROW_FIELDS`` (``row``: a Case or a mapping)."""
     get = row.get if isinstance(row, dict) else lambda name: getattr(row, name)
-    base = hashlib.blake2b(key=key.tag_key, digest_size=TAG_BYTES)
-    tags = []
-    for name in ROW_FIELDS:
-        tag = base.copy()
-        tag.update(f"{name}\x1f{_text(get(name))}".encode())
-        tags.append(tag.digest())
-    return tags
+    base = tag_base(key)
+    return [field_tag(base, name, get(name)) for name in ROW_FIELDS]
 
 
 def row_digest(key: AuditKey, row: Any) -> str:

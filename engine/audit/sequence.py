@@ -32,11 +32,17 @@ class SequenceMissing(RuntimeError):
     """The ``audit_sequence`` row is gone: events cannot be numbered (fail closed)."""
 
 
-def number_events(connection: Connection, rows: list[dict[str, Any]]) -> None:
-    found = _ADVANCE.first(connection, {"n": len(rows)})
+def reserve_numbers(connection: Connection, n: int) -> int:
+    """Take the next ``n`` numbers of the global audit sequence in this transaction; the
+    first of them."""
+    found = _ADVANCE.first(connection, {"n": n})
     if found is None:
         raise SequenceMissing("the audit_sequence row is missing; run `gridflow audit verify`")
-    first = found["last"] - len(rows) + 1
+    return found["last"] - n + 1
+
+
+def number_events(connection: Connection, rows: list[dict[str, Any]]) -> None:
+    first = reserve_numbers(connection, len(rows))
     for offset, row in enumerate(rows):
         row["gseq"] = first + offset
 

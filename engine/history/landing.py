@@ -27,7 +27,7 @@ from sqlmodel import Session
 
 from engine import rowbuffer
 from engine.audit import AuditKey, AuditKeys, NewEvent
-from engine.audit.sequence import number_events
+from engine.audit.sequence import reserve_numbers
 from engine.cases.effects import TASKS
 from engine.cases.models import Case
 from engine.cases.rows import CASES, EVENTS
@@ -215,12 +215,9 @@ class Lander:
         with indexed_together(connection, min(ids), max(ids)):  # no other case among them
             shape.cases.insert(connection, [item.case for item in batch])
         events = [event for item in batch for event in item.events]
-        # The global audit sequence, in this transaction: one dict told each number in turn
-        # keeps the last, and the batch's events take the numbers up to it, in order.
-        told: dict[str, int] = {}
-        number_events(connection, [told] * len(events))
+        # The global audit sequence, in this transaction: the batch's events in order.
         at = shape.gseq
-        for number, event in enumerate(events, told["gseq"] - len(events) + 1):
+        for number, event in enumerate(events, reserve_numbers(connection, len(events))):
             event[at] = number
         shape.events.insert(connection, events)
         shape.tasks.insert(connection, [item.task for item in batch if item.task is not None])

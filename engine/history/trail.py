@@ -11,15 +11,13 @@ generated history against ``engine.audit.chain.canonical`` and ``event_mac``.
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import json
 from json.encoder import encode_basestring  # what json writes a str as, ensure_ascii=False
 from typing import Any
 
 from engine.audit import AuditKey, NewEvent
-from engine.audit.chain import ROW_FIELDS, TAG_BYTES
-from engine.audit.chain import _text as field_text  # the typed text a field's tag covers
+from engine.audit.chain import ROW_FIELDS, field_tag, tag_base
 from engine.history.replay import ReplayedCase
 
 # engine.audit.chain's own encoder settings: the data of an event, keys sorted.
@@ -72,7 +70,7 @@ class RowTags:
 
     def __init__(self, key: AuditKey) -> None:
         self.key = key
-        self.base = hashlib.blake2b(key=key.tag_key, digest_size=TAG_BYTES)
+        self.base = tag_base(key)
         self.known: dict[tuple[str, type, Any], bytes] = {}
 
     def digest(self, row: dict[str, Any]) -> str:
@@ -81,21 +79,15 @@ class RowTags:
         for name in ROW_FIELDS:
             value = row.get(name)
             if value is not None and (name in _OWN_VALUES or value.__class__ in (dict, list)):
-                tags.append(self._tag(base, name, value))
+                tags.append(field_tag(base, name, value))
                 continue
             found = known.get((name, value.__class__, value))
             if found is None:
                 if len(known) >= _KNOWN_TAGS:
                     known.clear()
-                found = known[name, value.__class__, value] = self._tag(base, name, value)
+                found = known[name, value.__class__, value] = field_tag(base, name, value)
             tags.append(found)
         return base64.urlsafe_b64encode(b"".join(tags)).decode("ascii")
-
-    @staticmethod
-    def _tag(base: Any, name: str, value: Any) -> bytes:
-        tag = base.copy()
-        tag.update(f"{name}\x1f{field_text(value)}".encode())
-        return tag.digest()
 
 
 _TAGS: dict[str, RowTags] = {}  # per audit key id
