@@ -9,7 +9,6 @@ per-case rows inserted (the cases are new).
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Connection
@@ -31,10 +30,8 @@ class ViewRows:
         self.tables: dict[str, TableRows] = {}
         self.keyed: dict[str, KeyedRow] = {}
         self.keys: dict[str, tuple[str, ...]] = {}
-        # statements.upsert reads the dialect of what it is given, as of a connection
-        on = SimpleNamespace(dialect=dialect)
         for table, keys in COUNTED:
-            adding = statements.upsert(on, table, keys, add=True).statement  # type: ignore[arg-type]
+            adding = statements.upsert_statement(dialect.name, table, keys, add=True)
             rows = TableRows(table, insert_keys(table), dialect, statement=adding)
             self.tables[table.name] = rows
             self.keyed[table.name] = rows.keyed(keys)

@@ -120,9 +120,9 @@ class Rebuilder:
 
     def _chunk(self, cases: dict[int, Any]) -> Chunk:
         ids = sorted(cases)
-        clocks = {
-            (r["case_id"], r["stage"], r["generation"]): _ClockView(r)
-            for r in self.conn.execute(select(CLOCKS).where(CLOCKS.c.case_id.in_(ids))).mappings()
+        clocks = {  # each row read as engine.sla.clocks reads a clock, by attribute
+            (r.case_id, r.stage, r.generation): r
+            for r in self.conn.execute(select(CLOCKS).where(CLOCKS.c.case_id.in_(ids)))
         }
         tally = self.result
         for fact in collect_facts(self.conn, ids, self.workflow, self.calendar, self.now):
@@ -158,15 +158,6 @@ class Rebuilder:
 def _chunk_of(ids: list[int], after: int) -> list[int]:
     """The next ``CHUNK`` of ``ids`` above ``after``."""
     return sorted(i for i in ids if i > after)[:CHUNK]
-
-
-class _ClockView:
-    """An ``sla_clock`` row as engine.sla.clocks reads a clock."""
-
-    def __init__(self, row: Any) -> None:
-        self.started_at, self.due_at, self.kind = row["started_at"], row["due_at"], row["kind"]
-        self.paused_seconds, self.paused_at = row["paused_seconds"], row["paused_at"]
-        self.stopped_at = row["stopped_at"]
 
 
 # ------------------------------------------------------------------------------ rebuild

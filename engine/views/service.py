@@ -7,21 +7,8 @@ the names callers use. See docs/READ_SIDE.md#rebuild-and-check.
 
 from __future__ import annotations
 
-from engine.views.check import check, differences
+from engine.views.check import check
 from engine.views.imported import ImportedCases
-from engine.views.rebuild import CHUNK, Chunk, Rebuilder, Summary, add_cases, rebuild
-from engine.views.tally import PER_CASE, Tally
+from engine.views.rebuild import Rebuilder, add_cases, rebuild
 
-__all__ = [
-    "CHUNK",
-    "PER_CASE",
-    "Chunk",
-    "ImportedCases",
-    "Rebuilder",
-    "Summary",
-    "Tally",
-    "add_cases",
-    "check",
-    "differences",
-    "rebuild",
-]
+__all__ = ["ImportedCases", "Rebuilder", "add_cases", "check", "rebuild"]

@@ -24,21 +24,26 @@ FILER_OF_CASE = Prepared(
 _STATEMENTS: dict[tuple[Any, ...], Prepared] = {}
 
 
-def upsert(connection: Connection, table: Table, keys: tuple[str, ...], add: bool) -> Prepared:
+def upsert_statement(dialect_name: str, table: Table, keys: tuple[str, ...], add: bool) -> Any:
     """INSERT … ON CONFLICT (keys) DO UPDATE, adding the other columns to the stored ones
-    (``add``: counts) or replacing them; every column is a parameter, in table order."""
+    (``add``: counts) or replacing them; every column is a parameter."""
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    statement = dialect.insert(table)
+    others = [c.name for c in table.columns if c.name not in keys]
+    if add:
+        values = {c: table.c[c] + statement.excluded[c] for c in others}
+    else:
+        values = {c: statement.excluded[c] for c in others}
+    return statement.on_conflict_do_update(index_elements=list(keys), set_=values)
+
+
+def upsert(connection: Connection, table: Table, keys: tuple[str, ...], add: bool) -> Prepared:
+    """:func:`upsert_statement` prepared once per dialect, its parameters in table order."""
     name = connection.dialect.name
     kind = "add" if add else "replace"
     found = _STATEMENTS.get((name, table.name, kind))
     if found is None:
-        dialect = postgresql if name == "postgresql" else sqlite
-        statement = dialect.insert(table)
-        others = [c.name for c in table.columns if c.name not in keys]
-        if add:
-            values = {c: table.c[c] + statement.excluded[c] for c in others}
-        else:
-            values = {c: statement.excluded[c] for c in others}
-        statement = statement.on_conflict_do_update(index_elements=list(keys), set_=values)
+        statement = upsert_statement(name, table, keys, add)
         found = Prepared(statement, keys=[c.name for c in table.columns])
         _STATEMENTS[name, table.name, kind] = found
     return found

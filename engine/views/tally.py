@@ -98,11 +98,6 @@ class Tally:
         self.late: list[dict[str, Any]] = []
         self.escalations: dict[int, dict[str, Any]] = {}
 
-    def __bool__(self) -> bool:
-        return bool(
-            self.days or self.intake or self.open or self.lights or self.late or self.escalations
-        )
-
     # ------------------------------------------------------------------ adding facts
 
     def add_case(
