@@ -19,9 +19,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from engine.city.directory import CityDirectory
 from engine.city.grids import CityGrid
-from engine.city.tiles import tile_layer
+from engine.city.tiles import TileLayer, tile_layer
 from engine.db import new_session
 from web.context import AppContext
 from web.deps import Ctx
@@ -71,18 +70,9 @@ def _unit(ctx: AppContext, user: sessions.PageSession, unit: str | None) -> str:
     return unit if unit in city.units and city.is_within(unit, scope) else scope
 
 
-def category_name(city: CityDirectory, code: str | None, lang: str) -> str:
-    """A category by its name alone (垃圾清运), for the big screen's short lines."""
-    found = city.categories.get(code or "")
-    if found is None:
-        return code or "—"
-    return found.name_en if lang == "en" and found.name_en else found.name
-
-
-def board_policy(city: CityDirectory) -> str:
+def board_policy(tiles: TileLayer | None) -> str:
     """The page's Content-Security-Policy: the app's own (web/security_headers.py), with the
     city's tile server, when city.toml names one, added to ``img-src``."""
-    tiles = tile_layer(city.settings)
     if tiles is None:
         return CSP
     directives = [d.strip() for d in CSP.split(";")]
@@ -128,14 +118,15 @@ def board_page(request: Request, ctx: Ctx, user: PageUser, unit: Unit = None) ->
     unit = _unit(ctx, user, unit)
     lang = language(request)
     children = sorted(c for c, u in ctx.city.units.items() if u.parent == unit)
+    tiles = tile_layer(ctx.city.settings)
     answer = page(
         request, ctx, "supervisor/board.html", user, unit=unit, children=children,
         live=live_html(ctx, user, unit, lang), chart=_chart(ctx, user, unit, lang),
         grid_svg=_map(ctx, user, unit, lang), kpi_periods=list(KPI_PERIODS),
         labels={key: translator(lang)(key) for key in BIG_SCREEN_LABELS},
-        tiles=tile_layer(ctx.city.settings),
+        tiles=tiles,
     )  # fmt: skip
-    answer.headers["Content-Security-Policy"] = board_policy(ctx.city)  # kept by the middleware
+    answer.headers["Content-Security-Policy"] = board_policy(tiles)  # kept by the middleware
     return answer
 
 
@@ -168,7 +159,7 @@ def data_json(request: Request, ctx: Ctx, user: PageUser, unit: Unit = None) -> 
     ]
     escalations = [
         {"id": i.case_id, "card": i.card or "", "unit": view.unit(i.owning_unit),
-         "category": category_name(ctx.city, i.category, view.lang),
+         "category": view.category_name(i.category),
          "overdue": view.overdue(i.overdue_seconds)}
         for i in data.queue.items[:ESCALATIONS_SHOWN]
     ]  # fmt: skip

@@ -97,13 +97,16 @@ class View:
         return " › ".join(self.city.units[c].name for c in chain) or self.unit(code)
 
     def category(self, code: str | None) -> str:
-        if not code:
-            return "—"
-        found = self.city.categories.get(code)
+        """The code and the name (06002 暴露垃圾), for pickers and tables."""
+        name = self.category_name(code)
+        return name if not code or name == code else f"{code} {name}"
+
+    def category_name(self, code: str | None) -> str:
+        """The name alone (暴露垃圾), for short lines such as the big screen's."""
+        found = self.city.categories.get(code or "")
         if found is None:
-            return code
-        name = found.name_en if self.lang == "en" and found.name_en else found.name
-        return f"{code} {name}"
+            return code or "—"
+        return found.name_en if self.lang == "en" and found.name_en else found.name
 
     def state(self, name: str | None) -> str:
         spec = self.ctx.workflow.states.get(name or "")
