@@ -297,3 +297,8 @@ async def test_the_kpi_page_charts_the_ranking_it_tabulates(api, week):
     assert sorted(float(v) for _, v in bars) == sorted(round(s, 1) for s in scores)
     assert all(not re.fullmatch(r"[A-Z]+-\d+", name) for name, _ in bars)  # names, not codes
     assert 'id="kp-units-chart"' in html and "考核排名" in html
+    areas = html.split('id="kp-units-chart"')[1].split("</svg>")[0]
+    ranked = {name for name, _ in re.findall(r'data-name="([^"]+)" data-value="([\d.]+)"', areas)}
+    city = report["units"][0]["name"]
+    below = {u["name"] for u in report["units"][1:] if u["score"] is not None}
+    assert city not in ranked and ranked == below  # the parts, not the whole beside them

@@ -154,8 +154,9 @@ def kpis_page(request: Request, ctx: Ctx, user: PageUser, asked: Asked) -> Respo
     query = f"unit={unit}&period_start={period.first}&period_end={period.last}"
     view, score = View(ctx, lang), label(BY_KEY["score"], lang)
     charts = {
+        # The first row is the area itself: the chart ranks the areas under it.
         "units": score_bars(
-            [(view.unit(r.code), r.score) for r in found.units], score, "kp-units-chart"
+            [(view.unit(r.code), r.score) for r in found.units[1:]], score, "kp-units-chart"
         ),
         "departments": score_bars(
             [(view.dept(r.code), r.score) for r in found.departments], score, "kp-deps-chart"
