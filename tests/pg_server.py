@@ -1,6 +1,7 @@
 """A throw-away PostgreSQL server for the test suite: initdb in a temporary directory, started
 on a free local port, stopped at the end. Uses Debian's postgresql binaries; as root it runs
-the server as the ``postgres`` user (initdb refuses root)."""
+the server as the ``postgres`` user (initdb refuses root). Given a ``root``, the cluster is
+kept there and started again next time (the benchmarks' stores)."""
 
 from __future__ import annotations
 
@@ -28,18 +29,22 @@ def _free_port() -> int:
 
 
 class PgServer:
-    def __init__(self) -> None:
+    def __init__(self, root: Path | None = None) -> None:
         bindir = pg_bindir()
         if bindir is None:
             raise RuntimeError("PostgreSQL is not installed (Debian: apt-get install postgresql)")
         self.bindir = bindir
-        self.root = Path(tempfile.mkdtemp(prefix="gridflow-pg-"))
+        self.kept = root is not None
+        self.root = root or Path(tempfile.mkdtemp(prefix="gridflow-pg-"))
+        self.root.mkdir(parents=True, exist_ok=True)
         self.data = self.root / "data"
         self.port = _free_port()
         self._as_postgres = os.geteuid() == 0
         if self._as_postgres:
             shutil.chown(self.root, "postgres", "postgres")
-        self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "-E", "UTF8")
+        if not (self.data / "PG_VERSION").exists():
+            self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres",
+                      "-E", "UTF8")  # fmt: skip
         options = (
             f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
             "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
@@ -57,7 +62,10 @@ class PgServer:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
 
     def stop(self) -> None:
+        """Stop the server; a throw-away one's files go with it, a kept one shuts down clean."""
+        mode = "fast" if self.kept else "immediate"
         try:
-            self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "stop")
+            self._run("pg_ctl", "-D", str(self.data), "-m", mode, "stop")
         finally:
-            shutil.rmtree(self.root, ignore_errors=True)
+            if not self.kept:
+                shutil.rmtree(self.root, ignore_errors=True)

@@ -3,10 +3,11 @@ issue 21; not a test).
 
 For each size, a store (tests/bench/reads_store.py): a synthetic history of the demo city
 (``gridflow history generate``, a span ending yesterday, its last three days' cases still
-open) imported into a fresh SQLite database (with ``--postgres``, into a throw-away
-PostgreSQL server from tests/pg_server.py as well), with 10,000 knowledge articles. The app
-is served by uvicorn in its own process (tests/servers.py) and each view and page is asked
-``--samples`` times one after another, after two warm-up requests (tests/bench/reads_views.py):
+open) imported into a fresh SQLite database (with ``--postgres``, into a PostgreSQL cluster
+of tests/pg_server.py as well; ``--postgres-only`` for that alone), with 10,000 knowledge
+articles. The app is served by uvicorn in its own process (tests/servers.py) and each view
+and page is asked ``--samples`` times one after another, after two warm-up requests
+(tests/bench/reads_views.py):
 
 - the read API's views: the board (city and one district), KPIs (a month of all units, a
   year of one district), lookups (phone, ticket, case number), full-text search, the
@@ -25,14 +26,15 @@ first byte), the server's CPU ms per request, its RSS idle and after all of them
 loop's cases/s, the load average. A view whose parameter the API does not offer is reported
 as ``{"not_available": …}``, read from the server's OpenAPI document.
 
-Stores are kept under ``--dir`` (default var/bench); ``--reuse`` takes them from there (a
-1M import takes a long while: make the stores early with ``python
-tests/bench/reads_store.py --sizes …``). ``SIZE:DAYS`` names a span other than a year:
+Stores are kept under ``--dir`` (default var/bench; a PostgreSQL store's cluster too, started
+for the run and stopped after it); ``--reuse`` takes them from there (a 1M import takes a
+long while: make the SQLite stores early with ``python tests/bench/reads_store.py --sizes
+…``). ``SIZE:DAYS`` names a span other than a year:
 ``--sizes 100000:37,1000000`` compares 100k cases over 37 days with 1M over a year, the same
 cases a day and so the same open cases, the history alone ten times longer.
 
-Run: ``python tests/bench/bench_reads.py --sizes 100000:37,1000000 [--reuse] [--postgres]
-[--out FILE]``.
+Run: ``python tests/bench/bench_reads.py --sizes 100000:37,1000000 [--reuse] [--postgres |
+--postgres-only] [--out FILE]``.
 """
 
 from __future__ import annotations
@@ -53,7 +55,15 @@ sys.path[:0] = [str(ROOT), str(TESTS), str(Path(__file__).resolve().parent)]
 import httpx  # noqa: E402
 from reads_loop import closed_loop  # noqa: E402
 from reads_people import tokens  # noqa: E402
-from reads_store import CITY, DEFAULT_DIR, Size, history, prepared, sqlite_store  # noqa: E402
+from reads_store import (  # noqa: E402
+    CITY,
+    DEFAULT_DIR,
+    Size,
+    history,
+    postgres_store,
+    prepared,
+    sqlite_store,
+)
 from reads_timing import rss_kb  # noqa: E402
 from reads_views import api_views, page_views, picked  # noqa: E402
 from servers import Server  # noqa: E402
@@ -88,6 +98,7 @@ def main() -> None:
     parser.add_argument("--dir", default=str(DEFAULT_DIR), help="kept files")
     parser.add_argument("--reuse", action="store_true", help="keep generated/imported files")
     parser.add_argument("--postgres", action="store_true", help="PostgreSQL as well")
+    parser.add_argument("--postgres-only", action="store_true", help="PostgreSQL alone")
     parser.add_argument("--closed-loop", type=int, default=200,
                         help="cases taken through the loop over HTTP (0: none)")  # fmt: skip
     parser.add_argument("--out", help="also write the JSON to this file")
@@ -95,6 +106,11 @@ def main() -> None:
     directory = Path(args.dir)
     directory.mkdir(parents=True, exist_ok=True)
     today = date.today()
+    backends = (
+        {"postgresql"}
+        if args.postgres_only
+        else {"sqlite"} | ({"postgresql"} if args.postgres else set())
+    )
     out: dict[str, Any] = {"load_before": os.getloadavg(), "sizes": {}}
     out["commit"] = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
                                    capture_output=True, text=True).stdout.strip()  # fmt: skip
@@ -102,20 +118,16 @@ def main() -> None:
         size = Size.parse(name)
         source = history(directory, size, today - timedelta(days=1))
         figures: dict[str, Any] = {"days": size.days}
-        workdir, url = sqlite_store(directory, size, args.reuse)
-        figures["sqlite"] = measure(workdir, url, source, args, today)
-        if args.postgres:
+        if "sqlite" in backends:
+            workdir, url = sqlite_store(directory, size, args.reuse)
+            figures["sqlite"] = measure(workdir, url, source, args, today)
+        if "postgresql" in backends:
             from pg_server import PgServer
 
-            pg = PgServer()
+            pg_dir = postgres_store(directory, size, args.reuse)
+            pg = PgServer(pg_dir / "cluster")
             try:
-                pg_dir = directory / f"postgres-{size.cases}{size.suffix}"
-                pg_dir.mkdir(exist_ok=True)
-                for stale in ("imported.json", "articles.json"):
-                    (pg_dir / stale).unlink(missing_ok=True)
-                reuse, args.reuse = args.reuse, False  # the server is new: import again
                 figures["postgresql"] = measure(pg_dir, pg.url(), source, args, today)
-                args.reuse = reuse
             finally:
                 pg.stop()
         out["sizes"][name] = figures

@@ -6,12 +6,13 @@ history`` into a fresh database (the import keeps the read models batch by batch
 rebuild follows it), ``gridflow db upgrade`` for a kept store (and ``views rebuild`` when
 that moved its schema revision: new read-model tables start empty), and the articles.
 Files are kept under the bench directory (default var/bench): a store is made once and taken
-from there with ``--reuse``.
+from there with ``--reuse`` (``--postgres``: a PostgreSQL cluster of tests/pg_server.py under
+the store's directory, started for the work and stopped after it).
 
 Seeding alone (a 1M import takes a long while; start it early, measure later with
 ``bench_reads.py --reuse``)::
 
-    python tests/bench/reads_store.py --sizes 100000:37,1000000 [--reuse]
+    python tests/bench/reads_store.py --sizes 100000:37,1000000 [--reuse] [--postgres]
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import json
 import os
 import random
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -180,6 +182,16 @@ def sqlite_store(directory: Path, size: Size, reuse: bool) -> tuple[Path, str]:
     return workdir, f"sqlite:///{workdir / 'reads.db'}"
 
 
+def postgres_store(directory: Path, size: Size, reuse: bool) -> Path:
+    """The PostgreSQL store's directory (its cluster under ``cluster/``, kept between runs as
+    the SQLite file is); emptied unless ``reuse``."""
+    workdir = directory / f"postgres-{size.cases}{size.suffix}"
+    if not reuse:
+        shutil.rmtree(workdir, ignore_errors=True)
+    workdir.mkdir(parents=True, exist_ok=True)
+    return workdir
+
+
 def prepared(workdir: Path, url: str, source: Path, reuse: bool) -> dict[str, Any]:
     """The store ready to measure: imported, at the current schema, with the articles."""
     result: dict[str, Any] = {"import": imported(workdir, url, source, reuse)}
@@ -189,10 +201,11 @@ def prepared(workdir: Path, url: str, source: Path, reuse: bool) -> dict[str, An
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="make the bench_reads stores (SQLite)")
+    parser = argparse.ArgumentParser(description="make the bench_reads stores")
     parser.add_argument("--sizes", default="100000:37,1000000", help="SIZE or SIZE:DAYS, …")
     parser.add_argument("--dir", default=str(DEFAULT_DIR), help="kept files")
     parser.add_argument("--reuse", action="store_true", help="keep what is there")
+    parser.add_argument("--postgres", action="store_true", help="PostgreSQL stores, not SQLite")
     args = parser.parse_args()
     directory = Path(args.dir)
     directory.mkdir(parents=True, exist_ok=True)
@@ -202,9 +215,20 @@ def main() -> None:
         started = time.perf_counter()
         source = history(directory, size, end)
         generated = round(time.perf_counter() - started, 1)
-        workdir, url = sqlite_store(directory, size, args.reuse)
-        figures = prepared(workdir, url, source, args.reuse) | {"generate_s": generated}
-        print(json.dumps({name: figures}, ensure_ascii=False), flush=True)
+        if args.postgres:
+            from pg_server import PgServer
+
+            workdir = postgres_store(directory, size, args.reuse)
+            server = PgServer(workdir / "cluster")
+            try:
+                figures = prepared(workdir, server.url(), source, args.reuse)
+            finally:
+                server.stop()
+        else:
+            workdir, url = sqlite_store(directory, size, args.reuse)
+            figures = prepared(workdir, url, source, args.reuse)
+        print(json.dumps({name: figures | {"generate_s": generated}}, ensure_ascii=False),
+              flush=True)  # fmt: skip
 
 
 if __name__ == "__main__":
