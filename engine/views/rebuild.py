@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -40,7 +42,7 @@ from engine.views.facts import (
     OPEN_KEY,
     add_up,
 )
-from engine.views.tally import PER_CASE, Tally
+from engine.views.tally import PER_CASE, Tally, intake_facts
 
 CHUNK = 500
 CASES = Case.__table__  # type: ignore[attr-defined]
@@ -134,8 +136,8 @@ class Rebuilder:
         return Chunk(ids, rows)
 
     def _intake(self, cases: dict[int, Any]) -> None:
-        """直办率's facts of the chunk's hotline cases (engine.views.hooks writes the same):
-        each filed, and each answered at intake, on the day it was filed for its filer."""
+        """直办率's facts of the chunk's hotline cases (tally.intake_facts), read from their
+        filing and answering events alone."""
         hotline = [i for i, case in cases.items() if case["channel"] == Channel.hotline]
         if not hotline:
             return
@@ -145,14 +147,9 @@ class Rebuilder:
             .where(e.case_id.in_(hotline), or_(e.from_state.is_(None), e.action == ANSWER_ACTION))
             .order_by(e.case_id, e.seq)
         )
-        filers: dict[int, str] = {}
-        for case_id, actor, action, from_state in self.conn.execute(query):
-            filed = from_state is None and case_id not in filers
-            if filed:
-                filers[case_id] = actor
-            elif action != ANSWER_ACTION:
-                continue
-            self.result.add_intake(cases[case_id], filers.get(case_id, ""), filed)
+        for case_id, steps in groupby(self.conn.execute(query), key=itemgetter(0)):
+            for filer, filed in intake_facts((s.actor, s.from_state, s.action) for s in steps):
+                self.result.add_intake(cases[case_id], filer, filed)
 
 
 def _chunk_of(ids: list[int], after: int) -> list[int]:

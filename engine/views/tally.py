@@ -9,7 +9,7 @@ step on the write path; ``gridflow views check`` compares the two ways.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -73,6 +73,20 @@ class ClockLike(Protocol):
     stopped_at: datetime | None
 
 
+def intake_facts(steps: Iterable[tuple[str, str | None, str]]) -> Iterator[tuple[str, bool]]:
+    """直办率's rule over a hotline case's trail, oldest first: each step's (actor, from_state,
+    action). Gives (filer, True) for the step that filed the case (its first from no state)
+    and (filer, False) for each answer at intake (its filer, or "" if it came before the
+    filing). engine.views.hooks applies the same rule step by step as cases move."""
+    filer: str | None = None
+    for actor, from_state, action in steps:
+        if from_state is None and filer is None:
+            filer = actor
+            yield filer, True
+        elif action == ANSWER_ACTION:
+            yield filer or "", False
+
+
 class Tally:
     """Read-model rows of the cases added so far: counts added up per key (daily facts,
     直办率's, open cases) and the per-case rows (lights, late runs, escalations).
@@ -114,13 +128,9 @@ class Tally:
         for fact in replay_case(events, due, self.workflow, self.calendar, self.now):
             self.add_fact(case, fact, clocks.get((fact.stage or "", fact.generation)))
         if case["channel"] == Channel.hotline:
-            filed = False
-            for e in events:  # engine.views.rebuild's rule, event by event
-                if e.from_state is None and not filed:
-                    filed = True
-                    self.add_intake(case, filer, filed=True)
-                elif e.action == ANSWER_ACTION:
-                    self.add_intake(case, filer if filed else "", filed=False)
+            steps = ((filer, e.from_state, e.action) for e in events)
+            for by, filed in intake_facts(steps):
+                self.add_intake(case, by, filed)
         if not self.workflow.is_final(case["state"]):
             self.add_open(case["state"], case["owning_unit"], case["lead_department"], 1)
 
