@@ -59,3 +59,18 @@ def test_several_workers_share_that_listener_and_one_runs_alone(monkeypatch):
     assert main(["serve", "--port", "0"]) == 0
     assert runs == [("workers", (2, socket.IPPROTO_TCP)), ("single", 1)]
     get_settings.cache_clear()
+
+
+async def test_a_running_server_keeps_what_it_built_at_start_out_of_full_collections(ctx):
+    """The app's lifespan freezes the objects start-up made (the collector's full passes no
+    longer walk them: at a million cases one took 150 ms of a request) and unfreezes them at
+    shutdown, so an app that stops, as in a test, leaves nothing pinned."""
+    import gc
+
+    from web.app import create_app
+
+    app = create_app(context=ctx)
+    assert gc.get_freeze_count() == 0
+    async with app.router.lifespan_context(app):
+        assert gc.get_freeze_count() > 10_000  # modules, the city, the ORM, the routes
+    assert gc.get_freeze_count() == 0
