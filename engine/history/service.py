@@ -29,7 +29,7 @@ from engine.audit import AuditKeys
 from engine.cases.workflow import Workflow
 from engine.city.directory import CityDirectory
 from engine.clock import Clock
-from engine.db import new_session
+from engine.db import new_session, refresh_statistics
 from engine.history.landing import (
     BatchSink,
     CaseRows,
@@ -133,6 +133,8 @@ class HistoryImport:
                     self._land(chunk, fresh, made, report)
                 if progress:
                     progress(report.records, chunk[-1].position)
+        if report.landed:
+            refresh_statistics(self.db)  # the planner sees the history before anyone asks
         return report
 
     def _shaped(self, chunks: Iterator[list[Item]]) -> Iterator[tuple[list[Item], Shaped]]:

@@ -18,7 +18,13 @@ from sqlmodel import Session, col, select
 from engine.city.directory import CityDirectory
 from engine.errors import GridflowError, InvalidInput
 from engine.knowledge import lifecycle
-from engine.knowledge.models import ArticleFields, KnowledgeArticle, join_codes
+from engine.knowledge.models import (
+    ArticleFields,
+    KnowledgeArticle,
+    KnowledgeArticleVersion,
+    KnowledgeGram,
+    join_codes,
+)
 from engine.users.models import Principal
 
 # Each field's accepted column titles (the first is the one the guide shows).
@@ -37,6 +43,10 @@ HEADERS: dict[str, tuple[str, ...]] = {
 REQUIRED = ("title", "question", "answer")
 # A few dozen realistic articles for the demo city (``gridflow knowledge demo``).
 DEMO_ARTICLES = Path(__file__).resolve().parent / "demo_articles.csv"
+# What an import writes: the articles, their versions and the search index's pieces.
+FILLED_TABLES = tuple(
+    model.__tablename__ for model in (KnowledgeArticle, KnowledgeArticleVersion, KnowledgeGram)
+)
 _DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
 _SEPARATORS = re.compile(r"[\s,，、;；]+")
 

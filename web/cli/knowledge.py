@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 from adapters.hotline_import import read_rows
 from engine.city.directory import CityDirectory
 from engine.clock import Clock
-from engine.db import make_engine, new_session
+from engine.db import make_engine, new_session, refresh_statistics
 from engine.knowledge import importer, upkeep
 from engine.schema import upgrade_schema
 from engine.settings import get_settings
@@ -55,14 +55,16 @@ def cmd_import(args: argparse.Namespace) -> int:
         with new_session(db) as session, session.begin():
             city = CityDirectory.load(session)
             report = importer.import_rows(session, author, rows, city, clock.now(), reviewer)
-            if args.dry_run or (report.errors and not args.skip_bad):
+            kept = not args.dry_run and (not report.errors or args.skip_bad)
+            if not kept:
                 session.rollback()
+        if kept and report.created:
+            refresh_statistics(db, importer.FILLED_TABLES)
     for error in report.errors[:MAX_SHOWN]:
         print(f"  {error}", file=sys.stderr)
     if len(report.errors) > MAX_SHOWN:
         print(f"  … and {len(report.errors) - MAX_SHOWN} more", file=sys.stderr)
-    written = not args.dry_run and (not report.errors or args.skip_bad)
-    verb = "imported" if written else "would import"
+    verb = "imported" if kept else "would import"
     state = "published" if reviewer else "drafts"
     print(
         f"{verb} {len(report.created)} of {report.rows} rows as {state}; "
