@@ -1,7 +1,9 @@
 """Benchmark: what the read models (ViewsHook) cost batched hotline intake (not a pytest test).
 
 Two in-process apps on the demo city (same code, two SQLite files): A with every hook of
-``web/context.py``, B with the ``ViewsHook`` dropped from ``ctx.cases.hooks`` after building.
+``web/context.py``, B with the ``ViewsHook`` dropped from ``ctx.cases.hooks`` after building;
+both started as a server starts its app (the lifespan: background work, and start-up frozen
+out of the garbage collector's full passes).
 Runs of ``--batches`` × ``POST /api/v1/intake/hotline/batch`` (``--batch-size`` tickets) go
 to A and B in turn (A, B, A, B, …) after a warm-up batch each; each run is timed in this
 process's CPU (``time.process_time``: the machine is shared, wall clock is noise). A's
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import cProfile
 import gc
 import io
@@ -48,7 +51,9 @@ from tests.bench.intake_load import tickets  # noqa: E402
 NO_GC = False
 
 
-async def app_client(directory: Path, name: str, with_views: bool):  # type: ignore[no-untyped-def]
+async def app_client(directory: Path, name: str, with_views: bool, served):  # type: ignore[no-untyped-def]
+    """A client of a fresh app, started (its lifespan entered on ``served``) as a server
+    starts it."""
     from web.app import create_app
     from web.context import build_context
 
@@ -64,6 +69,7 @@ async def app_client(directory: Path, name: str, with_views: bool):  # type: ign
     if not with_views:
         ctx.cases.hooks[:] = [h for h in ctx.cases.hooks if not isinstance(h, ViewsHook)]
     app = create_app(context=ctx)
+    await served.enter_async_context(app.router.lifespan_context(app))
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench")
     return ctx, client, {"Authorization": f"Bearer {token}"}
 
@@ -150,8 +156,9 @@ async def main() -> None:
     }  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="gridflow-views-bench-") as tmp:
         directory = Path(tmp)
-        a = await app_client(directory, "a.db", with_views=True)
-        b = await app_client(directory, "b.db", with_views=False)
+        served = contextlib.AsyncExitStack()
+        a = await app_client(directory, "a.db", True, served)
+        b = await app_client(directory, "b.db", False, served)
         result["hooks_a"] = [type(h).__name__ for h in a[0].cases.hooks]
         result["hooks_b"] = [type(h).__name__ for h in b[0].cases.hooks]
         timer = HookTimer(next(h for h in a[0].cases.hooks if isinstance(h, ViewsHook)))
@@ -175,6 +182,7 @@ async def main() -> None:
             timer.profile = cProfile.Profile()
             await run(client, headers, rows, args.batch_size)
             result["profile_a_hook"] = top_functions(timer.profile, 30)
+        await served.aclose()
         for ctx, client, _ in (a, b):
             await client.aclose()
             ctx.db.dispose()
