@@ -3,7 +3,7 @@ to be accepted or being handled, and the open cases it co-handles (协办) with 
 due; keyset-paginated (docs/SEARCH.md). :func:`section_page` serves each list to the page
 and the API.
 
-``due_inbox``: 待签收 and 办理中 due-soonest first, by the due time of the case's open SLA
+待签收 and 办理中 come due-soonest first, by the due time of the case's open SLA
 stage run (the read model ``view_stage_light``, which the caller hands in: the read models
 sit above dispatch in the layers). Running clocks first, then paused ones (挂起: their time
 does not run), then cases without a clock, longest waiting first; keyset pages on
@@ -63,25 +63,6 @@ def co_tasks(
     return list(session.exec(page.limit(limit))), total
 
 
-def section_page(
-    session: Session,
-    runs: Any,
-    department: str,
-    section: Section,
-    limit: int,
-    cursor: str | None = None,
-    where: Sequence[Any] = (),
-    urgent_first: bool = False,
-) -> tuple[list[Case], int, str | None]:
-    """One list of ``department``'s inbox, for the page and the API alike: a page of it, how
-    many there are, the next page's cursor. 待签收 and 办理中 come due-soonest first
-    (:func:`due_inbox`, filtered by ``where``); 协办 urgent first, then the longest waiting."""
-    if section is Section.co_tasks:
-        cases, total = co_tasks(session, department, limit, cursor)
-        return cases, total, INBOX_ORDER.next_cursor(cases, limit)
-    return due_inbox(session, runs, department, section, limit, cursor, where, urgent_first)
-
-
 def due_order(runs: Any, urgent_first: bool = False) -> Keyset:
     """The due-soonest order over ``case`` LEFT JOIN ``runs``: running, paused, no clock
     (``urgent_first``: the urgent cases in that order, then the others)."""
@@ -95,7 +76,7 @@ def due_order(runs: Any, urgent_first: bool = False) -> Keyset:
     return Keyset("inbox-due", keys)
 
 
-def due_inbox(
+def section_page(
     session: Session,
     runs: Any,
     department: str,
@@ -105,16 +86,18 @@ def due_inbox(
     where: Sequence[Any] = (),
     urgent_first: bool = False,
 ) -> tuple[list[Case], int, str | None]:
-    """A page of 待签收 or 办理中 of ``department``, due-soonest first: the cases, the
-    list's size and the next page's cursor. ``runs`` is the open stage
-    runs' table (``engine.views.models.ViewStageLight``: case_id, due_at, paused_at);
-    ``where``: more conditions on the case (a list's filters, engine.cases.queries).
+    """One list of ``department``'s inbox, for the page and the API alike: a page of it, how
+    many there are, the next page's cursor. 协办 comes urgent first, then the longest waiting
+    (:func:`co_tasks`); 待签收 and 办理中 due-soonest first, filtered by ``where`` (more
+    conditions on the case: a list's filters, engine.cases.queries). ``runs`` is the open
+    stage runs' table (``engine.views.models.ViewStageLight``: case_id, due_at, paused_at).
 
     The department's cases of the section come from ``ix_case_inbox`` (lead department,
     state), each joined to its run by the run's primary key; only that section is sorted,
     never the city's open runs."""
     if section is Section.co_tasks:
-        raise ValueError("co-handler tasks have no stage run of their own")
+        cases, total = co_tasks(session, department, limit, cursor)
+        return cases, total, INBOX_ORDER.next_cursor(cases, limit)
     order = due_order(runs, urgent_first)
     states = col(Case.state).in_(_LEAD_STATES[section])
     where = [col(Case.lead_department) == department, states, *where]

@@ -1,7 +1,7 @@
 """The department's inbox: cases to accept, in progress, due soon (yellow), overdue (red),
 and co-handler (协办) tasks; accepting is one click, the rest happens on the case page.
 The lists page by keyset cursors: 待签收 and 办理中 due-soonest first by their open SLA stage
-run (engine.dispatch.due_inbox over the read model view_stage_light), also when filtered by
+run (engine.dispatch.inbox.section_page over the read model view_stage_light), also when filtered by
 category class, channel or urgency; 协办任务 urgent first, then the longest waiting
 (engine.dispatch.inbox)."""
 
