@@ -58,6 +58,8 @@ REQUESTS = [
     ("dispatcher", "0101", CASES, {}, False),
     ("dispatcher", "01", CASES, {"category": "06", "unit": "0101"}, False),
     ("handler", "HW-01", CASES, {}, False),
+    ("dispatcher", "01", CASES, {"pending_request": "void"}, False),
+    ("handler", "HW-01", CASES, {"pending_request": "extension"}, False),
     ("operator", "00", CASES, {"phone": "+86 138-1234-5678"}, False),
     ("operator", "00", CASES, {"ticket": "T-1"}, False),
     ("dispatcher", "01", CASES, {"q": "垃圾堆积"}, False),

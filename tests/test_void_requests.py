@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 from dispatch_support import activate, case_row, events, trail
+from httpx import Response
 from page_support import ensure_user, login, post
 
 HANDLER = ("handler", "HW-01")
@@ -196,3 +197,31 @@ async def test_voided_cases_keep_the_read_models_true(api):
     with ctx.db.connect() as conn:
         found = service.check(conn, ctx.city, ctx.workflow, ctx.calendars.get(), ctx.clock.now())
     assert found == []
+
+
+async def test_the_cases_waiting_on_a_request_are_listed_by_its_kind(api):
+    """GET /api/v1/cases?pending_request=void: the 作废申请 waiting for a decision, in the
+    caller's scope, as /approvals shows them; an unknown kind is refused naming the field."""
+    waiting = await in_progress(api, "路灯不亮 作废申请")
+    other = await in_progress(api, "路灯不亮 延期申请")
+    assert (await api.act(waiting, "request_void", *HANDLER, reason="重复工单")).status_code == 200
+    asked = await api.act(other, "request_extension", *HANDLER, duration="1wd", reason="配件")
+    assert asked.status_code == 200, asked.text
+
+    async def listed(kind: str, role: str = "dispatcher", scope: str = "00") -> Response:
+        return await api.client.get(
+            "/api/v1/cases", params={"pending_request": kind}, headers=api.auth(role, scope)
+        )
+
+    voids = (await listed("void")).json()
+    assert [c["id"] for c in voids["items"]] == [waiting] and voids["total"] == 1
+    assert [c["id"] for c in (await listed("extension")).json()["items"]] == [other]
+    assert (await listed("void", "supervisor", "02")).json()["items"] == []  # not their area
+    assert [c["id"] for c in (await listed("void", *HANDLER)).json()["items"]] == [waiting]
+    assert (await listed("void", "handler", "CG-01")).json()["items"] == []  # not their case
+    bad = await listed("cancel")
+    assert bad.status_code == 422
+    assert bad.json()["error"]["details"][0]["field"] == "pending_request"
+    assert "extension, suspension, void" in bad.json()["error"]["details"][0]["reason"]
+    await api.act(waiting, "reject_void", "dispatcher", "0101", reason="请继续办理")
+    assert (await listed("void")).json()["items"] == []  # decided: no longer waiting

@@ -7,12 +7,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from pydantic import field_validator
 from sqlalchemy import bindparam, func
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, SQLModel, col, select
 
 from engine import access
 from engine.cases.models import Case, CaseEvent, CasePublic, CaseTask
+from engine.cases.requests import KINDS
 from engine.city.directory import CityDirectory
 from engine.errors import NotFound
 from engine.keyset import Keyset, SortKey
@@ -31,6 +33,14 @@ class CaseFilter(SQLModel):
     created_after: datetime | None = None
     created_before: datetime | None = None
     q: str | None = None  # text in the description or address
+    pending_request: str | None = None  # a request waiting for a decision (requests.KINDS)
+
+    @field_validator("pending_request")
+    @classmethod
+    def _a_request_kind(cls, value: str | None) -> str | None:
+        if value is not None and value not in KINDS:
+            raise ValueError(f"one of {', '.join(KINDS)}")
+        return value
 
 
 def get_visible(session: Session, principal: Principal, case_id: int, city: CityDirectory) -> Case:
@@ -96,8 +106,13 @@ def list_cases(
     match, counted up to ``COUNT_LIMIT + 1``."""
     conditions = [*filter_conditions(filters, city), *where]
     department = access.handler_department(principal)
-    if department is None:
-        base, order = select(Case).where(access.case_scope(principal, city)), NEWEST_FIRST
+    # Requests waiting for a decision are few: ix_case_pending_request finds them, and a
+    # handler's scope is checked on each by its task's key rather than by walking every task
+    # the department ever had (at a million cases, 110 ms to find none).
+    rare = filters.pending_request is not None
+    if department is None or rare:
+        base = select(Case).where(access.case_scope(principal, city, narrowed=rare))
+        order = NEWEST_FIRST
     else:
         base = (
             select(Case)
@@ -122,7 +137,7 @@ def count_capped(session: Session, ids: Any) -> int:
 def filter_conditions(filters: CaseFilter, city: CityDirectory) -> list[Any]:
     """The WHERE conditions of ``filters`` (the lists' filters, also the inbox's)."""
     where: list[Any] = []
-    for name in ("state", "channel", "urgency", "external_id"):
+    for name in ("state", "channel", "urgency", "external_id", "pending_request"):
         value = getattr(filters, name)
         if value is not None:
             where.append(getattr(Case, name) == value)
